@@ -1,0 +1,96 @@
+/**
+ * Provider interfaces: one per kind (VAD, ASR, LLM, TTS). Each is small, streams through async
+ * iterables and takes an AbortSignal wherever it can wait. Vendor quirks stay in the vendor's file.
+ * Internal audio is mono signed 16-bit PCM in an Int16Array.
+ */
+
+/** Voice activity detection: fixed-size frames in, speech probability out. */
+export interface VoiceActivityDetector {
+  /** Sample rate the model expects; the session resamples input to it. */
+  readonly sampleRateHz: number;
+  /** Samples per frame the model expects. */
+  readonly frameSamples: number;
+  /** A per-session stream with its own model state. */
+  createStream(): VadStream;
+}
+
+export interface VadStream {
+  /** Probability (0..1) that the frame holds speech. The frame has exactly `frameSamples` samples. */
+  speechProbability(frame: Int16Array): Promise<number>;
+  close(): void;
+}
+
+export interface AsrOptions {
+  /** BCP-47 language, e.g. "en-US". */
+  language: string;
+  /** Sample rate of the PCM written to the stream. */
+  sampleRateHz: number;
+}
+
+/**
+ * partial: may change; stable: provisional end of utterance (e.g. Riva's stability 1.0 interim);
+ * final: the utterance is done and the recognizer has reset.
+ */
+export type AsrResult = { kind: 'partial' | 'stable' | 'final'; text: string };
+
+export interface AsrStream extends AsyncIterable<AsrResult> {
+  write(pcm: Int16Array): void;
+  /** No more audio: the recognizer flushes its last final and the iterator ends. */
+  end(): void;
+}
+
+export interface SpeechRecognizer {
+  /** Sample rate it wants; the session resamples input to it. */
+  readonly sampleRateHz: number;
+  stream(opts: AsrOptions, signal: AbortSignal): AsrStream;
+}
+
+export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
+
+export interface LlmOptions {
+  temperature?: number;
+  maxTokens?: number;
+}
+
+/**
+ * Streams reply text only: reasoning (`reasoning_content`, `<think>`) is the provider's or the
+ * splitter's to drop, never spoken. A failure throws a ProviderError.
+ */
+export interface ChatModel {
+  stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncIterable<string>;
+}
+
+export interface TtsOptions {
+  voice: string;
+  language: string;
+  /** Sample rate of the audio wanted; the provider may return another (see TtsChunk). */
+  sampleRateHz: number;
+}
+
+export type TtsChunk = { pcm: Int16Array; sampleRateHz: number };
+
+export interface SpeechSynthesizer {
+  stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncIterable<TtsChunk>;
+}
+
+export interface Providers {
+  vad: VoiceActivityDetector;
+  asr: SpeechRecognizer;
+  llm: ChatModel;
+  tts: SpeechSynthesizer;
+}
+
+export type ProviderKind = 'asr' | 'llm' | 'tts' | 'vad';
+
+/** A backend failure with a message a person can act on. */
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderKind,
+    message: string,
+    /** Seconds the backend asked us to wait (HTTP Retry-After), if any. */
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
