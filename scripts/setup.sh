@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the gateway needs and is missing: Debian packages (local speech engines), npm
+# packages, and the build. Safe to run again; it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(espeak-ng libespeak-ng1 pocketsphinx pocketsphinx-en-us sox)
+# Only the test suite needs these (speech fixtures, browser).
+if [[ "${1:-}" == "--test" ]]; then DEBIAN_PACKAGES+=(flite); fi
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# onnxruntime-node's install step would fetch GPU binaries from the network; its CPU binaries
+# ship in the npm package, so skip that step.
+export ONNXRUNTIME_NODE_INSTALL=skip
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

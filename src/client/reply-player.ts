@@ -1,0 +1,74 @@
+/**
+ * Plays reply audio at real-time pace, as a speaker would, without a sound card: a playhead that
+ * advances with the wall clock over the queued audio. What was played is kept (the `--out` file).
+ */
+export class ReplyPlayer {
+  private responseId: string | null = null;
+  private queue: Int16Array[] = [];
+  private queuedSamples = 0;
+  private playedSamples = 0;
+  private lastTickAt = 0;
+  private readonly played: Int16Array[] = [];
+
+  constructor(private readonly sampleRateHz: number) {}
+
+  /** A new reply starts; anything left of the previous one is dropped. */
+  begin(responseId: string): void {
+    this.responseId = responseId;
+    this.queue = [];
+    this.queuedSamples = 0;
+    this.playedSamples = 0;
+  }
+
+  enqueue(responseId: string, pcm: Int16Array): void {
+    if (responseId !== this.responseId) return; // audio of a reply already dropped
+    if (this.queuedSamples === 0) this.lastTickAt = performance.now();
+    this.queue.push(pcm);
+    this.queuedSamples += pcm.length;
+  }
+
+  get playing(): boolean {
+    return this.queuedSamples > 0;
+  }
+
+  /** Advances the playhead to now; returns the position of the reply being played, if any. */
+  tick(): { responseId: string; playedMs: number } | null {
+    if (!this.responseId || this.queuedSamples === 0) return null;
+    const now = performance.now();
+    let due = Math.floor(((now - this.lastTickAt) * this.sampleRateHz) / 1000);
+    this.lastTickAt = now;
+    while (due > 0 && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const take = Math.min(due, head.length);
+      this.played.push(head.subarray(0, take));
+      if (take === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(take);
+      this.queuedSamples -= take;
+      this.playedSamples += take;
+      due -= take;
+    }
+    return { responseId: this.responseId, playedMs: (this.playedSamples * 1000) / this.sampleRateHz };
+  }
+
+  /** The reply was interrupted: stop now, drop what is queued; returns the ms played. */
+  stop(responseId: string): number {
+    if (responseId !== this.responseId) return 0;
+    this.tick();
+    const playedMs = (this.playedSamples * 1000) / this.sampleRateHz;
+    this.queue = [];
+    this.queuedSamples = 0;
+    this.responseId = null;
+    return playedMs;
+  }
+
+  /** Everything played so far, back to back. */
+  heard(): Int16Array {
+    const out = new Int16Array(this.played.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of this.played) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * One reply: the LLM's token stream is cut into speakable pieces, each piece is synthesized while
+ * the LLM keeps streaming, and the audio goes out as it comes. Interrupting aborts the LLM request
+ * and every TTS call; the reply then waits for no provider longer than the cancel budget.
+ */
+import { bytesFromPcm16, durationMs } from '../audio/pcm.js';
+import { encodeAudio } from '../audio/codec.js';
+import { StreamResampler } from '../audio/resampler.js';
+import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer } from '../providers/types.js';
+import { sleep, untilAborted } from './abortable.js';
+import { AsyncQueue } from './async-queue.js';
+import type { AudioFormat, ErrorCode, ResponseStatus, ServerEvent } from './events.js';
+import { heardText, type SpokenPiece } from './history.js';
+import { SpeakableSplitter } from './speakable-splitter.js';
+
+export interface ResponseSettings {
+  outputFormat: AudioFormat;
+  voice: string;
+  language: string;
+  maxPieceChars: number;
+  temperature?: number;
+  maxTokens?: number;
+  cancelBudgetMs: number;
+}
+
+/** Moments of the reply (performance.now() ms) from which the turn metrics are computed. */
+export interface ResponseTimings {
+  llmRequestAt?: number;
+  llmFirstTokenAt?: number;
+  llmFirstPieceAt?: number;
+  ttsFirstRequestAt?: number;
+  ttsFirstAudioAt?: number;
+  firstAudioSentAt?: number;
+}
+
+export interface ResponseOutcome {
+  status: ResponseStatus;
+  heardText: string;
+  audioSentMs: number;
+}
+
+export interface ResponseDeps {
+  llm: ChatModel;
+  tts: SpeechSynthesizer;
+  emit: (event: ServerEvent) => void;
+  /** A provider ignored its abort past the budget and was left behind. */
+  onAbandoned: (kind: 'llm' | 'tts') => void;
+}
+
+const PLAYBACK_MARGIN_MS = 150;
+
+export class Response {
+  readonly timings: ResponseTimings = {};
+  private readonly abort = new AbortController();
+  private readonly pieces: SpokenPiece[] = [];
+  private audioSentMs = 0;
+  private playedMs: number | null = null;
+  private playbackAdvanced: (() => void) | null = null;
+  private status: ResponseStatus | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly turnId: string,
+    private readonly messages: ChatMessage[],
+    private readonly settings: ResponseSettings,
+    private readonly deps: ResponseDeps,
+  ) {}
+
+  get hasAudio(): boolean {
+    return this.audioSentMs > 0;
+  }
+
+  /** Runs the reply to its end: all audio played, interrupted, or failed. Never rejects. */
+  async run(): Promise<ResponseOutcome> {
+    const pieces = new AsyncQueue<string>();
+    // A TTS failure aborts the whole reply, the LLM request included.
+    const speaking = this.speak(pieces).catch((error: unknown) => this.fail('tts_unavailable', error));
+    try {
+      await this.think(pieces);
+    } catch (error) {
+      this.fail('llm_unavailable', error);
+    } finally {
+      pieces.close();
+    }
+    await speaking;
+    if (!this.status) await this.waitForPlayback();
+    return this.outcome();
+  }
+
+  /** Stops the reply now (barge-in or client interrupt). */
+  interrupt(): ResponseOutcome {
+    this.finish('interrupted');
+    return this.outcome();
+  }
+
+  /** The client has played `playedMs` of this reply's audio. */
+  onPlayback(playedMs: number): void {
+    this.playedMs = Math.max(this.playedMs ?? 0, Math.min(playedMs, this.audioSentMs));
+    this.playbackAdvanced?.();
+  }
+
+  private outcome(): ResponseOutcome {
+    const heardMs = this.status === 'completed' ? Infinity : (this.playedMs ?? this.audioSentMs);
+    return { status: this.status ?? 'completed', heardText: heardText(this.pieces, heardMs), audioSentMs: this.audioSentMs };
+  }
+
+  private finish(status: ResponseStatus): void {
+    if (this.status) return;
+    this.status = status;
+    this.abort.abort();
+  }
+
+  private fail(code: ErrorCode, error: unknown): void {
+    if (this.status) return;
+    const message = error instanceof ProviderError ? error.message : `${code}: ${String(error)}`;
+    this.deps.emit({ type: 'error', code, message, sessionContinues: true });
+    this.finish('failed');
+  }
+
+  private async think(pieces: AsyncQueue<string>): Promise<void> {
+    const signal = this.abort.signal;
+    const splitter = new SpeakableSplitter({ maxPieceChars: this.settings.maxPieceChars, firstPieceMinChars: 12 });
+    const opts = { temperature: this.settings.temperature, maxTokens: this.settings.maxTokens };
+    this.timings.llmRequestAt = performance.now();
+    const tokens = this.deps.llm.stream(this.messages, opts, signal);
+    for await (const token of untilAborted(tokens, signal, this.settings.cancelBudgetMs, () => this.deps.onAbandoned('llm'))) {
+      this.timings.llmFirstTokenAt ??= performance.now();
+      for (const piece of splitter.push(token)) this.queuePiece(pieces, piece);
+    }
+    if (!signal.aborted) for (const piece of splitter.flush()) this.queuePiece(pieces, piece);
+  }
+
+  private queuePiece(pieces: AsyncQueue<string>, piece: string): void {
+    this.timings.llmFirstPieceAt ??= performance.now();
+    pieces.push(piece);
+  }
+
+  private async speak(pieces: AsyncQueue<string>): Promise<void> {
+    const signal = this.abort.signal;
+    const { outputFormat, voice, language, cancelBudgetMs } = this.settings;
+    for await (const text of pieces) {
+      if (signal.aborted) return;
+      const piece: SpokenPiece = { text, startMs: this.audioSentMs, durationMs: 0, complete: false };
+      this.timings.ttsFirstRequestAt ??= performance.now();
+      const audio = this.deps.tts.stream(text, { voice, language, sampleRateHz: outputFormat.sampleRateHz }, signal);
+      // Providers should answer at the rate asked for; one that cannot is resampled here.
+      let resampler: StreamResampler | null = null;
+      try {
+        for await (const chunk of untilAborted(audio, signal, cancelBudgetMs, () => this.deps.onAbandoned('tts'))) {
+          this.timings.ttsFirstAudioAt ??= performance.now();
+          if (chunk.sampleRateHz !== outputFormat.sampleRateHz) {
+            resampler ??= await StreamResampler.create(chunk.sampleRateHz, outputFormat.sampleRateHz);
+          }
+          this.sendAudio(resampler ? resampler.process(chunk.pcm) : chunk.pcm, piece);
+        }
+        if (resampler && !signal.aborted) this.sendAudio(resampler.flush(), piece);
+      } finally {
+        resampler?.destroy();
+      }
+      piece.complete = !signal.aborted;
+    }
+  }
+
+  /** Sends audio of `piece`; its text goes out with its first audio, so captions follow speech. */
+  private sendAudio(pcm: Int16Array, piece: SpokenPiece): void {
+    if (this.abort.signal.aborted || pcm.length === 0) return;
+    if (piece.durationMs === 0) {
+      this.pieces.push(piece);
+      this.deps.emit({ type: 'response_text', responseId: this.id, delta: this.pieces.length > 1 ? ` ${piece.text}` : piece.text });
+    }
+    const { encoding, sampleRateHz } = this.settings.outputFormat;
+    const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
+    this.timings.firstAudioSentAt ??= performance.now();
+    this.deps.emit({ type: 'response_audio', responseId: this.id, data, offsetMs: Math.round(this.audioSentMs) });
+    const chunkMs = durationMs(pcm.length, sampleRateHz);
+    piece.durationMs += chunkMs;
+    this.audioSentMs += chunkMs;
+  }
+
+  /**
+   * Audio goes out faster than real time, so the reply is still "speaking" until the client has
+   * played it: until a playback report reaches the end, or the audio's duration has passed since
+   * the first chunk was sent (clients that send no reports).
+   */
+  private async waitForPlayback(): Promise<void> {
+    const signal = this.abort.signal;
+    const startedAt = this.timings.firstAudioSentAt;
+    while (!signal.aborted && startedAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
+      const remainingMs = startedAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
+      if (remainingMs <= 0) break;
+      const advanced = new Promise<void>((resolve) => (this.playbackAdvanced = resolve));
+      await Promise.race([sleep(remainingMs, signal), advanced]);
+      this.playbackAdvanced = null;
+    }
+    this.finish('completed');
+  }
+}

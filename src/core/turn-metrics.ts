@@ -1,0 +1,31 @@
+/** Per-turn latencies (DESIGN §6) from the moments a turn and its reply recorded. */
+import type { SpeculativeOutcome, TurnMetrics } from './events.js';
+import type { ResponseTimings } from './response.js';
+
+/** Moments of the user's turn, in performance.now() ms. */
+export interface TurnTimings {
+  /** The last audio frame that VAD judged voiced (the end of speech). */
+  speechEndAt?: number;
+  asrFinalAt?: number;
+  /** The end of turn was decided (or the typed text arrived). */
+  turnEndedAt?: number;
+  speculative?: SpeculativeOutcome;
+}
+
+function span(from: number | undefined, to: number | undefined): number | undefined {
+  return from === undefined || to === undefined ? undefined : Math.max(0, Math.round(to - from));
+}
+
+export function turnMetrics(turnId: string, responseId: string, turn: TurnTimings, reply: ResponseTimings): TurnMetrics {
+  return {
+    turnId,
+    responseId,
+    eouDelayMs: span(turn.speechEndAt, turn.turnEndedAt),
+    asrFinalMs: span(turn.speechEndAt, turn.asrFinalAt),
+    llmTtftMs: span(reply.llmRequestAt, reply.llmFirstTokenAt),
+    llmFirstPieceMs: span(reply.llmRequestAt, reply.llmFirstPieceAt),
+    ttsTtfbMs: span(reply.ttsFirstRequestAt, reply.ttsFirstAudioAt),
+    voiceToVoiceMs: span(turn.speechEndAt ?? turn.turnEndedAt, reply.firstAudioSentAt),
+    speculative: turn.speculative ?? 'none',
+  };
+}

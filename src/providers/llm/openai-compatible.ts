@@ -1,0 +1,218 @@
+/**
+ * Streaming chat completions over the OpenAI wire protocol (NVIDIA NIM, vLLM, Ollama, llama.cpp
+ * server, OpenAI). Only reply text is yielded: `reasoning_content` and `<think>` blocks are dropped.
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions } from '../types.js';
+
+export type LlmUsage = { promptTokens: number; completionTokens: number };
+
+export type OpenAiCompatibleSettings = {
+  /** e.g. `http://host:8000/v1`; `/chat/completions` is appended. */
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  /** Limit on the wait for the response headers only: a long reply may stream for longer. */
+  requestTimeoutMs: number;
+  /** Called once per reply with the last usage the server reported. */
+  onUsage?: (usage: LlmUsage) => void;
+};
+
+type CompletionChunk = {
+  choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: { message?: string } | string;
+};
+
+export class OpenAiCompatibleChatModel implements ChatModel {
+  private readonly url: string;
+
+  constructor(private readonly settings: OpenAiCompatibleSettings) {
+    this.url = `${settings.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  }
+
+  /** Ends quietly (no error, no more text) when `signal` aborts; the caller knows why. */
+  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+    const s = this.settings;
+    // Our own controller also closes the socket when the consumer stops iterating early.
+    const local = new AbortController();
+    let timedOut = false;
+    const headersTimer = setTimeout(() => {
+      timedOut = true;
+      local.abort();
+    }, s.requestTimeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          ...(s.apiKey ? { authorization: `Bearer ${s.apiKey}` } : {}),
+        },
+        body: JSON.stringify({
+          model: s.model,
+          messages,
+          stream: true,
+          temperature: opts.temperature ?? s.temperature,
+          max_tokens: opts.maxTokens ?? s.maxTokens,
+          stream_options: { include_usage: true },
+        }),
+        signal: AbortSignal.any([signal, local.signal]),
+      });
+    } catch (err) {
+      if (signal.aborted) return;
+      if (timedOut) {
+        throw new ProviderError('llm', `LLM server at ${this.url} sent no response within ${s.requestTimeoutMs} ms (LLM_REQUEST_TIMEOUT_MS); it may be overloaded or still loading the model`);
+      }
+      throw new ProviderError('llm', `Could not reach the LLM at ${this.url} (${describeCause(err)}); check LLM_BASE_URL and that the server is running`);
+    } finally {
+      clearTimeout(headersTimer);
+    }
+
+    let usage: LlmUsage | undefined;
+    try {
+      if (!response.ok) throw await httpError(response, this.url, s.model);
+      if (!response.body) throw new ProviderError('llm', `LLM server at ${this.url} answered with an empty body`);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      const events: EventSourceMessage[] = [];
+      const parser = createParser({ onEvent: (e) => events.push(e) });
+      const think = new ThinkFilter();
+      let sawDone = false;
+      let sawFinish = false;
+      while (!sawDone) {
+        const { done, value } = await reader.read();
+        if (signal.aborted) return;
+        if (done) break;
+        parser.feed(decoder.decode(value, { stream: true }));
+        for (const event of events.splice(0)) {
+          if (event.data.trim() === '[DONE]') {
+            sawDone = true;
+            break;
+          }
+          const chunk = this.parseChunk(event.data);
+          // Hosted NIM repeats a cumulative usage on every chunk: the last one is the total.
+          if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
+          const choice = chunk.choices?.[0];
+          if (choice?.finish_reason) sawFinish = true;
+          const text = choice?.delta?.content ? think.push(choice.delta.content) : '';
+          if (text) yield text;
+        }
+      }
+      if (!sawDone && !sawFinish) {
+        throw new ProviderError('llm', `LLM stream ended early: the server at ${this.url} closed the connection before finishing the reply`);
+      }
+      const rest = think.flush();
+      if (rest) yield rest;
+    } catch (err) {
+      if (signal.aborted) return;
+      if (err instanceof ProviderError) throw err;
+      throw new ProviderError('llm', `LLM stream from ${this.url} broke: ${describeCause(err)}`);
+    } finally {
+      local.abort();
+      if (usage) s.onUsage?.(usage);
+    }
+  }
+
+  private parseChunk(data: string): CompletionChunk {
+    let chunk: CompletionChunk;
+    try {
+      chunk = JSON.parse(data) as CompletionChunk;
+    } catch {
+      throw new ProviderError('llm', `LLM server at ${this.url} sent malformed JSON in its event stream: ${data.slice(0, 200)}`);
+    }
+    // vLLM and others report failures after the 200 as an `error` event in the stream.
+    if (chunk.error) {
+      const detail = typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? JSON.stringify(chunk.error));
+      throw new ProviderError('llm', `LLM server at ${this.url} reported an error mid-stream: ${detail.slice(0, 300)}`);
+    }
+    return chunk;
+  }
+}
+
+async function httpError(res: Response, url: string, model: string): Promise<ProviderError> {
+  const bodyText = (await res.text().catch(() => '')).slice(0, 300);
+  const what = `LLM server at ${url} answered HTTP ${res.status}`;
+  const detail = bodyText ? `: ${bodyText}` : '';
+  if (res.status === 429 || res.status >= 500) {
+    const retryAfterS = parseRetryAfterS(res.headers.get('retry-after'));
+    const why = res.status === 429 ? ' (rate limited)' : ' (server error)';
+    const wait = retryAfterS === undefined ? '' : `; retry after ${retryAfterS} s`;
+    return new ProviderError('llm', `${what}${why}${wait}${detail}`, retryAfterS);
+  }
+  const hints: Record<number, string> = {
+    401: '; check LLM_API_KEY',
+    403: '; check LLM_API_KEY and its permissions',
+    404: `; the model name "${model}" (LLM_MODEL) or LLM_BASE_URL may be wrong`,
+  };
+  return new ProviderError('llm', `${what}${hints[res.status] ?? ''}${detail}`);
+}
+
+/** Retry-After is either delay-seconds or an HTTP date. */
+export function parseRetryAfterS(value: string | null): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const atMs = Date.parse(text);
+  return Number.isNaN(atMs) ? undefined : Math.max(0, Math.ceil((atMs - Date.now()) / 1000));
+}
+
+/** fetch hides the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`. */
+function describeCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+const OPEN_TAG = '<think>';
+const CLOSE_TAG = '</think>';
+
+/** Drops `<think>...</think>`; a tail that could still become a tag is held until the next chunk. */
+export class ThinkFilter {
+  private inThink = false;
+  private held = '';
+  // Models put a blank line after `</think>`; speaking it would only add a pause.
+  private trimLeading = false;
+
+  push(chunk: string): string {
+    let text = this.held + chunk;
+    let out = '';
+    for (;;) {
+      const tag = this.inThink ? CLOSE_TAG : OPEN_TAG;
+      const at = text.indexOf(tag);
+      const heldChars = at >= 0 ? 0 : partialTagChars(text, tag);
+      const end = at >= 0 ? at : text.length - heldChars;
+      if (!this.inThink) out += this.emit(text.slice(0, end));
+      if (at < 0) {
+        this.held = text.slice(end);
+        return out;
+      }
+      text = text.slice(at + tag.length);
+      this.inThink = !this.inThink;
+      if (!this.inThink) this.trimLeading = true;
+    }
+  }
+
+  flush(): string {
+    const rest = this.inThink ? '' : this.emit(this.held);
+    this.held = '';
+    return rest;
+  }
+
+  private emit(text: string): string {
+    if (!this.trimLeading) return text;
+    const trimmed = text.trimStart();
+    if (trimmed) this.trimLeading = false;
+    return trimmed;
+  }
+}
+
+/** Length of the longest end of `text` that is a proper start of `tag`. */
+function partialTagChars(text: string, tag: string): number {
+  for (let n = Math.min(tag.length - 1, text.length); n > 0; n--) {
+    if (tag.startsWith(text.slice(-n))) return n;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+/** Messages between EspeakSynthesizer (main thread) and espeak-worker (worker thread). */
+
+export interface EspeakVoiceInfo {
+  /** Voice name as espeak-ng lists it, e.g. "English_(America)". */
+  name: string;
+  /** Voice file identifier, e.g. "gmw/en-US"; accepted as a voice name. */
+  identifier: string;
+  /** Language codes, most preferred first, e.g. ["en-us", "en"]. */
+  languages: string[];
+}
+
+/** Which voice to use: an explicit espeak voice name, else the best voice for a BCP-47 language. */
+export type EspeakVoiceSpec = { name: string } | { language: string };
+
+export type ToWorker =
+  | {
+      type: 'synth';
+      id: number;
+      text: string;
+      voice: EspeakVoiceSpec;
+      /** Words per minute (espeak's default 175), or undefined for the default. */
+      rateWpm: number | undefined;
+      /** Int32Array over a SharedArrayBuffer: set [0] to 1 to stop this job at the next chunk. */
+      abort: Int32Array;
+    }
+  | { type: 'voices'; id: number };
+
+export type FromWorker =
+  | { type: 'ready'; sampleRateHz: number }
+  /** 16-bit mono samples at the worker's sample rate (the buffer is transferred). */
+  | { type: 'chunk'; id: number; pcm: Int16Array }
+  | { type: 'done'; id: number }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'voices'; id: number; voices: EspeakVoiceInfo[] };

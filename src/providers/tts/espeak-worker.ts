@@ -1,0 +1,178 @@
+/**
+ * Worker thread for EspeakSynthesizer: the only user of libespeak-ng (through koffi) in the process.
+ *
+ * libespeak-ng keeps its state (voice, callback, buffers) in globals and is not thread-safe, and every
+ * worker thread that dlopens it gets the same copy, so the process has exactly one of these workers
+ * and it synthesizes one job at a time, in order. Synthesis runs at ~0.001–0.005 × real time, so the
+ * queue stays short. The abort flag of a job lives in shared memory, so the main thread can stop a
+ * running synthesis (barge-in) although this thread is busy inside espeak_Synth: the synth callback
+ * reads the flag and returns 1, which makes espeak stop at once.
+ */
+import { parentPort } from 'node:worker_threads';
+import koffi from 'koffi';
+import type { EspeakVoiceInfo, EspeakVoiceSpec, FromWorker, ToWorker } from './espeak-protocol.js';
+
+if (!parentPort) throw new Error('espeak-worker must run in a worker thread');
+const port = parentPort;
+
+const AUDIO_OUTPUT_SYNCHRONOUS = 2;
+const BUFFER_MS = 100; // chunk size of the synth callback
+const POS_CHARACTER = 1;
+const espeakCHARS_UTF8 = 1;
+const espeakRATE = 1;
+const EE_OK = 0;
+
+const lib = koffi.load('libespeak-ng.so.1');
+const espeak_Initialize = lib.func('int espeak_Initialize(int output, int buflength, const char *path, int options)');
+const SynthCallback = koffi.proto('int EspeakSynthCallback(int16_t *wav, int numsamples, void *events)');
+const espeak_SetSynthCallback = lib.func('void espeak_SetSynthCallback(EspeakSynthCallback *cb)');
+const espeak_SetVoiceByName = lib.func('int espeak_SetVoiceByName(const char *name)');
+// Declared by name for espeak_SetVoiceByProperties below (its `languages` is a plain string there).
+koffi.struct('espeak_VOICE_spec', {
+  name: 'const char *',
+  languages: 'const char *',
+  identifier: 'const char *',
+  gender: 'uint8_t',
+  age: 'uint8_t',
+  variant: 'uint8_t',
+  xx1: 'uint8_t',
+  score: 'int',
+  spare: 'void *',
+});
+const Voice = koffi.struct('espeak_VOICE_out', {
+  name: 'const char *',
+  languages: 'void *', // (priority byte, NUL-terminated code)* then a 0 byte
+  identifier: 'const char *',
+  gender: 'uint8_t',
+  age: 'uint8_t',
+  variant: 'uint8_t',
+  xx1: 'uint8_t',
+  score: 'int',
+  spare: 'void *',
+});
+const espeak_SetVoiceByProperties = lib.func('int espeak_SetVoiceByProperties(espeak_VOICE_spec *spec)');
+const espeak_ListVoices = lib.func('void *espeak_ListVoices(void *spec)');
+const espeak_SetParameter = lib.func('int espeak_SetParameter(int parameter, int value, int relative)');
+const espeak_Synth = lib.func(
+  'int espeak_Synth(const void *text, size_t size, unsigned int position, int position_type, unsigned int end_position, unsigned int flags, void *unique_identifier, void *user_data)',
+);
+
+const sampleRateHz = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, BUFFER_MS, null, 0) as number;
+if (sampleRateHz <= 0) throw new Error('espeak_Initialize failed (is espeak-ng-data installed?)');
+
+/** The job whose audio the callback is producing. */
+let current: { id: number; abort: Int32Array } | undefined;
+
+const callback = koffi.register((wav: bigint | null, numSamples: number): number => {
+  const job = current;
+  if (!job || Atomics.load(job.abort, 0) !== 0) return 1; // stop synthesis now
+  if (wav && numSamples > 0) {
+    const pcm = new Int16Array(koffi.view(wav, numSamples * 2).slice(0));
+    send({ type: 'chunk', id: job.id, pcm }, [pcm.buffer]);
+  }
+  return 0;
+}, koffi.pointer(SynthCallback));
+espeak_SetSynthCallback(callback);
+
+function send(msg: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer);
+}
+
+let currentVoiceKey = '';
+let currentRate: number | undefined;
+const DEFAULT_RATE_WPM = 175;
+
+function setVoice(spec: EspeakVoiceSpec): void {
+  const key = JSON.stringify(spec);
+  if (key === currentVoiceKey) return;
+  currentVoiceKey = '';
+  currentRate = undefined; // a new voice resets the parameters
+  if ('name' in spec) {
+    if (espeak_SetVoiceByName(spec.name) !== EE_OK) {
+      throw new Error(
+        `espeak-ng has no voice "${spec.name}". List the voices with \`espeak-ng --voices\` ` +
+          '(or EspeakSynthesizer.listVoices()); a voice is a name such as "en-us", "hi", "de" or an identifier such as "gmw/en-US".',
+      );
+    }
+  } else {
+    const tag = spec.language.trim().toLowerCase().replace(/_/g, '-');
+    const primary = tag.split('-')[0] ?? tag;
+    const ok =
+      (tag !== '' && espeak_SetVoiceByName(tag) === EE_OK) ||
+      byLanguage(tag) ||
+      (primary !== tag && primary !== '' && (espeak_SetVoiceByName(primary) === EE_OK || byLanguage(primary)));
+    if (!ok) {
+      throw new Error(
+        `espeak-ng has no voice for language "${spec.language}". List the voices and their languages with ` +
+          '`espeak-ng --voices` (or EspeakSynthesizer.listVoices()), and set the TTS voice to one of them.',
+      );
+    }
+  }
+  currentVoiceKey = key;
+}
+
+function byLanguage(language: string): boolean {
+  return espeak_SetVoiceByProperties({ name: null, languages: language, identifier: null, gender: 0, age: 0, variant: 0, xx1: 0, score: 0, spare: null }) === EE_OK;
+}
+
+function setRate(rateWpm: number | undefined): void {
+  const rate = rateWpm ?? DEFAULT_RATE_WPM;
+  if (rate === currentRate) return;
+  espeak_SetParameter(espeakRATE, rate, 0);
+  currentRate = rate;
+}
+
+function synth(msg: Extract<ToWorker, { type: 'synth' }>): void {
+  if (Atomics.load(msg.abort, 0) !== 0) {
+    send({ type: 'done', id: msg.id });
+    return;
+  }
+  setVoice(msg.voice);
+  setRate(msg.rateWpm);
+  const text = Buffer.from(`${msg.text}\0`, 'utf8');
+  current = { id: msg.id, abort: msg.abort };
+  try {
+    const rc = espeak_Synth(text, text.length, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, null, null) as number;
+    if (rc !== EE_OK && Atomics.load(msg.abort, 0) === 0) throw new Error(`espeak_Synth failed (error ${rc})`);
+  } finally {
+    current = undefined;
+  }
+  send({ type: 'done', id: msg.id });
+}
+
+function listVoices(): EspeakVoiceInfo[] {
+  const list = espeak_ListVoices(null) as bigint | null;
+  const voices: EspeakVoiceInfo[] = [];
+  if (!list) return voices;
+  for (let i = 0; ; i++) {
+    const p = koffi.decode(list, i * koffi.sizeof('void *'), 'void *') as bigint | null;
+    if (!p) break;
+    const v = koffi.decode(p, Voice) as { name: string | null; languages: bigint | null; identifier: string | null };
+    const languages: string[] = [];
+    if (v.languages) {
+      let off = 0n;
+      while (koffi.decode.uint8(v.languages + off) !== 0) {
+        const code = koffi.decode.string(v.languages + off + 1n);
+        languages.push(code);
+        off += BigInt(Buffer.byteLength(code) + 2);
+      }
+    }
+    voices.push({ name: v.name ?? '', identifier: v.identifier ?? '', languages });
+  }
+  return voices;
+}
+
+port.on('message', (msg: ToWorker) => {
+  try {
+    if (msg.type === 'synth') synth(msg);
+    else {
+      const voices = listVoices();
+      currentVoiceKey = ''; // set the voice again before the next job, to be safe
+      send({ type: 'voices', id: msg.id, voices });
+    }
+  } catch (e) {
+    send({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e) });
+  }
+});
+
+send({ type: 'ready', sampleRateHz });

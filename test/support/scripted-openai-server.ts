@@ -1,0 +1,162 @@
+/**
+ * A scripted OpenAI-compatible server for tests: real HTTP on a real socket with real SSE framing,
+ * so the client under test exercises the same code paths as against vLLM or NIM.
+ */
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChatMessage } from '../../src/providers/types.js';
+
+/** The fields this double reads; the rest of what the client sent is kept as is. */
+export type ChatRequestBody = {
+  model?: string;
+  messages: ChatMessage[];
+  stream?: boolean;
+  temperature?: number;
+  max_tokens?: number;
+  stream_options?: { include_usage?: boolean };
+  [field: string]: unknown;
+};
+
+export type ScriptedRequest = { messages: ChatMessage[]; body: ChatRequestBody; headers: IncomingHttpHeaders };
+
+export type ScriptedReply =
+  | string
+  | { tokens: string[] }
+  | { reasoning: string[]; tokens: string[] }
+  | { status: number; headers?: Record<string, string>; body?: string };
+
+export type ReplyScript = ScriptedReply | ((req: ScriptedRequest) => ScriptedReply);
+
+export type ScriptedServerOptions = {
+  reply?: ReplyScript;
+  /** Model id reported by /v1/models and in chunks. */
+  model?: string;
+  tokenDelayMs?: number;
+  firstTokenDelayMs?: number;
+  /** Stop sending after this many content tokens but keep the connection open. */
+  stallAfterTokens?: number;
+  /** Send a cumulative usage on every chunk, as hosted NVIDIA NIM does. */
+  usageOnEveryChunk?: boolean;
+};
+
+export type ScriptedServer = {
+  /** e.g. http://127.0.0.1:PORT/v1 */
+  baseUrl: string;
+  requests: ScriptedRequest[];
+  /** Streaming replies whose connection closed before the server finished them. */
+  abortedCount(): number;
+  setReply(reply: ReplyScript): void;
+  close(): Promise<void>;
+};
+
+/** Word tokens with their leading spaces kept, so that `tokensOf(t).join('') === t`. */
+export function tokensOf(text: string): string[] {
+  return text.match(/\s*\S+|\s+$/g) ?? [];
+}
+
+export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}): Promise<ScriptedServer> {
+  const model = opts.model ?? 'scripted-model';
+  let script: ReplyScript = opts.reply ?? ((req) => `You said: ${req.messages.at(-1)?.content ?? ''}`);
+  const requests: ScriptedRequest[] = [];
+  let aborted = 0;
+  let chunkSeq = 0;
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model' }] }));
+      return;
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}` } }));
+      return;
+    }
+    const parts: Buffer[] = [];
+    req.on('data', (b: Buffer) => parts.push(b));
+    req.on('end', () => {
+      let body: ChatRequestBody;
+      try {
+        body = JSON.parse(Buffer.concat(parts).toString('utf8')) as ChatRequestBody;
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'body is not JSON' } }));
+        return;
+      }
+      const request: ScriptedRequest = { messages: body.messages, body, headers: req.headers };
+      requests.push(request);
+      const reply = typeof script === 'function' ? script(request) : script;
+      void answer(res, body, reply);
+    });
+  });
+
+  async function answer(res: ServerResponse, body: ChatRequestBody, reply: ScriptedReply): Promise<void> {
+    if (typeof reply === 'object' && 'status' in reply) {
+      res.writeHead(reply.status, reply.headers ?? { 'content-type': 'application/json' });
+      res.end(reply.body ?? '');
+      return;
+    }
+    const tokens = typeof reply === 'string' ? tokensOf(reply) : reply.tokens;
+    const reasoning = typeof reply === 'object' && 'reasoning' in reply ? reply.reasoning : [];
+    let finished = false;
+    let closed = false;
+    const closedP = new Promise<void>((resolve) =>
+      res.on('close', () => {
+        closed = true;
+        if (!finished) aborted++;
+        resolve();
+      }),
+    );
+    const id = `chatcmpl-scripted-${++chunkSeq}`;
+    const created = Math.floor(Date.now() / 1000);
+    const promptTokens = body.messages.reduce((n, m) => n + tokensOf(m.content).length, 0);
+    let completionTokens = 0;
+    const usage = () => ({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
+    const send = (delta: object, finishReason: string | null = null) => {
+      const chunk: Record<string, unknown> = {
+        id, object: 'chat.completion.chunk', created, model,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      };
+      if (opts.usageOnEveryChunk) chunk.usage = usage();
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    };
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    send({ role: 'assistant', content: '' });
+    const steps = [...reasoning.map((t) => ({ reasoning_content: t })), ...tokens.map((t) => ({ content: t }))];
+    for (const [i, delta] of steps.entries()) {
+      if (closed) return;
+      if (opts.stallAfterTokens !== undefined && i >= opts.stallAfterTokens) return void (await closedP);
+      const delayMs = i === 0 ? (opts.firstTokenDelayMs ?? opts.tokenDelayMs ?? 0) : (opts.tokenDelayMs ?? 0);
+      if (delayMs > 0) await sleep(delayMs);
+      if (closed) return;
+      completionTokens++;
+      send(delta);
+    }
+    send({}, 'stop');
+    if (body.stream_options?.include_usage) {
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
+    }
+    finished = true;
+    res.end('data: [DONE]\n\n');
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    abortedCount: () => aborted,
+    setReply: (reply) => {
+      script = reply;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Stalled replies would otherwise keep close() waiting forever.
+        server.closeAllConnections();
+      }),
+  };
+}
