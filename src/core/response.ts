@@ -8,7 +8,7 @@ import { encodeAudio } from '../audio/codec.js';
 import { StreamResampler } from '../audio/resampler.js';
 import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer } from '../providers/types.js';
 import { sleep, untilAborted } from './abortable.js';
-import { AsyncQueue } from './async-queue.js';
+import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, ResponseStatus, ServerEvent } from './events.js';
 import { heardText, type SpokenPiece } from './history.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
@@ -80,7 +80,7 @@ export class Response {
     } catch (error) {
       this.fail('llm_unavailable', error);
     } finally {
-      pieces.close();
+      pieces.end();
     }
     await speaking;
     if (!this.status) await this.waitForPlayback();

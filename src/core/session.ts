@@ -12,7 +12,7 @@ import { AudioFormatError, durationMs } from '../audio/pcm.js';
 import { StreamResampler } from '../audio/resampler.js';
 import type { AsrStream, Providers, VadStream } from '../providers/types.js';
 import { settlesWithin } from './abortable.js';
-import { AsyncQueue } from './async-queue.js';
+import { AsyncQueue } from '../lib/async-queue.js';
 import { GatewayError, type ClientEvent, type ErrorCode, type ServerEvent, type SessionSettings } from './events.js';
 import { ConversationHistory } from './history.js';
 import { Response } from './response.js';
@@ -95,10 +95,12 @@ export class Session {
   ) {
     this.settings = config.defaults;
     this.segmenter = new VadSegmenter(config.vad);
-    this.events = new AsyncQueue<ServerEvent>(config.outboundQueueMaxBytes, (e) =>
-      e.type === 'response_audio' ? e.data.byteLength + EVENT_OVERHEAD_BYTES : EVENT_OVERHEAD_BYTES,
-    );
-    this.inbound = new AsyncQueue<ClientEvent>(config.inboundQueueMaxMessages);
+    this.events = new AsyncQueue<ServerEvent>({
+      maxSize: config.outboundQueueMaxBytes,
+      sizeOf: (e) => (e.type === 'response_audio' ? e.data.byteLength + EVENT_OVERHEAD_BYTES : EVENT_OVERHEAD_BYTES),
+      onReturn: () => this.close('the transport stopped reading events'),
+    });
+    this.inbound = new AsyncQueue<ClientEvent>({ maxSize: config.inboundQueueMaxMessages });
     void this.processInbound();
     this.resetIdleTimer();
   }
@@ -142,11 +144,11 @@ export class Session {
     this.lifetime.abort();
     this.timers.forEach(clearTimeout);
     clearTimeout(this.idleTimer);
-    this.inbound.close();
+    this.inbound.endNow();
     this.vad?.close();
     this.vadResampler?.destroy();
     this.asrResampler?.destroy();
-    this.events.close();
+    this.events.end();
     this.observer.onClosed?.(reason);
   }
 
@@ -430,7 +432,7 @@ export class Session {
   }
 
   private send(event: ServerEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.events.closed) return;
     if (!this.events.push(event)) {
       // Not `fatal`: its own error event could not be queued either.
       const reason = `the client stopped reading: more than ${this.config.outboundQueueMaxBytes} bytes were waiting`;

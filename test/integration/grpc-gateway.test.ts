@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { service as healthService } from 'grpc-health-check';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { ask } from '../../src/client/ask-client.js';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
@@ -192,5 +195,46 @@ void describe('bad input gets a clear answer and a healthy session keeps working
     assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(status.details, /stopped reading/);
     c.client.close();
+  });
+});
+
+type ReflectionAnswer = {
+  list_services_response?: { service: Array<{ name: string }> };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+};
+
+void describe('tools can call the server without the .proto files', () => {
+  void it('grpc.health.v1 answers SERVING for the server and for VoiceGateway', async () => {
+    const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (address: string, creds: grpc.ChannelCredentials) => grpc.Client & {
+      check(request: { service: string }, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): void;
+    };
+    const client = new HealthClient(gateway.grpcAddress, grpc.credentials.createInsecure());
+    for (const service of ['', 'voice.v1.VoiceGateway']) {
+      const response = await new Promise<{ status: string }>((resolve, reject) =>
+        client.check({ service }, (error, r) => (error ? reject(error) : resolve(r!))),
+      );
+      assert.equal(response.status, 'SERVING', `status of "${service}"`);
+    }
+    client.close();
+  });
+
+  void it('server reflection lists the services and describes voice.v1', async () => {
+    const reflectionProto = createRequire(import.meta.url).resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+    const loaded = grpc.loadPackageDefinition(loadSync(reflectionProto, { keepCase: true })) as unknown as {
+      grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionAnswer> } } } };
+    };
+    const client = new loaded.grpc.reflection.v1.ServerReflection(gateway.grpcAddress, grpc.credentials.createInsecure());
+    const call = client.ServerReflectionInfo();
+    const answers: ReflectionAnswer[] = [];
+    call.on('data', (answer: ReflectionAnswer) => answers.push(answer));
+    call.write({ list_services: '' });
+    call.write({ file_containing_symbol: 'voice.v1.VoiceGateway' });
+    call.end();
+    await new Promise((resolve) => call.on('end', resolve));
+    const services = answers[0]!.list_services_response!.service.map((s) => s.name);
+    assert.ok(services.includes('voice.v1.VoiceGateway'), services.join(', '));
+    assert.ok(services.includes('grpc.health.v1.Health'), services.join(', '));
+    assert.ok(answers[1]!.file_descriptor_response!.file_descriptor_proto.length > 0, 'the descriptor of voice.proto');
+    client.close();
   });
 });

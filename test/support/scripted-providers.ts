@@ -17,33 +17,16 @@ import type {
   VoiceActivityDetector,
 } from '../../src/providers/types.js';
 import { ProviderError } from '../../src/providers/types.js';
+import { concatPcm, rms, silence } from './speech-fixtures.js';
+
+export { concatPcm as concat, silence };
 
 const RATE_HZ = 16000;
-
-export function rms(pcm: Int16Array): number {
-  let sum = 0;
-  for (const s of pcm) sum += s * s;
-  return pcm.length ? Math.sqrt(sum / pcm.length) : 0;
-}
 
 /** A tone stands for speech; zeros for silence. */
 export function tone(ms: number, rateHz = RATE_HZ, amplitude = 8000): Int16Array {
   const out = new Int16Array(Math.round((rateHz * ms) / 1000));
   for (let i = 0; i < out.length; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * 220 * i) / rateHz));
-  return out;
-}
-
-export function silence(ms: number, rateHz = RATE_HZ): Int16Array {
-  return new Int16Array(Math.round((rateHz * ms) / 1000));
-}
-
-export function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

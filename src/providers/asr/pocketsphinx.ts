@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { spawnSiblingWorker } from '../local-worker/spawn.js';
-import { AsyncQueue } from '../local-worker/async-queue.js';
+import { AsyncQueue } from '../../lib/async-queue.js';
 import { ProviderError, type AsrOptions, type AsrResult, type AsrStream, type SpeechRecognizer } from '../types.js';
 import type { FromWorker, PocketsphinxWorkerData, ToWorker } from './pocketsphinx-protocol.js';
 
@@ -246,7 +246,7 @@ class PocketsphinxStream implements AsrStream {
     private readonly signal: AbortSignal | undefined,
     private readonly onDetach: () => void,
   ) {
-    this.queue = new AsyncQueue<AsrResult>(() => this.abort());
+    this.queue = new AsyncQueue<AsrResult>({ onReturn: () => this.abort() });
     if (signal?.aborted) {
       this.closed = true;
       this.queue.end();

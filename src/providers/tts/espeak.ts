@@ -14,7 +14,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { StreamResampler } from '../../audio/resampler.js';
-import { AsyncQueue } from '../local-worker/async-queue.js';
+import { AsyncQueue } from '../../lib/async-queue.js';
 import { spawnSiblingWorker } from '../local-worker/spawn.js';
 import { ProviderError, type SpeechSynthesizer, type TtsChunk, type TtsOptions } from '../types.js';
 import type { EspeakVoiceInfo, EspeakVoiceSpec, FromWorker, ToWorker } from './espeak-protocol.js';
@@ -137,7 +137,7 @@ class EspeakEngine {
       Atomics.store(abortFlag, 0, 1);
       if (this.jobs.delete(id)) this.updateRef();
     };
-    const chunks = new AsyncQueue<Int16Array>(finish);
+    const chunks = new AsyncQueue<Int16Array>({ onReturn: finish });
     const job: Job = {
       chunks,
       abort: () => {
