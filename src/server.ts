@@ -2,39 +2,13 @@
  * The composition root: configuration -> providers -> sessions -> transports. Nothing else in
  * the code base chooses a vendor.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { Session, type SessionConfig } from './core/session.js';
-import { OpenAiCompatibleChatModel } from './providers/llm/openai-compatible.js';
+import { createProviders } from './providers/create.js';
 import type { Providers } from './providers/types.js';
 import { startGrpcServer, VOICE_SERVICE, type GrpcServer } from './transports/grpc/server.js';
-
-/**
- * Builds the providers the configuration names. A provider that cannot work stops the start.
- * Local engines are imported only when chosen, so remote-backend users never load them.
- */
-export async function createProviders(config: Config): Promise<Providers> {
-  const { PocketsphinxRecognizer } = await import('./providers/asr/pocketsphinx.js');
-  const { EspeakSynthesizer } = await import('./providers/tts/espeak.js');
-  const { SileroVad } = await import('./providers/vad/silero.js');
-  PocketsphinxRecognizer.checkLanguage(config.ASR_LANGUAGE);
-  const llm = new OpenAiCompatibleChatModel({
-    baseUrl: config.LLM_BASE_URL,
-    apiKey: config.LLM_API_KEY || undefined,
-    model: config.LLM_MODEL,
-    temperature: config.LLM_TEMPERATURE,
-    maxTokens: config.LLM_MAX_TOKENS,
-    requestTimeoutMs: config.LLM_REQUEST_TIMEOUT_MS,
-  });
-  return {
-    vad: await SileroVad.load({ modelVersion: config.VAD_MODEL }),
-    asr: new PocketsphinxRecognizer({}),
-    llm,
-    tts: new EspeakSynthesizer({}),
-  };
-}
+import { emptyRoutes, startHttpServer } from './transports/http/server.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   return {
@@ -111,12 +85,12 @@ export async function startGateway({ config, providers, logger }: GatewayOptions
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     createSession,
   });
-  const http = await startHttp(config.HOST, config.HTTP_PORT);
-  log.info({ grpcPort: grpcServer.port, httpPort: portOf(http) }, 'voice gateway listening');
+  const http = await startHttpServer(config.HOST, config.HTTP_PORT, emptyRoutes());
+  log.info({ grpcPort: grpcServer.port, httpPort: http.port }, 'voice gateway listening');
 
   return {
     grpcPort: grpcServer.port,
-    httpPort: portOf(http),
+    httpPort: http.port,
     get activeSessions() {
       return sessions.size;
     },
@@ -124,26 +98,8 @@ export async function startGateway({ config, providers, logger }: GatewayOptions
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       for (const session of sessions) session.close('the gateway is shutting down');
-      await Promise.all([grpcServer.close(), new Promise<void>((resolve) => http.close(() => resolve()))]);
+      await Promise.all([grpcServer.close(), http.close()]);
     },
   };
 }
 
-/** Liveness over HTTP for load balancers that do not speak gRPC health. */
-function startHttp(host: string, port: number): Promise<HttpServer> {
-  const server = createServer((request, response) => {
-    if (request.url === '/healthz' || request.url === '/readyz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz\n');
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
-}
-
-function portOf(server: HttpServer): number {
-  return (server.address() as AddressInfo).port;
-}
