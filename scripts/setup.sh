@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(espeak-ng libespeak-ng1 pocketsphinx pocketsphinx-en-us sox)
-# Only the test suite needs these (speech fixtures, browser).
-if [[ "${1:-}" == "--test" ]]; then DEBIAN_PACKAGES+=(flite); fi
+# Only the test suite needs these (speech fixtures, browser, a real Prometheus scraping /metrics).
+if [[ "${1:-}" == "--test" ]]; then DEBIAN_PACKAGES+=(flite prometheus chromium openssl podman runc debootstrap); fi
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -17,14 +17,23 @@ if ((${#missing[@]})); then
   SUDO=""
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
+  # Packages such as prometheus and nginx would start system services: the tests run their own.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # onnxruntime-node's install step would fetch GPU binaries from the network; its CPU binaries
 # ship in the npm package, so skip that step.
 export ONNXRUNTIME_NODE_INSTALL=skip
+# `npm install`, not `npm ci`: both keep the lock's versions, but `npm ci` refuses a lock whose
+# other-platform optional packages (buf, llama.cpp builds for macOS, Windows, ARM) a registry
+# mirror does not carry, which is the case on the project's CI machines.
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build

@@ -2,13 +2,24 @@
  * The composition root: configuration -> providers -> sessions -> transports. Nothing else in
  * the code base chooses a vendor.
  */
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Config } from './config/schema.js';
 import { Session, type SessionConfig } from './core/session.js';
+import { GatewayObservability } from './observability/gateway-observability.js';
+import { createLogger } from './observability/logging.js';
+import { Admissions, type AdmissionSettings } from './auth/admission.js';
 import { createProviders } from './providers/create.js';
 import type { Providers } from './providers/types.js';
 import { startGrpcServer, VOICE_SERVICE, type GrpcServer } from './transports/grpc/server.js';
 import { emptyRoutes, startHttpServer } from './transports/http/server.js';
+import { BUILT_WEB_CLIENT_DIR, webClientRoutes } from './transports/http/web-client.js';
+import { createVoiceWebSocketServer, VOICE_WEBSOCKET_PATH } from './transports/websocket/server.js';
+import { createRealtimeServer, REALTIME_PATH } from './transports/realtime/server.js';
+import { readTlsFiles } from './config/tls.js';
+import type { SessionFactory } from './transports/session-factory.js';
+import { createVoiceLister } from './transports/voice-list.js';
+import { checkBackends } from './providers/check-backends.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   return {
@@ -23,6 +34,9 @@ export function sessionConfig(config: Config): SessionConfig {
         endOfTurnSilenceMs: config.TURN_END_SILENCE_MS,
         bargeInMinSpeechMs: config.BARGE_IN_MIN_SPEECH_MS,
         bargeInEnabled: config.BARGE_IN_ENABLED,
+        autoRespond: true,
+        vadThreshold: config.VAD_THRESHOLD,
+        prefixPaddingMs: 0,
       },
     },
     vad: {
@@ -41,6 +55,7 @@ export function sessionConfig(config: Config): SessionConfig {
     maxTextChars: config.MAX_TEXT_CHARS,
     inboundQueueMaxMessages: config.INBOUND_QUEUE_MAX_MESSAGES,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
+    speculativeStart: config.SPECULATIVE_START,
   };
 }
 
@@ -48,7 +63,30 @@ export interface Gateway {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly activeSessions: number;
+  /**
+   * Graceful shutdown: report NOT_SERVING, refuse new sessions (retryable), let active sessions
+   * finish for up to `graceMs`, tell those still connected to reconnect, then close.
+   */
+  drain(graceMs: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How long the last clients get to receive their "reconnect" before the servers close. */
+const GO_AWAY_FLUSH_MS = 1000;
+
+export function admissionSettings(config: Config): AdmissionSettings {
+  return {
+    mode: config.AUTH_MODE,
+    apiKeys: config.API_KEYS,
+    jwtJwksUrl: config.JWT_JWKS_URL,
+    jwtPublicKeyFile: config.JWT_PUBLIC_KEY_FILE,
+    jwtAlgorithm: config.JWT_ALGORITHM,
+    jwtIssuer: config.JWT_ISSUER,
+    jwtAudience: config.JWT_AUDIENCE,
+    maxSessions: config.MAX_SESSIONS,
+    perKeyMaxSessions: config.KEY_MAX_SESSIONS,
+    perKeyMaxNewSessionsPerMinute: config.KEY_MAX_NEW_SESSIONS_PER_MINUTE,
+  };
 }
 
 export interface GatewayOptions {
@@ -56,26 +94,45 @@ export interface GatewayOptions {
   /** Providers made elsewhere (tests, embedding); by default the configuration's. */
   providers?: Providers;
   logger?: Logger;
+  /** Trace spans go here instead of where the OTEL_* settings say (tests, embedding). */
+  traceExporter?: SpanExporter;
 }
 
-export async function startGateway({ config, providers, logger }: GatewayOptions): Promise<Gateway> {
-  const log = logger ?? pino({ level: config.LOG_LEVEL });
+export async function startGateway({ config, providers, logger, traceExporter }: GatewayOptions): Promise<Gateway> {
+  const log = logger ?? createLogger(config.LOG_LEVEL);
+  const tls = readTlsFiles(config.TLS_CERT_FILE, config.TLS_KEY_FILE); // before providers load: a bad file stops the start at once
   const chosen = providers ?? (await createProviders(config));
+  // A backend that is down or misconfigured is reported now, not at the first turn; the start
+  // goes on, since backends on Kubernetes often come up after the gateway.
+  if (!providers) void warnAboutBackends(config, log);
+  const providerNames = providers
+    ? { vad: 'custom', asr: 'custom', llm: 'custom', tts: 'custom' }
+    : { vad: config.VAD_PROVIDER, asr: config.ASR_PROVIDER, llm: config.LLM_PROVIDER, tts: config.TTS_PROVIDER };
+  const observability = new GatewayObservability({ config, log, providerNames, traceExporter });
   const perSession = sessionConfig(config);
   const sessions = new Set<Session>();
+  let draining = false;
 
-  const createSession = (): Session => {
-    const session = new Session(chosen, perSession, {
-      onError: (code, message) => log.warn({ sessionId: session.id, code }, message),
-      onAbandoned: (kind) => log.warn({ sessionId: session.id, kind }, `${kind} provider ignored abort past CANCEL_BUDGET_MS; abandoned`),
-      onTurn: (metrics, status) => log.info({ sessionId: session.id, turnId: metrics.turnId, status, metrics }, 'turn'),
-      onClosed: (reason) => {
-        sessions.delete(session);
-        log.info({ sessionId: session.id, reason }, 'session closed');
-      },
-    });
+  const admissions = new Admissions(admissionSettings(config));
+
+  const createSession: SessionFactory = async (credential) => {
+    if (draining) return { refused: 'the gateway is draining for shutdown: reconnect and another instance will take the session', code: 'unavailable' };
+    const admission = await admissions.admit(credential);
+    if (!admission.ok) {
+      log.warn({ code: admission.code }, admission.message); // the message never holds the credential
+      return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
+    }
+    const session: Session = new Session(
+      chosen,
+      perSession,
+      observability.forSession({
+        onClosed: () => {
+          sessions.delete(session);
+          admission.release();
+        },
+      }),
+    );
     sessions.add(session);
-    log.info({ sessionId: session.id }, 'session opened');
     return session;
   };
 
@@ -83,23 +140,75 @@ export async function startGateway({ config, providers, logger }: GatewayOptions
     host: config.HOST,
     port: config.GRPC_PORT,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
+    tls: tls ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE, reloadIntervalMs: config.TLS_RELOAD_INTERVAL_MS } : undefined,
     createSession,
+    listVoices: createVoiceLister(chosen.tts, (credential) => admissions.verify(credential)),
   });
-  const http = await startHttpServer(config.HOST, config.HTTP_PORT, emptyRoutes());
-  log.info({ grpcPort: grpcServer.port, httpPort: http.port }, 'voice gateway listening');
+  const httpRoutes = emptyRoutes();
+  httpRoutes.routes.set('/metrics', observability.metrics.handle);
+  const voiceWebSocket = createVoiceWebSocketServer({ maxMessageBytes: config.MAX_MESSAGE_BYTES, createSession });
+  httpRoutes.upgrades.set(VOICE_WEBSOCKET_PATH, voiceWebSocket.upgrade);
+  const realtime = createRealtimeServer({ createSession, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxFrameBytes: config.REALTIME_MAX_FRAME_BYTES });
+  httpRoutes.upgrades.set(REALTIME_PATH, realtime.upgrade);
+  if (config.WEB_CLIENT_ENABLED) {
+    for (const [path, handler] of webClientRoutes(config.WEB_CLIENT_DIR || BUILT_WEB_CLIENT_DIR)) httpRoutes.routes.set(path, handler);
+  }
+  const http = await startHttpServer(config.HOST, config.HTTP_PORT, httpRoutes, tls ?? undefined);
+  // gRPC watches its TLS files itself; the HTTP port is given a renewed certificate from here.
+  let servedTls = tls;
+  const tlsReload = setInterval(() => {
+    try {
+      const next = readTlsFiles(config.TLS_CERT_FILE, config.TLS_KEY_FILE);
+      if (!next || !servedTls || (next.cert.equals(servedTls.cert) && next.key.equals(servedTls.key))) return;
+      http.setTls(next);
+      servedTls = next;
+      log.info('TLS certificate reloaded');
+    } catch (error) {
+      log.warn({ error: error instanceof Error ? error.message : String(error) }, 'TLS files changed but cannot be used; keeping the current certificate');
+    }
+  }, config.TLS_RELOAD_INTERVAL_MS).unref();
+  if (!tls) clearInterval(tlsReload);
+  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme }, 'voice gateway listening');
 
-  return {
+  const waitForSessions = async (ms: number) => {
+    const deadline = Date.now() + ms;
+    while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  const gateway: Gateway = {
     grpcPort: grpcServer.port,
     httpPort: http.port,
     get activeSessions() {
       return sessions.size;
     },
+    async drain(graceMs) {
+      draining = true;
+      grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
+      log.info({ activeSessions: sessions.size, graceMs }, 'draining: no new sessions');
+      await waitForSessions(graceMs);
+      if (sessions.size > 0) log.info({ activeSessions: sessions.size }, 'drain grace over: telling clients to reconnect');
+      for (const session of sessions) session.goAway('the gateway is shutting down: reconnect to continue the conversation');
+      await waitForSessions(GO_AWAY_FLUSH_MS);
+      await gateway.close();
+    },
     async close() {
+      clearInterval(tlsReload);
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
-      for (const session of sessions) session.close('the gateway is shutting down');
-      await Promise.all([grpcServer.close(), http.close()]);
+      for (const session of sessions) session.close('the gateway is shutting down', 'shutdown');
+      await Promise.all([voiceWebSocket.close(), realtime.close()]); // upgraded sockets are no longer the HTTP server's to close
+      await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },
   };
+  return gateway;
 }
 
+async function warnAboutBackends(config: Config, log: Pick<Logger, 'warn'>): Promise<void> {
+  try {
+    for (const row of await checkBackends(config, false)) {
+      if (row.status === 'fail' || row.status === 'warn') log.warn({ backend: row.backend, check: row.check }, `${row.detail}${row.fix ? `: ${row.fix}` : ''}`);
+    }
+  } catch (error) {
+    log.warn({ error: error instanceof Error ? error.message : String(error) }, 'the backend checks at start failed');
+  }
+}

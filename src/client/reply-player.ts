@@ -1,7 +1,21 @@
 /**
- * Plays reply audio at real-time pace, as a speaker would, without a sound card: a playhead that
- * advances with the wall clock over the queued audio. What was played is kept (the `--out` file).
+ * Plays reply audio at real-time pace, as a speaker would: a playhead that advances with the wall
+ * clock over the queued audio. Without a sound card (`ask`) that playhead is the listener; with one
+ * (`talk`) each slice it passes goes to the speaker as it becomes due, so that an interruption
+ * drops what was not yet played instead of what a device buffer already holds.
  */
+export interface ReplyPlayerOptions {
+  /** Receives each slice of audio as it is played (the speaker). */
+  sink?: (pcm: Int16Array) => void;
+  /** Keep everything played, for `heard()` (the `--out` file). Default true. */
+  keepHeard?: boolean;
+  /**
+   * The playhead starts this far ahead when a reply's first audio arrives, so a speaker fed by the
+   * sink never starves between ticks. Default 0.
+   */
+  leadMs?: number;
+}
+
 export class ReplyPlayer {
   private responseId: string | null = null;
   private queue: Int16Array[] = [];
@@ -9,8 +23,18 @@ export class ReplyPlayer {
   private playedSamples = 0;
   private lastTickAt = 0;
   private readonly played: Int16Array[] = [];
+  private readonly sink: ((pcm: Int16Array) => void) | undefined;
+  private readonly keepHeard: boolean;
+  private readonly leadMs: number;
 
-  constructor(private readonly sampleRateHz: number) {}
+  constructor(
+    private readonly sampleRateHz: number,
+    options: ReplyPlayerOptions = {},
+  ) {
+    this.sink = options.sink;
+    this.keepHeard = options.keepHeard ?? true;
+    this.leadMs = options.leadMs ?? 0;
+  }
 
   /** A new reply starts; anything left of the previous one is dropped. */
   begin(responseId: string): void {
@@ -22,7 +46,7 @@ export class ReplyPlayer {
 
   enqueue(responseId: string, pcm: Int16Array): void {
     if (responseId !== this.responseId) return; // audio of a reply already dropped
-    if (this.queuedSamples === 0) this.lastTickAt = performance.now();
+    if (this.queuedSamples === 0) this.lastTickAt = performance.now() - this.leadMs;
     this.queue.push(pcm);
     this.queuedSamples += pcm.length;
   }
@@ -36,11 +60,14 @@ export class ReplyPlayer {
     if (!this.responseId || this.queuedSamples === 0) return null;
     const now = performance.now();
     let due = Math.floor(((now - this.lastTickAt) * this.sampleRateHz) / 1000);
-    this.lastTickAt = now;
+    // Only whole samples are played: the remainder stays due for the next tick.
+    this.lastTickAt += (due * 1000) / this.sampleRateHz;
     while (due > 0 && this.queue.length > 0) {
       const head = this.queue[0]!;
       const take = Math.min(due, head.length);
-      this.played.push(head.subarray(0, take));
+      const slice = head.subarray(0, take);
+      if (this.keepHeard) this.played.push(slice);
+      this.sink?.(slice);
       if (take === head.length) this.queue.shift();
       else this.queue[0] = head.subarray(take);
       this.queuedSamples -= take;
@@ -61,7 +88,7 @@ export class ReplyPlayer {
     return playedMs;
   }
 
-  /** Everything played so far, back to back. */
+  /** Everything played so far, back to back (empty when `keepHeard` is false). */
   heard(): Int16Array {
     const out = new Int16Array(this.played.reduce((n, p) => n + p.length, 0));
     let at = 0;

@@ -11,6 +11,28 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const sampleRateHz = int(8000, 48000);
+/** An optional value: empty leaves it unset (undefined), e.g. for the backend's own default. */
+const unsetOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('').transform(() => undefined), schema]);
+/** Ascending positive seconds separated by commas, at most 50 (histogram buckets). */
+const secondsList = z.string().transform((text, ctx) => {
+  const values = text.split(',').map((part) => Number(part.trim()));
+  const ascending = values.every((v, i) => Number.isFinite(v) && v > 0 && (i === 0 || v > values[i - 1]!));
+  if (!ascending || values.length > 50) {
+    ctx.addIssue({ code: 'custom', message: 'expected 1 to 50 ascending positive numbers of seconds separated by commas, e.g. 0.05,0.1,0.25' });
+    return z.NEVER;
+  }
+  return values;
+});
+
+/**
+ * The default local model: Qwen2.5-0.5B-Instruct, Q4_K_M (a few hundred MB, Apache-2.0), from
+ * Qwen's own repository: small enough for a laptop CPU, instruct-tuned, with a chat template
+ * node-llama-cpp knows. Its sha256 is not pinned (LLM_MODEL_SHA256 empty): it could not be
+ * confirmed from the offline machine this was written on, and a wrong pin would refuse every
+ * download. The gateway prints the sha256 of what it downloaded; whoever downloads it first
+ * should compare it with the SHA256 on the file's huggingface.co page and pin it here.
+ */
+const DEFAULT_LLM_MODEL_URL = 'https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf';
 
 export interface SettingSpec {
   schema: z.ZodType;
@@ -24,32 +46,86 @@ export interface SettingSpec {
 export const SETTINGS = {
   HOST: { schema: z.string().min(1), default: '0.0.0.0', help: 'Address the servers listen on' },
   GRPC_PORT: { schema: int(0, 65535), default: '50051', help: 'gRPC port (VoiceGateway, health, reflection)' },
-  HTTP_PORT: { schema: int(0, 65535), default: '8080', help: 'HTTP port (GET /healthz)' },
+  HTTP_PORT: { schema: int(0, 65535), default: '8080', help: 'HTTP port (GET /healthz, GET /metrics, the web client at /, WebSocket /v1/voice)' },
+  TLS_CERT_FILE: { schema: z.string(), default: '', help: 'PEM certificate (chain) file: with TLS_KEY_FILE the HTTP port serves HTTPS and WSS (empty: plain HTTP)' },
+  TLS_RELOAD_INTERVAL_MS: { schema: int(1000, 86400000), default: '60000', help: 'How often (ms) the TLS files are checked for a renewed certificate' },
+  TLS_KEY_FILE: { schema: z.string(), default: '', help: 'PEM private key file of TLS_CERT_FILE' },
+  WEB_CLIENT_ENABLED: { schema: bool, default: 'true', help: 'Serve the browser client at / on the HTTP port' },
+  WEB_CLIENT_DIR: { schema: z.string(), default: '', help: 'Folder the browser client is served from (empty: the one built into the package, dist/web)' },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     default: 'info',
-    help: 'Log level',
+    help: 'Log level (JSON lines; what users said appears only at debug)',
   },
+  METRICS_LATENCY_BUCKETS_S: {
+    schema: secondsList,
+    default: '0.01,0.025,0.05,0.075,0.1,0.15,0.2,0.25,0.3,0.4,0.5,0.75,1,1.5,2,3,5,10',
+    help: 'Upper bounds (seconds) of the buckets of the latency histograms on /metrics',
+  },
+  OTEL_TRACES_EXPORTER: {
+    schema: z.enum(['', 'otlp', 'console', 'none']),
+    default: '',
+    help: 'Traces: otlp (OTLP http/protobuf, configured by the standard OTEL_EXPORTER_OTLP_* variables), console, or none; empty: on only if OTEL_EXPORTER_OTLP_ENDPOINT is set',
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+    default: '',
+    help: 'OTLP collector base URL, e.g. http://127.0.0.1:4318 (traces go to /v1/traces); setting it turns tracing on',
+  },
+  TRACE_INCLUDE_TEXT: { schema: bool, default: 'false', help: 'Put transcripts and reply text on trace spans (they are personal data)' },
 
-  VAD_PROVIDER: { schema: z.enum(['silero']), default: 'silero', help: 'Voice activity detector' },
+  VAD_PROVIDER: { schema: z.enum(['silero', 'simulated']), default: 'silero', help: 'Voice activity detector (simulated: loudness, for benchmarks; see SIM_PROFILE)' },
   VAD_MODEL: { schema: z.enum(['legacy', 'v5']), default: 'legacy', help: 'Silero model version' },
   VAD_THRESHOLD: { schema: num(0.05, 0.99), default: '0.5', help: 'Speech probability that starts speech' },
   VAD_NEG_THRESHOLD: { schema: num(0.01, 0.99), default: '0.35', help: 'Speech probability below which audio is silence' },
   VAD_MIN_SPEECH_MS: { schema: int(0, 2000), default: '100', help: 'Speech shorter than this (ms) is noise' },
   VAD_MIN_SILENCE_MS: { schema: int(32, 5000), default: '300', help: 'Silence (ms) that ends a stretch of speech' },
 
-  ASR_PROVIDER: { schema: z.enum(['pocketsphinx']), default: 'pocketsphinx', help: 'Speech recognizer' },
+  ASR_PROVIDER: { schema: z.enum(['pocketsphinx', 'riva', 'simulated']), default: 'pocketsphinx', help: 'Speech recognizer: pocketsphinx (local), riva (NVIDIA Riva or speech NIM at RIVA_URI), simulated (made-up words with profile latencies, for benchmarks)' },
   ASR_LANGUAGE: { schema: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/), default: 'en-US', help: 'Default BCP-47 language of user speech' },
   ASR_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default input sample rate (Hz) when a client does not say' },
   ASR_FINAL_WAIT_MS: { schema: int(50, 10000), default: '1500', help: 'Longest wait (ms) for a final transcript after the turn ended' },
 
-  TTS_PROVIDER: { schema: z.enum(['espeak']), default: 'espeak', help: 'Speech synthesizer' },
+  TTS_PROVIDER: { schema: z.enum(['espeak', 'riva', 'simulated']), default: 'espeak', help: 'Speech synthesizer: espeak (local), riva (NVIDIA Riva or speech NIM at RIVA_TTS_URI or RIVA_URI), simulated (a tone with profile latencies, for benchmarks)' },
   TTS_VOICE: { schema: z.string(), default: '', help: 'Default voice; empty picks one for the language' },
   TTS_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default output sample rate (Hz)' },
   TTS_MAX_PIECE_CHARS: { schema: int(20, 2000), default: '200', help: 'Longest text (chars) sent to TTS at once' },
 
-  LLM_PROVIDER: { schema: z.enum(['openai']), default: 'openai', help: 'Language model: openai = any OpenAI-compatible server (NIM, vLLM, Ollama, llama.cpp)' },
-  LLM_BASE_URL: { schema: z.url({ protocol: /^https?$/ }), default: 'http://127.0.0.1:8000/v1', help: 'Base URL of the OpenAI-compatible API' },
+  RIVA_URI: { schema: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'expected host:port'), default: '127.0.0.1:50051', help: 'Riva (or speech NIM) gRPC address, host:port; NVIDIA-hosted: grpc.nvcf.nvidia.com:443 with RIVA_USE_TLS=true' },
+  RIVA_TTS_URI: { schema: z.union([z.literal(''), z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'expected host:port')]), default: '', help: 'Riva TTS address when TTS runs elsewhere than ASR (e.g. two speech NIMs); empty: RIVA_URI' },
+  RIVA_USE_TLS: { schema: bool, default: 'false', help: 'Talk TLS to Riva (the RIVA_*_FILE settings imply it)' },
+  RIVA_CA_FILE: { schema: z.string(), default: '', help: 'PEM CA certificates that sign the Riva server certificate (empty: the system roots)' },
+  RIVA_CLIENT_CERT_FILE: { schema: z.string(), default: '', help: 'PEM client certificate for Riva (mutual TLS), with RIVA_CLIENT_KEY_FILE' },
+  RIVA_CLIENT_KEY_FILE: { schema: z.string(), default: '', help: 'PEM private key of RIVA_CLIENT_CERT_FILE' },
+  RIVA_API_KEY: { schema: z.string(), default: '', help: 'Sent to Riva as authorization: Bearer <key> (NVIDIA-hosted: an nvapi- key)', secret: true },
+  RIVA_FUNCTION_ID_ASR: { schema: z.string(), default: '', help: 'NVIDIA-hosted: the function-id of the ASR function (see build.nvidia.com)' },
+  RIVA_FUNCTION_ID_TTS: { schema: z.string(), default: '', help: 'NVIDIA-hosted: the function-id of the TTS function' },
+  RIVA_MAX_MESSAGE_BYTES: { schema: int(4194304, 1073741824), default: '67108864', help: 'Largest gRPC message (bytes) to and from Riva (NVIDIA clients use 64 MiB)' },
+  RIVA_TIMEOUT_MS: { schema: int(100, 600000), default: '10000', help: 'Deadline (ms) of short Riva calls: health, model and voice lists' },
+  RIVA_ASR_MODEL: { schema: z.string(), default: '', help: 'Riva ASR model (riva-build --name); empty: the server picks one for the language' },
+  RIVA_ASR_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Sample rate (Hz) of the audio sent to Riva ASR (the gateway resamples to it)' },
+  RIVA_ASR_PUNCTUATION: { schema: bool, default: 'true', help: 'Riva adds punctuation and capitals' },
+  RIVA_ASR_VERBATIM_TRANSCRIPTS: { schema: bool, default: 'true', help: 'Words as spoken (true, as NVIDIA clients send) or inverse-normalized "25" (false; finals then differ more from interims, so speculative starts miss more)' },
+  RIVA_ASR_PROFANITY_FILTER: { schema: bool, default: 'false', help: 'Riva masks profanities' },
+  RIVA_ASR_BOOSTED_WORDS: { schema: z.string(), default: '', help: 'Words or phrases Riva should favour, comma separated' },
+  RIVA_ASR_BOOST_SCORE: { schema: num(0, 100), default: '4', help: 'Boost of RIVA_ASR_BOOSTED_WORDS (NVIDIA clients: 4; their docs advise 20-100 for stronger effect)' },
+  RIVA_ASR_START_HISTORY_MS: { schema: unsetOr(int(0, 10000)), default: '', help: 'Endpointing: window (ms) for the start of an utterance (empty: the model default)' },
+  RIVA_ASR_START_THRESHOLD: { schema: unsetOr(num(0, 1)), default: '', help: 'Endpointing: share of speech frames in that window that starts an utterance (empty: the model default)' },
+  RIVA_ASR_STOP_HISTORY_MS: { schema: unsetOr(int(0, 10000)), default: '480', help: 'Endpointing: silence window (ms) that ends an utterance with a final (multiples of 80; empty: the model default)' },
+  RIVA_ASR_STOP_THRESHOLD: { schema: unsetOr(num(0, 1)), default: '', help: 'Endpointing: share of silent frames in that window that ends the utterance (empty: the model default)' },
+  RIVA_ASR_STOP_HISTORY_EOU_MS: { schema: unsetOr(int(0, 10000)), default: '240', help: 'Endpointing: shorter silence window (ms) of the early end of utterance, which sends a stable interim that may start the reply (SPECULATIVE_START); empty: off' },
+  RIVA_ASR_STOP_THRESHOLD_EOU: { schema: unsetOr(num(0, 1)), default: '', help: 'Endpointing: share of silent frames for the early end of utterance (empty: the model default)' },
+  RIVA_ASR_CUSTOM_CONFIGURATION: { schema: z.string(), default: '', help: 'Riva custom_configuration as key:value,key:value, e.g. enable_vad_endpointing:true,neural_vad.onset:0.65' },
+  RIVA_ASR_CHUNK_MS: { schema: int(10, 1000), default: '100', help: 'Audio (ms) per message to Riva ASR' },
+  RIVA_ASR_KEEPALIVE_MS: { schema: int(100, 600000), default: '5000', help: 'Silence is sent to Riva when no audio came for this long (ms), so it keeps the stream open' },
+  RIVA_ASR_STREAM_DEADLINE_MS: { schema: int(1000, 86400000), default: '600000', help: 'Deadline (ms) of one Riva recognition call; past half of it the call is replaced between utterances' },
+  RIVA_ASR_RECONNECT_RETRIES: { schema: int(0, 100), default: '3', help: 'A dropped Riva stream is reopened this many times in a row (reset by an answer) before the turn fails with asr_unavailable' },
+  RIVA_ASR_RECONNECT_BACKOFF_MS: { schema: int(0, 60000), default: '200', help: 'Wait (ms) before reopening a dropped Riva stream, doubled for each further try' },
+  RIVA_ASR_REPLAY_MAX_MS: { schema: int(0, 120000), default: '15000', help: 'Audio (ms) since the last final kept to send again to a reopened Riva stream, so a drop loses no words' },
+  RIVA_TTS_TIMEOUT_MS: { schema: int(100, 600000), default: '20000', help: 'Deadline (ms) of one Riva synthesis call (one piece of text)' },
+
+  LLM_PROVIDER: { schema: z.enum(['auto', 'openai', 'llama-cpp', 'simulated']), default: 'auto', help: 'Language model: openai = any OpenAI-compatible server (NIM, vLLM, Ollama, llama.cpp server); llama-cpp = a GGUF model run in-process (LLM_MODEL_PATH or the default model); auto = openai when LLM_BASE_URL is set, else llama-cpp; simulated = a fixed reply with profile latencies, for benchmarks' },
+  LLM_BASE_URL: { schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]), default: '', help: 'Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (empty: none)' },
   LLM_API_KEY: { schema: z.string(), default: '', help: 'Bearer key for the LLM API (empty: none)', secret: true },
   LLM_MODEL: { schema: z.string().min(1), default: 'meta/llama-3.1-8b-instruct', help: 'Model name' },
   LLM_TEMPERATURE: { schema: num(0, 2), default: '0.5', help: 'Sampling temperature' },
@@ -60,16 +136,44 @@ export const SETTINGS = {
     help: 'System prompt (a session may replace it)',
   },
   LLM_REQUEST_TIMEOUT_MS: { schema: int(100, 600000), default: '30000', help: 'Longest wait (ms) for the LLM to start answering' },
+  LLM_STREAM_IDLE_TIMEOUT_MS: { schema: int(0, 600000), default: '10000', help: 'An OpenAI-compatible reply stream that sends nothing this long (ms) has stalled: the turn fails with llm_unavailable (0: no limit)' },
+  LLM_MODEL_PATH: { schema: z.string(), default: '', help: 'llama-cpp: a GGUF model file to run (empty: the default model, downloaded once into LLM_CACHE_DIR)' },
+  LLM_MODEL_URL: { schema: z.url({ protocol: /^https?$/ }), default: DEFAULT_LLM_MODEL_URL, help: 'llama-cpp: where the default GGUF model is downloaded from when LLM_MODEL_PATH is empty' },
+  LLM_MODEL_SHA256: { schema: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits')]), default: '', help: 'llama-cpp: sha256 the downloaded model must have (empty: not checked; the sha256 is printed after the download)' },
+  LLM_CACHE_DIR: { schema: z.string().min(1), default: '~/.cache/voice-gateway/models', help: 'llama-cpp: folder of downloaded models' },
+  LLM_DOWNLOAD_STALL_MS: { schema: int(1000, 600000), default: '30000', help: 'llama-cpp: a model download that receives nothing this long (ms) is abandoned' },
+  LLM_THREADS: { schema: int(1, 256), default: '1', help: 'llama-cpp: CPU threads of one evaluation (on a 2-core machine 2 threads were measured 30x slower than 1)' },
+  LLM_CONTEXT_SIZE: { schema: int(1024, 131072), default: '4096', help: 'llama-cpp: tokens one conversation holds (older turns are shifted out past it)' },
+  LLM_SEQUENCES: { schema: int(1, 64), default: '4', help: 'llama-cpp: replies generated at once (each holds LLM_CONTEXT_SIZE tokens of memory); more wait up to LLM_REQUEST_TIMEOUT_MS' },
+
+  SIM_PROFILE: { schema: z.string().min(1), default: 'nvidia-blueprint', help: 'Latencies of the simulated providers: a built-in (nvidia-blueprint, zero-latency) or a JSON file' },
 
   TURN_END_SOURCE: { schema: z.enum(['asr', 'vad', 'commit']), default: 'vad', help: 'What ends the user turn: asr (recognizer endpointing), vad (silence), commit (push-to-talk)' },
   TURN_END_SILENCE_MS: { schema: int(100, 5000), default: '500', help: 'Silence (ms) that ends the turn when VAD decides' },
   BARGE_IN_MIN_SPEECH_MS: { schema: int(0, 5000), default: '250', help: 'User speech (ms) during a reply that interrupts it' },
   BARGE_IN_ENABLED: { schema: bool, default: 'true', help: 'Let user speech interrupt replies' },
   CANCEL_BUDGET_MS: { schema: int(10, 10000), default: '300', help: 'A provider still busy this long (ms) after abort is abandoned' },
+  SPECULATIVE_START: { schema: bool, default: 'true', help: 'Start the LLM on a stable interim transcript (Riva early end of utterance); the final confirms it or restarts it, and its audio is held until confirmed' },
 
+  AUTH_MODE: { schema: z.enum(['none', 'api_key', 'jwt']), default: 'none', help: 'Who may open sessions, on every transport: none, api_key (API_KEYS), jwt (JWT_*)' },
+  API_KEYS: { schema: z.string(), default: '', help: 'Allowed API keys as name:sha256hex entries, comma separated (make one: voice-gateway new-key NAME)' },
+  JWT_JWKS_URL: { schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]), default: '', help: 'JWKS URL that verifies JWTs (AUTH_MODE=jwt)' },
+  JWT_PUBLIC_KEY_FILE: { schema: z.string(), default: '', help: 'PEM public key that verifies JWTs, when no JWKS URL' },
+  JWT_ALGORITHM: { schema: z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA']), default: 'RS256', help: 'Algorithm of JWT_PUBLIC_KEY_FILE' },
+  JWT_ISSUER: { schema: z.string(), default: '', help: 'Required JWT issuer (empty: any)' },
+  JWT_AUDIENCE: { schema: z.string(), default: '', help: 'Required JWT audience (empty: any)' },
+  MAX_SESSIONS: { schema: int(0, 1000000), default: '0', help: 'Sessions the process holds at most (0: no cap)' },
+  KEY_MAX_SESSIONS: { schema: int(0, 1000000), default: '0', help: 'Concurrent sessions per API key or JWT subject (0: no cap)' },
+  KEY_MAX_NEW_SESSIONS_PER_MINUTE: { schema: int(0, 1000000), default: '0', help: 'New sessions per minute per API key or JWT subject (0: no cap)' },
+  DRAIN_GRACE_MS: { schema: int(0, 3600000), default: '30000', help: 'On SIGTERM, time (ms) active sessions get to finish before clients are told to reconnect' },
   SESSION_MAX_DURATION_MS: { schema: int(1000, 86400000), default: '3600000', help: 'Longest session (ms)' },
   SESSION_IDLE_TIMEOUT_MS: { schema: int(1000, 3600000), default: '60000', help: 'A session with no client message this long (ms) is closed' },
   MAX_MESSAGE_BYTES: { schema: int(1024, 67108864), default: '1048576', help: 'Largest client message (bytes)' },
+  REALTIME_MAX_FRAME_BYTES: {
+    schema: int(1024, 268435456),
+    default: '16777216',
+    help: 'OpenAI Realtime endpoint: a frame over MAX_MESSAGE_BYTES gets an error event, one over this (bytes) closes the socket (1009) unread',
+  },
   MAX_TEXT_CHARS: { schema: int(1, 100000), default: '4000', help: 'Longest typed user message (chars)' },
   INBOUND_QUEUE_MAX_MESSAGES: { schema: int(8, 100000), default: '500', help: 'Client messages waiting to be processed before the session is closed' },
   OUTBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '16777216', help: 'Bytes waiting for a slow client before it is disconnected' },

@@ -46,7 +46,14 @@ export async function* untilAborted<T>(
   onAbandoned: () => void,
 ): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
-  const aborted = whenAborted(signal).then(() => ABORTED);
+  // A listener of our own, removed at the end: a reply makes one of these per TTS piece, and
+  // listeners left on its signal would pile up.
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<typeof ABORTED>((resolve) => {
+    onAbort = () => resolve(ABORTED);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
   let finished = false;
   try {
     while (!signal.aborted) {
@@ -61,6 +68,7 @@ export async function* untilAborted<T>(
       yield result.value;
     }
   } finally {
+    signal.removeEventListener('abort', onAbort);
     if (!finished && iterator.return) {
       const closing = iterator.return();
       if (!(await settlesWithin(closing, budgetMs))) onAbandoned();

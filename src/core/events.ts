@@ -19,6 +19,12 @@ export interface TurnSettings {
   /** Speech this long while the agent thinks or speaks interrupts it. */
   bargeInMinSpeechMs: number;
   bargeInEnabled: boolean;
+  /** The end of the user's turn starts a reply; when false, replies wait for a `respond` event. */
+  autoRespond: boolean;
+  /** Speech probability at or above which VAD hears speech in this session. */
+  vadThreshold: number;
+  /** `speech_started` is reported this much earlier than the detected onset, so it covers the onset. */
+  prefixPaddingMs: number;
 }
 
 /** Settings a client may choose per session; the server fills the rest from its defaults. */
@@ -47,14 +53,56 @@ export interface SettingsPatch {
   turn?: Partial<TurnSettings>;
 }
 
-export type ClientEvent =
-  | { type: 'start'; settings: SettingsPatch; metadata: Record<string, string> }
+export type ItemRole = 'user' | 'assistant' | 'system';
+
+/** One message of the conversation, with the id an item-aware client uses to edit it. */
+export interface ConversationItem {
+  id: string;
+  role: ItemRole;
+  /** What the LLM sees: the user's words, or what the user heard of a reply. */
+  text: string;
+  /** audio: a spoken turn (text is its transcript) or a spoken reply; text: typed or created as text. */
+  origin: 'audio' | 'text';
+}
+
+/** An item a client adds; without an id the session names it. */
+export interface NewItem {
+  id?: string;
+  role: ItemRole;
+  text: string;
+}
+
+export type ClientEvent = {
+  /** The transport's tag for this event: the error or acknowledgement it causes carries it back. */
+  ref?: string;
+} & (
+  | {
+      type: 'start';
+      settings: SettingsPatch;
+      metadata: Record<string, string>;
+      /** The transport wants item events (item_added, ...): its protocol has conversation items. */
+      itemEvents?: boolean;
+    }
   | { type: 'audio'; data: Uint8Array }
   | { type: 'text'; text: string }
   | { type: 'commit' }
   | { type: 'interrupt' }
   | { type: 'playback'; responseId: string; playedMs: number }
-  | { type: 'update'; settings: SettingsPatch };
+  | { type: 'update'; settings: SettingsPatch }
+  // Item-level events (see docs/architecture.md, "Conversation items").
+  /** Start a reply now from the conversation as it is (instructions replace the session's for it). */
+  | { type: 'respond'; instructions?: string }
+  /** Stop the current reply; unlike `interrupt`, an error when there is none (or it is not responseId). */
+  | { type: 'cancel'; responseId?: string }
+  /** Add an item without replying; after: the item it follows (null: first; absent: last). */
+  | { type: 'add_item'; item: NewItem; after?: string | null }
+  /** The user heard `audioEndMs` of an assistant item's audio: its text is cut to that. */
+  | { type: 'truncate'; itemId: string; audioEndMs: number }
+  | { type: 'delete_item'; itemId: string }
+  | { type: 'get_item'; itemId: string }
+  /** Drop the user's audio since the last end of turn. */
+  | { type: 'clear_input' }
+);
 
 export type TranscriptStability = 'partial' | 'stable' | 'final';
 export type ResponseStatus = 'completed' | 'interrupted' | 'failed';
@@ -68,7 +116,8 @@ export type ErrorCode =
   | 'asr_unavailable'
   | 'llm_unavailable'
   | 'tts_unavailable'
-  | 'internal';
+  | 'internal'
+  | 'unavailable';
 
 /** Every latency of one turn, in ms (DESIGN §6). Undefined means not measured. */
 export interface TurnMetrics {
@@ -83,23 +132,50 @@ export interface TurnMetrics {
   speculative: SpeculativeOutcome;
 }
 
+/** Why a reply was interrupted: user speech, the client (interrupt, cancel, truncate), or a newer turn. */
+export type InterruptCause = 'barge_in' | 'client' | 'superseded';
+
+/**
+ * A finer reason for some errors, for protocols that name them (the OpenAI Realtime dialect has a
+ * code for each); the ErrorCode stays the stable, coarse one.
+ */
+export type ErrorReason =
+  | 'input_empty' // commit with (almost) no audio since the last end of turn
+  | 'nothing_heard' // commit of audio in which no words were recognized
+  | 'response_in_progress' // respond while a reply runs
+  | 'no_response' // cancel with no reply running (or another one)
+  | 'item_not_found'
+  | 'item_exists'
+  | 'not_truncatable' // not an assistant item with audio
+  | 'audio_end_out_of_range';
+
 export type ServerEvent =
   | { type: 'ready'; sessionId: string; settings: SessionSettings }
-  | { type: 'speech_started'; audioOffsetMs: number }
-  | { type: 'speech_stopped'; audioOffsetMs: number }
+  /** turnId: the turn (and user item) this speech belongs to. */
+  | { type: 'speech_started'; audioOffsetMs: number; turnId: string }
+  | { type: 'speech_stopped'; audioOffsetMs: number; turnId: string }
   | { type: 'transcript'; turnId: string; stability: TranscriptStability; text: string }
   | { type: 'response_started'; responseId: string; turnId: string }
   | { type: 'response_text'; responseId: string; delta: string }
   | { type: 'response_audio'; responseId: string; data: Uint8Array; offsetMs: number }
-  | { type: 'response_done'; responseId: string; status: ResponseStatus; heardText: string; audioSentMs: number }
+  | { type: 'response_done'; responseId: string; status: ResponseStatus; heardText: string; audioSentMs: number; cause?: InterruptCause }
   | { type: 'turn_metrics'; metrics: TurnMetrics }
-  | { type: 'error'; code: ErrorCode; message: string; sessionContinues: boolean };
+  | { type: 'error'; code: ErrorCode; message: string; sessionContinues: boolean; reason?: ErrorReason; ref?: string }
+  // Item events: sent only to sessions started with itemEvents. `ref` is that of the client event
+  // they answer. responseId: the reply an assistant item belongs to.
+  | { type: 'item_added'; item: ConversationItem; previousItemId: string | null; responseId?: string; ref?: string }
+  | { type: 'item_retrieved'; item: ConversationItem; ref?: string }
+  | { type: 'item_truncated'; itemId: string; audioEndMs: number; text: string; ref?: string }
+  | { type: 'item_deleted'; itemId: string; ref?: string }
+  | { type: 'input_cleared'; ref?: string }
+  | { type: 'settings_updated'; settings: SessionSettings; ref?: string };
 
 /** An error with a stable code for programs and a sentence for people. */
 export class GatewayError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly reason?: ErrorReason,
   ) {
     super(message);
     this.name = 'GatewayError';

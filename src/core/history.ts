@@ -3,6 +3,7 @@
  * stored cut to the text whose audio was played.
  */
 import type { ChatMessage } from '../providers/types.js';
+import { GatewayError, type ConversationItem } from './events.js';
 
 /** One TTS piece of a reply, placed on the reply's audio timeline. */
 export interface SpokenPiece {
@@ -45,43 +46,110 @@ export function heardText(pieces: readonly SpokenPiece[], heardMs: number): stri
   return parts.join(' ');
 }
 
+/** The audio length of a reply's pieces, in ms. */
+export function spokenMs(pieces: readonly SpokenPiece[]): number {
+  return pieces.reduce((end, p) => Math.max(end, p.startMs + p.durationMs), 0);
+}
+
+interface StoredItem extends ConversationItem {
+  /** A reply's TTS pieces on its audio timeline, kept so that it can be truncated later. */
+  spoken?: readonly SpokenPiece[];
+}
+
+const MAX_ITEM_ID_CHARS = 64;
+
+/**
+ * The conversation as a list of items with ids, so that item-aware clients (the OpenAI Realtime
+ * dialect) can insert, cut and delete messages; the LLM sees the items' texts in order.
+ */
 export class ConversationHistory {
-  private readonly messages: ChatMessage[] = [];
+  private readonly items: StoredItem[] = [];
 
   constructor(
-    /** Oldest messages are dropped past this count; the system prompt is never dropped. */
-    private readonly maxMessages = 200,
+    /** Oldest items are dropped past this count; the system prompt is never dropped. */
+    private readonly maxItems = 200,
   ) {}
 
-  addUser(text: string): void {
-    this.push({ role: 'user', content: text });
+  has(id: string): boolean {
+    return this.items.some((item) => item.id === id);
   }
 
-  /** Adds what the user heard of a reply (nothing when they heard nothing); returns its index or -1. */
-  addAssistant(heard: string): number {
-    if (!heard.trim()) return -1;
-    this.push({ role: 'assistant', content: heard });
-    return this.messages.length - 1;
+  /** `base` if no item has it, else `base_2`, `base_3`, ... (clients may choose ids too). */
+  freeId(base: string): string {
+    let id = base;
+    for (let n = 2; this.has(id); n++) id = `${base}_${n}`;
+    return id;
   }
 
-  /** Corrects an assistant message, e.g. when a late playback report shows less was heard. */
-  setContent(index: number, content: string): void {
-    const message = this.messages[index];
-    if (message?.role === 'assistant') message.content = content;
+  /** A copy of the item (without its audio timeline). */
+  get(id: string): ConversationItem {
+    const { spoken: _spoken, ...item } = this.find(id);
+    return item;
   }
 
-  /** The messages for an LLM request, the system prompt first. */
+  /**
+   * Adds an item after the item `after` (null: first; undefined: last) and returns the id of the
+   * item before it (null when it is first).
+   */
+  insert(item: ConversationItem, after?: string | null): string | null {
+    if (!item.id || item.id.length > MAX_ITEM_ID_CHARS) {
+      throw new GatewayError('invalid_argument', `item id ${JSON.stringify(item.id)} is not accepted: use 1 to ${MAX_ITEM_ID_CHARS} characters`);
+    }
+    if (this.has(item.id)) throw new GatewayError('invalid_argument', `an item with id "${item.id}" already exists: choose another id or leave it out`, 'item_exists');
+    const at = after === undefined ? this.items.length : after === null ? 0 : this.indexOf(after) + 1;
+    this.items.splice(at, 0, { ...item });
+    const previous = at > 0 ? this.items[at - 1]!.id : null;
+    if (this.items.length > this.maxItems) this.items.splice(0, this.items.length - this.maxItems);
+    return previous;
+  }
+
+  /** Sets an item's text, and for a reply the audio timeline its text was heard on. */
+  setText(id: string, text: string, spoken?: readonly SpokenPiece[]): void {
+    if (!this.has(id)) return; // dropped past maxItems or deleted meanwhile
+    const item = this.find(id);
+    item.text = text;
+    if (spoken) item.spoken = spoken;
+  }
+
+  /** Cuts an assistant item to what was heard in its first `audioEndMs` of audio; returns the text. */
+  truncate(id: string, audioEndMs: number): string {
+    const item = this.find(id);
+    if (item.role !== 'assistant' || !item.spoken) {
+      throw new GatewayError('invalid_argument', `item "${id}" has no reply audio to truncate: only assistant items that were spoken can be truncated`, 'not_truncatable');
+    }
+    checkAudioEnd(id, audioEndMs, spokenMs(item.spoken));
+    item.text = heardText(item.spoken, audioEndMs);
+    return item.text;
+  }
+
+  delete(id: string): void {
+    this.items.splice(this.indexOf(id), 1);
+  }
+
+  /** The messages for an LLM request, the system prompt first; items with no text are left out. */
   forRequest(systemPrompt: string): ChatMessage[] {
     const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-    return [...system, ...this.messages];
+    return [...system, ...this.items.filter((item) => item.text.trim()).map(({ role, text }) => ({ role, content: text }))];
   }
 
   get length(): number {
-    return this.messages.length;
+    return this.items.length;
   }
 
-  private push(message: ChatMessage): void {
-    this.messages.push(message);
-    if (this.messages.length > this.maxMessages) this.messages.splice(0, this.messages.length - this.maxMessages);
+  private indexOf(id: string): number {
+    const at = this.items.findIndex((item) => item.id === id);
+    if (at < 0) throw new GatewayError('invalid_argument', `no item has id "${id}" in this conversation`, 'item_not_found');
+    return at;
+  }
+
+  private find(id: string): StoredItem {
+    return this.items[this.indexOf(id)]!;
+  }
+}
+
+/** audio_end_ms past the reply's audio is an error; a rounding millisecond is not. */
+export function checkAudioEnd(id: string, audioEndMs: number, totalMs: number): void {
+  if (!Number.isFinite(audioEndMs) || audioEndMs < 0 || audioEndMs > Math.ceil(totalMs)) {
+    throw new GatewayError('invalid_argument', `audio_end_ms ${audioEndMs} is out of range for item "${id}": its audio lasts ${Math.ceil(totalMs)} ms`, 'audio_end_out_of_range');
   }
 }

@@ -31,6 +31,18 @@ export interface ResponseTimings {
   ttsFirstRequestAt?: number;
   ttsFirstAudioAt?: number;
   firstAudioSentAt?: number;
+  /** The LLM stream ended (done, aborted or failed). */
+  llmDoneAt?: number;
+  /** One entry per piece sent to TTS, in order (for traces). */
+  ttsPieces?: TtsPieceTimings[];
+}
+
+export interface TtsPieceTimings {
+  text: string;
+  requestAt: number;
+  firstAudioAt?: number;
+  doneAt?: number;
+  audioMs: number;
 }
 
 export interface ResponseOutcome {
@@ -45,9 +57,13 @@ export interface ResponseDeps {
   emit: (event: ServerEvent) => void;
   /** A provider ignored its abort past the budget and was left behind. */
   onAbandoned: (kind: 'llm' | 'tts') => void;
+  /** Reply audio went out (ms of audio), for observers. */
+  onAudioSent?: (durationMs: number) => void;
 }
 
 const PLAYBACK_MARGIN_MS = 150;
+/** The first piece may end at a comma once it has this many characters (the bench predicts it too). */
+export const FIRST_PIECE_MIN_CHARS = 12;
 
 export class Response {
   readonly timings: ResponseTimings = {};
@@ -80,6 +96,7 @@ export class Response {
     } catch (error) {
       this.fail('llm_unavailable', error);
     } finally {
+      this.timings.llmDoneAt = performance.now();
       pieces.end();
     }
     await speaking;
@@ -87,8 +104,22 @@ export class Response {
     return this.outcome();
   }
 
-  /** Stops the reply now (barge-in or client interrupt). */
-  interrupt(): ResponseOutcome {
+  /** The reply's TTS pieces on its audio timeline (what its text is cut by). */
+  get spokenPieces(): readonly SpokenPiece[] {
+    return this.pieces;
+  }
+
+  /** Ms of audio sent so far. */
+  get audioMs(): number {
+    return this.audioSentMs;
+  }
+
+  /**
+   * Stops the reply now (barge-in or client interrupt). `heardMs`: the client says it played
+   * exactly this much (a truncation), which replaces any playback report.
+   */
+  interrupt(heardMs?: number): ResponseOutcome {
+    if (heardMs !== undefined) this.playedMs = Math.min(heardMs, this.audioSentMs);
     this.finish('interrupted');
     return this.outcome();
   }
@@ -119,7 +150,7 @@ export class Response {
 
   private async think(pieces: AsyncQueue<string>): Promise<void> {
     const signal = this.abort.signal;
-    const splitter = new SpeakableSplitter({ maxPieceChars: this.settings.maxPieceChars, firstPieceMinChars: 12 });
+    const splitter = new SpeakableSplitter({ maxPieceChars: this.settings.maxPieceChars, firstPieceMinChars: FIRST_PIECE_MIN_CHARS });
     const opts = { temperature: this.settings.temperature, maxTokens: this.settings.maxTokens };
     this.timings.llmRequestAt = performance.now();
     const tokens = this.deps.llm.stream(this.messages, opts, signal);
@@ -141,13 +172,16 @@ export class Response {
     for await (const text of pieces) {
       if (signal.aborted) return;
       const piece: SpokenPiece = { text, startMs: this.audioSentMs, durationMs: 0, complete: false };
-      this.timings.ttsFirstRequestAt ??= performance.now();
+      const timing: TtsPieceTimings = { text, requestAt: performance.now(), audioMs: 0 };
+      (this.timings.ttsPieces ??= []).push(timing);
+      this.timings.ttsFirstRequestAt ??= timing.requestAt;
       const audio = this.deps.tts.stream(text, { voice, language, sampleRateHz: outputFormat.sampleRateHz }, signal);
       // Providers should answer at the rate asked for; one that cannot is resampled here.
       let resampler: StreamResampler | null = null;
       try {
         for await (const chunk of untilAborted(audio, signal, cancelBudgetMs, () => this.deps.onAbandoned('tts'))) {
-          this.timings.ttsFirstAudioAt ??= performance.now();
+          timing.firstAudioAt ??= performance.now();
+          this.timings.ttsFirstAudioAt ??= timing.firstAudioAt;
           if (chunk.sampleRateHz !== outputFormat.sampleRateHz) {
             resampler ??= await StreamResampler.create(chunk.sampleRateHz, outputFormat.sampleRateHz);
           }
@@ -156,6 +190,8 @@ export class Response {
         if (resampler && !signal.aborted) this.sendAudio(resampler.flush(), piece);
       } finally {
         resampler?.destroy();
+        timing.doneAt = performance.now();
+        timing.audioMs = piece.durationMs;
       }
       piece.complete = !signal.aborted;
     }
@@ -175,6 +211,7 @@ export class Response {
     const chunkMs = durationMs(pcm.length, sampleRateHz);
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
+    this.deps.onAudioSent?.(chunkMs);
   }
 
   /**

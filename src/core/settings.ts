@@ -6,6 +6,8 @@ export const SAMPLE_RATE_MIN_HZ = 8000;
 export const SAMPLE_RATE_MAX_HZ = 48000;
 const END_OF_TURN_SILENCE_RANGE_MS = [100, 5000] as const;
 const BARGE_IN_RANGE_MS = [0, 5000] as const;
+const PREFIX_PADDING_RANGE_MS = [0, 5000] as const;
+const VAD_THRESHOLD_RANGE = [0.05, 0.99] as const;
 const MAX_INSTRUCTIONS_CHARS = 20000;
 
 function invalid(message: string): never {
@@ -30,15 +32,20 @@ function inRange(field: string, value: number, [min, max]: readonly [number, num
   return value;
 }
 
+function fractionInRange(field: string, value: number, [min, max]: readonly [number, number]): number {
+  if (!Number.isFinite(value) || value < min || value > max) invalid(`${field} ${value} is out of range: use ${min} to ${max}`);
+  return value;
+}
+
 /**
- * The settings after `patch`. `inputFormatLocked` refuses a change of input format (mid-session the
- * recognizer and VAD streams are already open at the old rate).
+ * The settings after `patch`. `inputFormatLocked` refuses a change of input format (once audio has
+ * come in, the recognizer and VAD streams hold state at the old rate).
  */
 export function applySettings(current: SessionSettings, patch: SettingsPatch, inputFormatLocked = false): SessionSettings {
   if (inputFormatLocked && patch.inputFormat && (patch.inputFormat.encoding !== undefined || patch.inputFormat.sampleRateHz !== undefined)) {
     const next = mergeFormat('input_format', current.inputFormat, patch.inputFormat);
     if (next.encoding !== current.inputFormat.encoding || next.sampleRateHz !== current.inputFormat.sampleRateHz) {
-      invalid('input_format cannot change during a session: start a new session for another input format');
+      invalid('input_format cannot change once audio has been sent: start a new session for another input format');
     }
   }
   const language = patch.language ?? current.language;
@@ -57,6 +64,9 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
       endOfTurnSilenceMs: inRange('turn.end_of_turn_silence_ms', turn.endOfTurnSilenceMs, END_OF_TURN_SILENCE_RANGE_MS),
       bargeInMinSpeechMs: inRange('turn.barge_in_min_speech_ms', turn.bargeInMinSpeechMs, BARGE_IN_RANGE_MS),
       bargeInEnabled: turn.bargeInEnabled,
+      autoRespond: turn.autoRespond,
+      vadThreshold: fractionInRange('turn.vad_threshold', turn.vadThreshold, VAD_THRESHOLD_RANGE),
+      prefixPaddingMs: inRange('turn.prefix_padding_ms', turn.prefixPaddingMs, PREFIX_PADDING_RANGE_MS),
     },
   };
 }

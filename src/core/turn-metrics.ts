@@ -1,9 +1,11 @@
 /** Per-turn latencies (DESIGN §6) from the moments a turn and its reply recorded. */
-import type { SpeculativeOutcome, TurnMetrics } from './events.js';
+import type { ResponseStatus, SpeculativeOutcome, TurnMetrics } from './events.js';
 import type { ResponseTimings } from './response.js';
 
 /** Moments of the user's turn, in performance.now() ms. */
 export interface TurnTimings {
+  /** VAD heard the user start speaking. */
+  speechStartAt?: number;
   /** The last audio frame that VAD judged voiced (the end of speech). */
   speechEndAt?: number;
   asrFinalAt?: number;
@@ -28,4 +30,23 @@ export function turnMetrics(turnId: string, responseId: string, turn: TurnTiming
     voiceToVoiceMs: span(turn.speechEndAt ?? turn.turnEndedAt, reply.firstAudioSentAt),
     speculative: turn.speculative ?? 'none',
   };
+}
+
+/**
+ * Everything observers (metrics, traces, logs) learn about a finished turn, once, when its reply
+ * ended: the moments recorded on the way, so spans and histograms are built off the audio path.
+ */
+export interface TurnReport {
+  metrics: TurnMetrics;
+  status: ResponseStatus;
+  turn: TurnTimings;
+  reply: ResponseTimings;
+  /** User speech that interrupted the reply: when it started and when it counted as barge-in. */
+  bargeIn?: { speechStartAt: number; detectedAt: number };
+  /** The reply ended (response_done), in performance.now() ms. */
+  endedAt: number;
+  /** What the user said and what of the reply was heard: for observers allowed to keep text. */
+  userText: string;
+  heardText: string;
+  audioSentMs: number;
 }

@@ -24,7 +24,18 @@ export class VadSegmenter {
   private speechCandidateMs: number | null = null;
   private silenceCandidateMs: number | null = null;
 
-  constructor(private readonly settings: VadSegmenterSettings) {}
+  private settings: VadSegmenterSettings;
+  private readonly baseNegThreshold: number;
+
+  constructor(settings: VadSegmenterSettings) {
+    this.settings = { ...settings };
+    this.baseNegThreshold = settings.negThreshold;
+  }
+
+  /** A session's own speech threshold; the silence threshold never goes above it. */
+  setThreshold(threshold: number): void {
+    this.settings = { ...this.settings, threshold, negThreshold: Math.min(this.baseNegThreshold, threshold) };
+  }
 
   get speaking(): boolean {
     return this.inSpeech;

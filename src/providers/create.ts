@@ -1,6 +1,8 @@
 /** Chooses and builds the providers the configuration names: one line per vendor. */
 import type { Config } from '../config/schema.js';
-import { OpenAiCompatibleChatModel } from './llm/openai-compatible.js';
+import { createRivaProviders } from './create-riva.js';
+import { createSimulatedProviders } from './create-simulated.js';
+import { createChatModel } from './create-llm.js';
 import type { Providers } from './types.js';
 
 /**
@@ -8,23 +10,22 @@ import type { Providers } from './types.js';
  * Local engines are imported only when chosen, so remote-backend users never load them.
  */
 export async function createProviders(config: Config): Promise<Providers> {
-  const { PocketsphinxRecognizer } = await import('./asr/pocketsphinx.js');
-  const { EspeakSynthesizer } = await import('./tts/espeak.js');
-  const { SileroVad } = await import('./vad/silero.js');
-  PocketsphinxRecognizer.checkLanguage(config.ASR_LANGUAGE);
-  const llm = new OpenAiCompatibleChatModel({
-    baseUrl: config.LLM_BASE_URL,
-    apiKey: config.LLM_API_KEY || undefined,
-    model: config.LLM_MODEL,
-    temperature: config.LLM_TEMPERATURE,
-    maxTokens: config.LLM_MAX_TOKENS,
-    requestTimeoutMs: config.LLM_REQUEST_TIMEOUT_MS,
-  });
+  // Riva and simulated providers where the settings name them; local engines fill the rest.
+  const simulated = { ...createRivaProviders(config), ...createSimulatedProviders(config) };
+  // Settings checks that cost nothing come before the LLM, whose model may first be downloaded.
+  const pocketsphinx = simulated.asr ? null : await import('./asr/pocketsphinx.js');
+  pocketsphinx?.PocketsphinxRecognizer.checkLanguage(config.ASR_LANGUAGE);
+  // Then the LLM: the local one may have to be downloaded, and without one the start stops at once.
+  const llm = simulated.llm ?? (await createChatModel(config));
+  const asr = pocketsphinx ? new pocketsphinx.PocketsphinxRecognizer({}) : null;
+  const tts = simulated.tts ? null : await import('./tts/espeak.js').then(({ EspeakSynthesizer }) => new EspeakSynthesizer({}));
+  // Loaded now, so that a broken install stops the start and the first turn pays no start-up.
+  await Promise.all([asr?.warmUp(), tts?.warmUp()]);
   return {
-    vad: await SileroVad.load({ modelVersion: config.VAD_MODEL }),
-    asr: new PocketsphinxRecognizer({}),
+    vad: simulated.vad ?? (await import('./vad/silero.js').then(({ SileroVad }) => SileroVad.load({ modelVersion: config.VAD_MODEL }))),
+    asr: simulated.asr ?? asr!,
     llm,
-    tts: new EspeakSynthesizer({}),
+    tts: simulated.tts ?? tts!,
   };
 }
 

@@ -43,6 +43,11 @@ export interface SpeechRecognizer {
   /** Sample rate it wants; the session resamples input to it. */
   readonly sampleRateHz: number;
   stream(opts: AsrOptions, signal: AbortSignal): AsrStream;
+  /**
+   * False for a language the recognizer cannot transcribe at all: the session then says so once
+   * instead of opening a stream that fails on every audio chunk. Left out: every language is tried.
+   */
+  supportsLanguage?(language: string): boolean;
 }
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
@@ -69,8 +74,18 @@ export interface TtsOptions {
 
 export type TtsChunk = { pcm: Int16Array; sampleRateHz: number };
 
+/** A voice a session may choose (`TtsOptions.voice`). */
+export interface VoiceInfo {
+  /** The name to pass as `voice`. */
+  name: string;
+  /** Languages it speaks (BCP-47 or the engine's codes, e.g. "en-US", "en-us"). */
+  languages: string[];
+}
+
 export interface SpeechSynthesizer {
   stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncIterable<TtsChunk>;
+  /** The voices it offers, where the engine can list them. */
+  listVoices?(): Promise<VoiceInfo[]>;
 }
 
 export interface Providers {

@@ -28,6 +28,7 @@ const ERROR_TO_PB: Record<ErrorCode, pb.ErrorCode> = {
   llm_unavailable: pb.ErrorCode.LLM_UNAVAILABLE,
   tts_unavailable: pb.ErrorCode.TTS_UNAVAILABLE,
   internal: pb.ErrorCode.INTERNAL,
+  unavailable: pb.ErrorCode.UNAVAILABLE,
 };
 const STATUS_TO_PB = { completed: pb.ResponseStatus.COMPLETED, interrupted: pb.ResponseStatus.INTERRUPTED, failed: pb.ResponseStatus.FAILED } as const;
 const STABILITY_TO_PB = { partial: pb.TranscriptStability.PARTIAL, stable: pb.TranscriptStability.STABLE, final: pb.TranscriptStability.FINAL } as const;
@@ -141,5 +142,13 @@ function responseEvent(event: ServerEvent): pb.ConverseResponse['event'] {
     }
     case 'error':
       return { case: 'error', value: create(pb.ErrorSchema, { code: ERROR_TO_PB[event.code], message: event.message, sessionContinues: event.sessionContinues }) };
+    case 'item_added':
+    case 'item_retrieved':
+    case 'item_truncated':
+    case 'item_deleted':
+    case 'input_cleared':
+    case 'settings_updated':
+      // Item events go only to sessions started with itemEvents, which voice.v1 never asks for.
+      return { case: undefined };
   }
 }

@@ -15,7 +15,10 @@ export interface GatewayProcess {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs `entry` (a .ts file relative to the repo root, or the CLI's args) under tsx. */
+/**
+ * Runs `entry` (a .ts file relative to the repo root, and its args) under tsx. It is ready when it
+ * prints `READY <grpcPort> <httpPort>`, or logs "voice gateway listening" as `serve` does.
+ */
 export async function startGatewayProcess(entry: string[], env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     cwd: ROOT,
@@ -28,7 +31,12 @@ export async function startGatewayProcess(entry: string[], env: Record<string, s
   const ports = await new Promise<[number, number]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s:\n${output}`)), 30_000);
     const look = () => {
-      const match = /READY (\d+) (\d+)/.exec(output);
+      // A test entry prints READY; the real `serve` command prints a listening line and logs its
+      // ports (at LOG_LEVEL info).
+      const match =
+        /READY (\d+) (\d+)/.exec(output) ??
+        /voice-gateway listening grpc=(\d+) http=(\d+)/.exec(output) ??
+        /"grpcPort":(\d+),"httpPort":(\d+).*"msg":"voice gateway listening"/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve([Number(match[1]), Number(match[2])]);

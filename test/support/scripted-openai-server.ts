@@ -47,6 +47,8 @@ export type ScriptedServer = {
   /** Streaming replies whose connection closed before the server finished them. */
   abortedCount(): number;
   setReply(reply: ReplyScript): void;
+  /** What NIM's GET /v1/health/ready answers: ready (200) or still loading (503). */
+  setReady(ready: boolean): void;
   close(): Promise<void>;
 };
 
@@ -59,11 +61,17 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
   const model = opts.model ?? 'scripted-model';
   let script: ReplyScript = opts.reply ?? ((req) => `You said: ${req.messages.at(-1)?.content ?? ''}`);
   const requests: ScriptedRequest[] = [];
+  let ready = true;
   let aborted = 0;
   let chunkSeq = 0;
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/v1/health/ready') {
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ready ? { object: 'health.response', message: 'Service is ready.' } : { object: 'health.response', message: 'Service is not ready.' }));
+      return;
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model' }] }));
@@ -151,6 +159,9 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
     abortedCount: () => aborted,
     setReply: (reply) => {
       script = reply;
+    },
+    setReady: (value) => {
+      ready = value;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

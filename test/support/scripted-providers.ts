@@ -42,8 +42,14 @@ export class ScriptedVad implements VoiceActivityDetector {
 /**
  * Recognizes "utterances" by energy: partials while loud, a final after `endpointMs` of quiet.
  * The words come in order from a list, or from a function of the utterance's length (so that
- * concurrent sessions each hear their own audio).
+ * concurrent sessions each hear their own audio). Like Riva's two-pass end of utterance, it can
+ * send a `stable` result after `stableAfterMs` of quiet; `finalOf` lets the final say other words.
  */
+export interface ScriptedAsrOptions {
+  stableAfterMs?: number;
+  finalOf?: (stableText: string) => string;
+}
+
 export class ScriptedAsr implements SpeechRecognizer {
   readonly sampleRateHz = RATE_HZ;
   streamsOpened = 0;
@@ -51,6 +57,7 @@ export class ScriptedAsr implements SpeechRecognizer {
   constructor(
     utterances: string[] | ((voicedMs: number) => string),
     private readonly endpointMs = 400,
+    private readonly options: ScriptedAsrOptions = {},
   ) {
     this.textOf = typeof utterances === 'function' ? utterances : () => utterances.shift() ?? 'something';
     this.peek = typeof utterances === 'function' ? utterances : () => utterances[0] ?? 'something';
@@ -64,13 +71,19 @@ export class ScriptedAsr implements SpeechRecognizer {
     let ended = false;
     let voicedMs = 0;
     let quietMs = 0;
+    let stableSent = false;
+    const { stableAfterMs, finalOf } = this.options;
     const push = (r: AsrResult) => {
       results.push(r);
       wake?.();
     };
     const finish = () => {
-      if (voicedMs > 0) push({ kind: 'final', text: textOf(voicedMs) });
+      if (voicedMs > 0) {
+        const text = textOf(voicedMs);
+        push({ kind: 'final', text: finalOf ? finalOf(text) : text });
+      }
       voicedMs = 0;
+      stableSent = false;
     };
     signal.addEventListener('abort', () => {
       ended = true;
@@ -89,6 +102,10 @@ export class ScriptedAsr implements SpeechRecognizer {
           push({ kind: 'partial', text: words.slice(0, Math.max(1, Math.floor(voicedMs / 200))).join(' ') });
         } else if (voicedMs > 0) {
           quietMs += ms;
+          if (stableAfterMs !== undefined && !stableSent && quietMs >= stableAfterMs && quietMs < endpointMs) {
+            stableSent = true;
+            push({ kind: 'stable', text: peek(voicedMs) });
+          }
           if (quietMs >= endpointMs) finish();
         }
       },

@@ -27,4 +27,4 @@ const gateway = await startGateway({
   },
 });
 process.stdout.write(`READY ${gateway.grpcPort} ${gateway.httpPort}\n`);
-process.once('SIGTERM', () => void gateway.close().then(() => process.exit(0)));
+process.once('SIGTERM', () => void gateway.drain(config.DRAIN_GRACE_MS).then(() => process.exit(0)));

@@ -16,7 +16,7 @@ export function sessionConfig(overrides: Partial<SessionConfig> = {}): SessionCo
       language: 'en-US',
       voice: '',
       instructions: 'Be brief.',
-      turn: { endOfTurnSource: 'vad', endOfTurnSilenceMs: 500, bargeInMinSpeechMs: 200, bargeInEnabled: true },
+      turn: { endOfTurnSource: 'vad', endOfTurnSilenceMs: 500, bargeInMinSpeechMs: 200, bargeInEnabled: true, autoRespond: true, vadThreshold: 0.5, prefixPaddingMs: 0 },
     },
     vad: { threshold: 0.5, negThreshold: 0.35, minSpeechMs: 64, minSilenceMs: 256 },
     asrFinalWaitMs: 1000,

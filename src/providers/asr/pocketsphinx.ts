@@ -68,6 +68,10 @@ export class PocketsphinxRecognizer implements SpeechRecognizer {
     return /^en(-|_|$)/i.test(language.trim());
   }
 
+  supportsLanguage(language: string): boolean {
+    return PocketsphinxRecognizer.supportsLanguage(language);
+  }
+
   /** Throws a ProviderError naming the alternatives when `language` is not English. */
   static checkLanguage(language: string): void {
     if (!PocketsphinxRecognizer.supportsLanguage(language)) {

@@ -16,6 +16,8 @@ export type OpenAiCompatibleSettings = {
   maxTokens: number;
   /** Limit on the wait for the response headers only: a long reply may stream for longer. */
   requestTimeoutMs: number;
+  /** A stream that sends nothing this long after its headers has stalled and fails (0 or unset: no limit). */
+  streamIdleTimeoutMs?: number;
   /** Called once per reply with the last usage the server reported. */
   onUsage?: (usage: LlmUsage) => void;
 };
@@ -84,7 +86,7 @@ export class OpenAiCompatibleChatModel implements ChatModel {
       let sawDone = false;
       let sawFinish = false;
       while (!sawDone) {
-        const { done, value } = await reader.read();
+        const { done, value } = await this.readWithin(reader);
         if (signal.aborted) return;
         if (done) break;
         parser.feed(decoder.decode(value, { stream: true }));
@@ -114,6 +116,24 @@ export class OpenAiCompatibleChatModel implements ChatModel {
     } finally {
       local.abort();
       if (usage) s.onUsage?.(usage);
+    }
+  }
+
+  /** The next bytes of the stream, or a ProviderError when none come within the idle limit. */
+  private async readWithin(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>> {
+    const limitMs = this.settings.streamIdleTimeoutMs;
+    if (!limitMs) return reader.read();
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ProviderError('llm', `LLM stream from ${this.url} stalled: nothing came for ${limitMs} ms (LLM_STREAM_IDLE_TIMEOUT_MS); the server may be overloaded`)),
+        limitMs,
+      );
+    });
+    try {
+      return await Promise.race([reader.read(), stalled]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -4,12 +4,11 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { ConverseRequestSchema, ConverseResponseSchema, type ConverseRequest, type ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
+import { ConverseRequestSchema, ConverseResponseSchema, ListVoicesRequestSchema, ListVoicesResponseSchema, type ConverseRequest, type ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
+import { deserializer, serializer } from '../../lib/grpc-service.js';
+import { decodeRequest, type Decoded } from '../voice-requests.js';
 
 export const VOICE_SERVICE = 'voice.v1.VoiceGateway';
-
-/** A request that did not parse: kept as a value so the session can answer it with an `error`. */
-export type Decoded = { ok: true; request: ConverseRequest } | { ok: false; reason: string };
 
 export const converseDefinition: grpc.ServiceDefinition = {
   Converse: {
@@ -17,16 +16,21 @@ export const converseDefinition: grpc.ServiceDefinition = {
     requestStream: true,
     responseStream: true,
     requestSerialize: (request: ConverseRequest) => Buffer.from(toBinary(ConverseRequestSchema, request)),
-    requestDeserialize: (bytes: Buffer): Decoded => {
-      try {
-        return { ok: true, request: fromBinary(ConverseRequestSchema, bytes) };
-      } catch (error) {
-        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-      }
-    },
+    // A request that does not parse becomes a value the session answers with an `error`.
+    requestDeserialize: (bytes: Buffer): Decoded => decodeRequest(bytes),
     responseSerialize: (response: ConverseResponse) => Buffer.from(toBinary(ConverseResponseSchema, response)),
     responseDeserialize: (bytes: Buffer) => fromBinary(ConverseResponseSchema, bytes),
     originalName: 'converse',
+  },
+  ListVoices: {
+    path: `/${VOICE_SERVICE}/ListVoices`,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: serializer(ListVoicesRequestSchema),
+    requestDeserialize: deserializer(ListVoicesRequestSchema),
+    responseSerialize: serializer(ListVoicesResponseSchema),
+    responseDeserialize: deserializer(ListVoicesResponseSchema),
+    originalName: 'listVoices',
   },
 };
 

@@ -8,13 +8,25 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import type { ServerEvent } from '../../core/events.js';
+import type { ErrorCode } from '../../core/events.js';
 import type { Session } from '../../core/session.js';
+import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
 import type { ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
-import { toClientEvent, toResponse } from '../voice-proto.js';
-import { converseDefinition, VOICE_SERVICE, type Decoded } from './definition.js';
+import { pumpEvents, type EventSink } from '../event-pump.js';
+import { toResponse } from '../voice-proto.js';
+import { deliverRequest, type Decoded } from '../voice-requests.js';
+import type { VoiceLister } from '../voice-list.js';
+import { converseDefinition, VOICE_SERVICE } from './definition.js';
+import { listVoicesHandler } from './list-voices.js';
 
 export { VOICE_SERVICE };
+/** The gRPC status that ends a call whose session ended with this error. */
+const FATAL_STATUS: Partial<Record<ErrorCode, grpc.status>> = {
+  resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
+  unavailable: grpc.status.UNAVAILABLE,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
+};
+
 /** How long a client that stopped reading gets to take its final status before it is cut off. */
 const STUCK_CLIENT_GRACE_MS = 10_000;
 const PROTO_ROOT = fileURLToPath(new URL('../../../proto', import.meta.url));
@@ -23,8 +35,12 @@ export interface GrpcServerOptions {
   host: string;
   port: number;
   maxMessageBytes: number;
-  /** Makes a session for a new call; the server owns nothing else of it. */
-  createSession: () => Session;
+  /** Serve TLS from these PEM files, re-read every `reloadIntervalMs` (renewed certificates). */
+  tls?: { certFile: string; keyFile: string; reloadIntervalMs: number };
+  /** Makes a session for a new call, or refuses it (draining, credentials, limits). */
+  createSession: SessionFactory;
+  /** Answers ListVoices; without it ListVoices is UNIMPLEMENTED. */
+  listVoices?: VoiceLister;
 }
 
 export interface GrpcServer {
@@ -42,7 +58,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     'grpc.keepalive_permit_without_calls': 1,
   });
   server.addService(converseDefinition, {
-    Converse: (call: grpc.ServerDuplexStream<Decoded, ConverseResponse>) => void converse(call, options.createSession()),
+    Converse: (call: grpc.ServerDuplexStream<Decoded, ConverseResponse>) => void openConverse(call, options.createSession),
+    ListVoices: listVoicesHandler(options.listVoices),
   });
   const health = new HealthImplementation({ '': 'SERVING', [VOICE_SERVICE]: 'SERVING' });
   health.addToServer(server);
@@ -50,7 +67,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   new ReflectionService(reflected).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, credentials(options.tls), (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
@@ -68,38 +85,67 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
 }
 
-async function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): Promise<void> {
-  call.on('data', (decoded: Decoded) => {
-    if (!decoded.ok) {
-      session.rejectMessage(`the message is not a valid voice.v1.ConverseRequest (${decoded.reason})`);
-      return;
-    }
-    const event = toClientEvent(decoded.request);
-    if (event) session.handle(event);
-    else session.rejectMessage('the ConverseRequest has no event set: set one of start, audio, text, commit, interrupt, playback, update');
+/**
+ * Plain, or TLS whose files grpc-js itself watches: a renewed certificate is served to new
+ * connections without a restart. (The first argument of this grpc-js function is the identity
+ * provider despite its name; no client-certificate CA.)
+ */
+function credentials(tls: GrpcServerOptions['tls']): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  const provider = new grpc.experimental.FileWatcherCertificateProvider({
+    certificateFile: tls.certFile,
+    privateKeyFile: tls.keyFile,
+    refreshIntervalMs: tls.reloadIntervalMs,
   });
-  call.on('end', () => session.end());
-  call.on('cancelled', () => session.close('the client cancelled the call'));
-  call.on('error', () => session.close('the call failed'));
+  return grpc.experimental.createCertificateProviderServerCredentials(provider, null, false);
+}
 
-  let last: ServerEvent | undefined;
-  for await (const event of session.events) {
-    last = event;
-    if (call.cancelled || call.destroyed) break;
-    if (!call.write(toResponse(event))) await Promise.race([once(call, 'drain'), once(call, 'close')]);
-  }
-  if (call.cancelled || call.destroyed) return;
-  // A session ended by a fatal error also ends the call with a matching gRPC status.
-  if (last?.type === 'error' && !last.sessionContinues) {
-    const code = last.code === 'resource_exhausted' ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.ABORTED;
-    call.emit('error', { code, details: last.message });
-    return;
-  }
-  if (session.closeReason?.startsWith('the client stopped reading')) {
+/** Credentials come as `authorization: Bearer <key>` or `x-api-key: <key>` metadata. */
+async function openConverse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, createSession: SessionFactory): Promise<void> {
+  const metadataValue = (key: string) => {
+    const value = call.metadata.get(key)[0];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const session = await createSession(bearerToken(metadataValue('authorization')) ?? metadataValue('x-api-key'));
+  if (!isRefusal(session)) return converse(call, session);
+  const trailer = new grpc.Metadata();
+  if (session.retryAfterS !== undefined) trailer.set('retry-after', String(session.retryAfterS));
+  call.emit('error', { code: REFUSAL_STATUS[session.code], details: session.refused, metadata: trailer });
+}
+
+const REFUSAL_STATUS: Record<SessionRefusal['code'], grpc.status> = {
+  unavailable: grpc.status.UNAVAILABLE,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
+  resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
+};
+
+async function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): Promise<void> {
+  call.on('data', (decoded: Decoded) => deliverRequest(session, decoded));
+  call.on('end', () => session.end());
+  call.on('cancelled', () => session.close('the client cancelled the call', 'client_gone'));
+  call.on('error', () => session.close('the call failed', 'transport_error'));
+
+  const sink: EventSink = {
+    get open() {
+      return !call.cancelled && !call.destroyed;
+    },
+    send: (event) => call.write(toResponse(event)),
+    drained: (stop) => Promise.race([once(call, 'drain', { signal: stop }), once(call, 'close', { signal: stop })]),
+  };
+  const end = await pumpEvents(session, sink, { closeGraceMs: STUCK_CLIENT_GRACE_MS });
+  if (end.kind === 'gone') return;
+  if (end.kind === 'stuck') {
     // The status waits behind the writes already queued; a client that still does not read
     // within the grace is cut off, so nothing is held for it.
-    call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: session.closeReason });
+    call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: session.closeReason ?? 'the client stopped reading' });
     setTimeout(() => call.destroy(), STUCK_CLIENT_GRACE_MS).unref();
+    return;
+  }
+  // A session ended by a fatal error also ends the call with a matching gRPC status.
+  const { last } = end;
+  if (last?.type === 'error' && !last.sessionContinues) {
+    const code = FATAL_STATUS[last.code] ?? grpc.status.ABORTED;
+    call.emit('error', { code, details: last.message });
     return;
   }
   call.end();

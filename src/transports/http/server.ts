@@ -2,7 +2,8 @@
  * The HTTP port: plain routes (health, metrics, the web client) and WebSocket upgrades. Each
  * feature registers its own route; this file only dispatches.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -18,6 +19,13 @@ export interface HttpRoutes {
 
 export interface HttpServer {
   readonly port: number;
+  /** https when the port serves TLS (and its WebSockets are wss). */
+  readonly scheme: 'http' | 'https';
+  /**
+   * Serves another certificate and key to new connections (a renewed certificate); open ones
+   * keep theirs. Only with TLS.
+   */
+  setTls(tls: { cert: Buffer; key: Buffer }): void;
   close(): Promise<void>;
 }
 
@@ -29,8 +37,9 @@ export function emptyRoutes(): HttpRoutes {
   return { routes, upgrades: new Map() };
 }
 
-export async function startHttpServer(host: string, port: number, { routes, upgrades }: HttpRoutes): Promise<HttpServer> {
-  const server: Server = createServer((request, response) => {
+/** `tls`: a PEM certificate and key to serve HTTPS and WSS with the same routes; without it plain HTTP. */
+export async function startHttpServer(host: string, port: number, { routes, upgrades }: HttpRoutes, tls?: { cert: Buffer; key: Buffer }): Promise<HttpServer> {
+  const listener: RequestListener = (request, response) => {
     const handler = routes.get(pathOf(request));
     if (!handler) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${[...routes.keys()].join(', ')}\n`);
@@ -40,7 +49,9 @@ export async function startHttpServer(host: string, port: number, { routes, upgr
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`internal error: ${error instanceof Error ? error.message : String(error)}\n`);
     });
-  });
+  };
+  const secure = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener) : null;
+  const server: Server = secure ?? createServer(listener);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const handler = upgrades.get(pathOf(request));
     if (handler) return handler(request, socket, head);
@@ -52,6 +63,11 @@ export async function startHttpServer(host: string, port: number, { routes, upgr
   });
   return {
     port: (server.address() as AddressInfo).port,
+    scheme: secure ? 'https' : 'http',
+    setTls(next) {
+      if (!secure) throw new Error('this HTTP port was started without TLS: restart it with TLS_CERT_FILE and TLS_KEY_FILE');
+      secure.setSecureContext({ cert: next.cert, key: next.key });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

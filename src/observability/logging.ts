@@ -1,0 +1,35 @@
+/**
+ * Structured logs (pino, one JSON object per line). Every line about a session carries its
+ * `sessionId`, every line about a turn its `turnId` too (child loggers). Audio never goes to the
+ * log; what the user said and what of the reply was heard appear only at debug level.
+ */
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import type { SessionObserver } from '../core/session.js';
+
+export type LogLevel = Level | 'silent';
+
+/** The gateway's logger: JSON lines on stdout (or `destination`), from `level` up. */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return destination ? pino({ level }, destination) : pino({ level });
+}
+
+/** An observer that logs one session's life: opened, each turn, errors, closed. */
+export function sessionLogObserver(log: Logger): SessionObserver {
+  let sessionLog = log;
+  return {
+    onOpened: (sessionId) => {
+      sessionLog = log.child({ sessionId });
+      sessionLog.info('session opened');
+    },
+    onTurn: ({ metrics, status, bargeIn, audioSentMs, userText, heardText }) => {
+      const { turnId, responseId, ...latencies } = metrics;
+      const turnLog = sessionLog.child({ turnId, responseId });
+      turnLog.info({ status, bargeIn: bargeIn !== undefined, audioSentMs: Math.round(audioSentMs), metrics: latencies }, 'turn');
+      // Words people said are personal data: only when someone asked for debug logs.
+      if (turnLog.isLevelEnabled('debug')) turnLog.debug({ transcript: userText, heardText }, 'turn text');
+    },
+    onError: (code, message) => sessionLog.warn({ code }, message),
+    onAbandoned: (kind) => sessionLog.warn({ backend: kind }, `the ${kind} provider ignored cancellation past CANCEL_BUDGET_MS and was abandoned`),
+    onClosed: (reason, cause) => sessionLog.info({ cause, reason }, 'session closed'),
+  };
+}

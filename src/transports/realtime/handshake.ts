@@ -1,0 +1,78 @@
+/**
+ * The Realtime WebSocket handshake: which dialect a client speaks, the key it presents and the
+ * subprotocol to answer, and the HTTP refusal when no session can be opened.
+ *
+ * Node clients (the `openai` SDK, `@openai/agents-realtime`) send `Authorization: Bearer <key>`;
+ * browsers cannot set headers and offer subprotocols instead: `realtime`,
+ * `openai-insecure-api-key.<key>` and, for the beta dialect, `openai-beta.realtime-v1`. The server
+ * answers with `realtime`, never with a protocol that holds a key.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { bearerToken, type SessionRefusal } from '../session-factory.js';
+import type { Dialect } from './session-config.js';
+
+export const REALTIME_SUBPROTOCOL = 'realtime';
+const KEY_PREFIX = 'openai-insecure-api-key.';
+const BETA_SUBPROTOCOL = 'openai-beta.realtime-v1';
+
+export interface Handshake {
+  dialect: Dialect;
+  credential: string | undefined;
+  /** The `model` query parameter, shown back in the session. */
+  model: string;
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function offeredProtocols(request: IncomingMessage): string[] {
+  return (header(request, 'sec-websocket-protocol') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+/** Beta when the client sends `OpenAI-Beta: realtime=v1` (or its subprotocol), else GA. */
+export function readHandshake(request: IncomingMessage, defaultModel: string): Handshake | { problem: string } {
+  const url = new URL(request.url ?? '/', 'http://gateway');
+  if (url.searchParams.has('intent') || url.searchParams.has('call_id')) {
+    return { problem: 'this gateway serves conversations only: connect with ?model=<name>, not ?intent=transcription or ?call_id=' };
+  }
+  const offered = offeredProtocols(request);
+  const beta = /(^|[\s,])realtime=v1($|[\s,])/.test(header(request, 'openai-beta') ?? '') || offered.includes(BETA_SUBPROTOCOL);
+  const fromProtocol = offered.find((p) => p.startsWith(KEY_PREFIX))?.slice(KEY_PREFIX.length);
+  return {
+    dialect: beta ? 'beta' : 'ga',
+    credential: bearerToken(header(request, 'authorization')) ?? header(request, 'x-api-key') ?? (fromProtocol || undefined),
+    model: url.searchParams.get('model') || defaultModel,
+  };
+}
+
+/** ws's handleProtocols: `realtime` when offered, else no subprotocol. */
+export function chooseProtocol(offered: Set<string>): string | false {
+  return offered.has(REALTIME_SUBPROTOCOL) ? REALTIME_SUBPROTOCOL : false;
+}
+
+const REFUSAL_STATUS: Record<SessionRefusal['code'] | 'bad_request', [number, string, string]> = {
+  unauthenticated: [401, 'Unauthorized', 'invalid_api_key'],
+  resource_exhausted: [429, 'Too Many Requests', 'rate_limit_exceeded'],
+  unavailable: [503, 'Service Unavailable', 'server_unavailable'],
+  bad_request: [400, 'Bad Request', 'invalid_request'],
+};
+
+/**
+ * Answers the upgrade request with an HTTP error instead of a WebSocket: the SDKs report the
+ * status (for example "Unexpected server response: 401"), and the body says why in OpenAI's
+ * error shape.
+ */
+export function refuseUpgrade(socket: Duplex, code: SessionRefusal['code'] | 'bad_request', message: string, retryAfterS?: number): void {
+  const [status, text, wireCode] = REFUSAL_STATUS[code];
+  const body = JSON.stringify({ error: { type: 'invalid_request_error', code: wireCode, message, param: null } });
+  const retry = retryAfterS === undefined ? '' : `retry-after: ${retryAfterS}\r\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retry}connection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,196 @@
+/**
+ * The WebSocket transport, for browsers: voice.v1 on the HTTP port, one binary Protobuf message
+ * per frame (a ConverseRequest in, a ConverseResponse out), so a browser speaks the same contract
+ * as a gRPC client, with code generated from the same .proto. It maps frames onto the core's
+ * events through the shared voice.v1 mapping and adds no conversation logic of its own.
+ *
+ * Close codes tell a browser what happened (./close-codes.ts): 1000 the session ended, 1001 the
+ * gateway is going away, 1008 a limit was broken (a client that stopped reading, an idle or too
+ * long session), 1009 a frame over MAX_MESSAGE_BYTES, 1011 an internal error, 1013 no session
+ * could be opened now. Problems that leave the session usable (a text frame, bytes that are not a
+ * ConverseRequest) are answered with an `error` event and the socket stays open.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { toBinary } from '@bufbuild/protobuf';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Session } from '../../core/session.js';
+import { ConverseResponseSchema } from '../../gen/voice/v1/voice_pb.js';
+import { pumpEvents, type EventSink } from '../event-pump.js';
+import { toResponse } from '../voice-proto.js';
+import { decodeRequest, deliverRequest } from '../voice-requests.js';
+import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
+import { CLOSE, closeCodeFor, closeReason } from './close-codes.js';
+
+/** Where browsers connect on the HTTP port. */
+export const VOICE_WEBSOCKET_PATH = '/v1/voice';
+/** The subprotocol of this contract; a server that accepts the socket answers with it. */
+export const VOICE_SUBPROTOCOL = 'voice.v1';
+/**
+ * Browsers cannot set headers on a WebSocket, so they may carry the API key (or token) as a
+ * second offered subprotocol `voice-gateway-key.<key>`; it is never echoed back.
+ */
+export const KEY_SUBPROTOCOL_PREFIX = 'voice-gateway-key.';
+
+/**
+ * Bytes the socket may hold before the pump waits. The bound that counts is the session's
+ * outbound queue (OUTBOUND_QUEUE_MAX_BYTES); this is only the socket's share, like a stream's
+ * highWaterMark, kept small so that the queue sees a slow reader early.
+ */
+const SEND_HIGH_WATER_BYTES = 64 * 1024;
+/** How long a closing client gets to take its last frames and the close frame before it is cut off. */
+const DEFAULT_CLOSE_GRACE_MS = 10_000;
+/** On shutdown, how long clients get to answer the close handshake. */
+const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
+
+const TEXT_FRAME_MESSAGE =
+  'a text frame came where a binary frame was expected: send each voice.v1.ConverseRequest as one binary WebSocket frame (Protobuf bytes)';
+
+export interface VoiceWebSocketOptions {
+  /** Largest frame a client may send (MAX_MESSAGE_BYTES); a bigger one closes the socket with 1009. */
+  maxMessageBytes: number;
+  /**
+   * Makes a session for a new socket, or refuses it: the socket then closes with 1008
+   * (unauthenticated) or 1013 (a limit, or draining: try again later) and the reason.
+   */
+  createSession: SessionFactory;
+  /** How long a client still behind on reading gets once its session ended (default 10 s). */
+  closeGraceMs?: number;
+}
+
+export interface VoiceWebSocketServer {
+  /** The HTTP upgrade handler to register for VOICE_WEBSOCKET_PATH. */
+  upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Closes every socket (1001), cutting off those that do not answer within a second. */
+  close(): Promise<void>;
+}
+
+export function createVoiceWebSocketServer(options: VoiceWebSocketOptions): VoiceWebSocketServer {
+  const oversize = closeReason(`a frame was larger than MAX_MESSAGE_BYTES (${options.maxMessageBytes} bytes): send audio in smaller chunks`);
+  // ws answers an oversized frame with close code 1009 and an empty reason; this class gives the
+  // client a sentence to act on (ws lets a server choose its WebSocket class for such changes).
+  class VoiceSocket extends WebSocket {
+    override close(code?: number, data?: string | Buffer): void {
+      super.close(code, code === CLOSE.messageTooBig && data === undefined ? oversize : data);
+    }
+  }
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    perMessageDeflate: false, // audio does not compress; inflating would only cost CPU
+    WebSocket: VoiceSocket,
+    // Answer with the contract's name if offered; a key protocol is never chosen (or echoed).
+    handleProtocols: (offered) => (offered.has(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : false),
+  });
+  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+
+  return {
+    upgrade: (request, socket, head) => {
+      socket.on('error', () => socket.destroy());
+      // The session is admitted before the handshake ends, so no frame can come before it exists;
+      // a refusal still completes the handshake, since a browser can read a close reason but not
+      // an HTTP status.
+      void options.createSession(credentialOf(request)).then(
+        (made) => {
+          if (socket.destroyed) {
+            if (!isRefusal(made)) made.close('the client left during the WebSocket handshake', 'client_gone');
+            return;
+          }
+          wss.handleUpgrade(request, socket, head, (ws) => serve(ws, made, closeGraceMs));
+        },
+        () => socket.destroy(),
+      );
+    },
+    async close() {
+      const open = [...wss.clients];
+      for (const ws of open) ws.close(CLOSE.goingAway, 'the gateway is shutting down');
+      const deadline = Date.now() + SHUTDOWN_CLOSE_WAIT_MS;
+      while (open.some((ws) => ws.readyState !== WebSocket.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of open) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+const REFUSAL_CLOSE: Record<SessionRefusal['code'], number> = {
+  unauthenticated: CLOSE.policyViolation,
+  resource_exhausted: CLOSE.tryAgainLater,
+  unavailable: CLOSE.tryAgainLater,
+};
+
+/** `authorization: Bearer <key>`, `x-api-key: <key>`, or the key subprotocol (browsers). */
+function credentialOf(request: IncomingMessage): string | undefined {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const offered = (header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
+  const fromProtocol = offered.find((p) => p.startsWith(KEY_SUBPROTOCOL_PREFIX))?.slice(KEY_SUBPROTOCOL_PREFIX.length);
+  return bearerToken(header('authorization')) ?? header('x-api-key') ?? (fromProtocol || undefined);
+}
+
+function serve(ws: WebSocket, made: Session | SessionRefusal, closeGraceMs: number): void {
+  ws.on('error', () => undefined); // the 'close' that follows ends the session
+  if (isRefusal(made)) {
+    const retry = made.retryAfterS === undefined ? '' : ` (retry after ${made.retryAfterS} s)`;
+    closeWithin(ws, REFUSAL_CLOSE[made.code], `${made.refused}${retry}`, closeGraceMs);
+    return;
+  }
+  const session = made;
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (!isBinary) return session.rejectMessage(TEXT_FRAME_MESSAGE);
+    deliverRequest(session, decodeRequest(asBytes(data)));
+  });
+  ws.on('close', (code: number) => {
+    if (code === CLOSE.normal || code === CLOSE.goingAway) session.end();
+    else session.close(`the WebSocket closed with code ${code}`, 'client_gone');
+  });
+  void pump(ws, session, closeGraceMs);
+}
+
+async function pump(ws: WebSocket, session: Session, closeGraceMs: number): Promise<void> {
+  // Woken by each send's callback (the frame reached the socket) once the buffer is low again.
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const resolve of waiters) resolve();
+    waiters.clear();
+  };
+  ws.once('close', wake);
+  const sink: EventSink = {
+    get open() {
+      return ws.readyState === WebSocket.OPEN;
+    },
+    send(event) {
+      ws.send(toBinary(ConverseResponseSchema, toResponse(event)), { binary: true }, () => {
+        if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) wake();
+      });
+      return ws.bufferedAmount < SEND_HIGH_WATER_BYTES;
+    },
+    drained: (stop) =>
+      new Promise<void>((resolve) => {
+        waiters.add(resolve);
+        stop.addEventListener('abort', () => waiters.delete(resolve), { once: true });
+      }),
+  };
+  const end = await pumpEvents(session, sink, { closeGraceMs });
+  if (end.kind === 'gone') return;
+  if (end.kind === 'stuck') {
+    // The close frame waits behind what is buffered; a client that still does not read is cut off.
+    closeWithin(ws, CLOSE.policyViolation, session.closeReason ?? 'the client stopped reading', closeGraceMs);
+    return;
+  }
+  closeWithin(ws, closeCodeFor(end.last, session.closeCause), session.closeReason ?? 'the session ended', closeGraceMs);
+}
+
+/** Starts the close handshake; a client that does not finish it within `graceMs` is cut off. */
+function closeWithin(ws: WebSocket, code: number, reason: string, graceMs: number): void {
+  ws.close(code, closeReason(reason));
+  const timer = setTimeout(() => ws.terminate(), graceMs);
+  timer.unref();
+  ws.once('close', () => clearTimeout(timer));
+}
+
+function asBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}

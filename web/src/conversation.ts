@@ -1,0 +1,391 @@
+/**
+ * One person's conversation with the gateway: the microphone goes out, replies come back and are
+ * played, captions follow the voice, positions are reported so the gateway knows what was heard,
+ * and a lost connection is retried. The gateway decides turns and barge-in; this only obeys
+ * (it flushes a reply the moment the gateway says it was interrupted). The page shows what this
+ * reports through a ConversationView.
+ */
+import * as pb from '../../src/gen/voice/v1/voice_pb.js';
+import { AudioGraph, MicrophoneError } from './audio/audio-graph.js';
+import { pcm16FromBytes, pcm16ToBytes, samplesToMs } from './audio/pcm.js';
+import type { PlaybackReport } from './audio/worklet-messages.js';
+import { gatewayUrl, VoiceSocket, type RequestEvent } from './connection.js';
+import { reconnectDelayMs, retriesOnItsOwn } from './reconnect-policy.js';
+import type { ClientSettings, TalkMode } from './settings.js';
+import { CaptionTimeline } from './ui/caption-timeline.js';
+import { ERROR_TITLES } from './error-titles.js';
+import { metricsRecord, voiceStats } from './voice-stats.js';
+
+export type ConnectionState = 'idle' | 'starting' | 'connecting' | 'live' | 'reconnecting' | 'stopped';
+export type AgentState = 'listening' | 'user_speaking' | 'thinking' | 'speaking';
+export type ReplyStatus = 'pending' | 'speaking' | 'completed' | 'interrupted' | 'failed';
+
+export interface Notice {
+  level: 'error' | 'warning' | 'info';
+  message: string;
+  action?: { label: string; run: () => void };
+}
+
+export interface ConversationView {
+  connection(state: ConnectionState): void;
+  agent(state: AgentState): void;
+  /** Loudness of the audio being sent, 0..1 (0 while nothing is sent). */
+  micLevel(peak: number): void;
+  userCaption(turnId: string, text: string, final: boolean): void;
+  agentCaption(responseId: string, text: string, status: ReplyStatus): void;
+  turnMetrics(metrics: pb.TurnMetrics): void;
+  notice(notice: Notice | null): void;
+}
+
+interface Reply {
+  timeline: CaptionTimeline;
+  status: ReplyStatus;
+  playedMs: number;
+  reportedMs: number;
+  flushRequestedAt?: number;
+}
+
+/** Playback positions go to the gateway this often while a reply plays (and at its end). */
+const PLAYBACK_REPORT_EVERY_MS = 100;
+const REMEMBERED_REPLIES = 8;
+
+export class Conversation {
+  private audio: AudioGraph | null = null;
+  private socket: VoiceSocket | null = null;
+  private state: ConnectionState = 'idle';
+  private agentState: AgentState = 'listening';
+  private readonly replies = new Map<string, Reply>();
+  private currentReply: string | null = null;
+  private talking = false;
+  private muted = false;
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private fatalError: pb.ErrorCode | undefined;
+  private userStopped = false;
+  /** What ends a turn in hands-free mode: the gateway's default unless that is commit. */
+  private handsFreeSource = pb.EndOfTurnSource.UNSPECIFIED;
+
+  constructor(
+    private settings: ClientSettings,
+    private readonly view: ConversationView,
+  ) {}
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  get isMuted(): boolean {
+    return this.muted;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle' && this.state !== 'stopped') return;
+    this.userStopped = false;
+    this.view.notice(null);
+    this.setState('starting');
+    try {
+      this.audio ??= await AudioGraph.open({
+        processing: this.settings.audioProcessing,
+        onChunk: (samples, peak) => this.onMicrophone(samples, peak),
+        onPlayback: (report) => this.onPlayback(report),
+      });
+      voiceStats.outputSampleRateHz = this.audio.sampleRateHz;
+    } catch (error) {
+      this.setState('idle');
+      const message = error instanceof MicrophoneError ? error.message : `Audio could not start: ${error instanceof Error ? error.message : String(error)}`;
+      this.view.notice({ level: 'error', message, action: { label: 'Try again', run: () => void this.start() } });
+      return;
+    }
+    this.attempt = 0;
+    this.connect();
+  }
+
+  stop(): void {
+    this.userStopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.socket?.close();
+    this.socket = null;
+    void this.audio?.close();
+    this.audio = null;
+    this.view.notice(null);
+    this.setState('idle');
+  }
+
+  setMode(mode: TalkMode): void {
+    this.settings = { ...this.settings, mode };
+    this.talking = false;
+    this.send({ case: 'update', value: { settings: { turn: { endOfTurnSource: this.endOfTurnSource() } } } });
+  }
+
+  /** New settings: voice, language and prompt apply at once; audio processing on the next start. */
+  applySettings(next: ClientSettings): void {
+    const before = this.settings;
+    this.settings = next;
+    if (next.voice !== before.voice || next.language !== before.language || next.instructions !== before.instructions) {
+      this.send({ case: 'update', value: { settings: { voice: next.voice, language: next.language, instructions: next.instructions } } });
+    }
+  }
+
+  /** Push-to-talk: pressing interrupts a reply and opens the microphone; releasing ends the turn. */
+  setTalking(on: boolean): void {
+    if (this.settings.mode !== 'push-to-talk' || on === this.talking) return;
+    this.talking = on;
+    if (!on) {
+      this.send({ case: 'commit', value: {} });
+      return;
+    }
+    if (this.state === 'idle' || this.state === 'stopped') void this.start();
+    const current = this.currentReply;
+    if (current) {
+      this.send({ case: 'interrupt', value: {} });
+      this.flush(current);
+    }
+  }
+
+  toggleMute(): boolean {
+    this.muted = !this.muted;
+    return this.muted;
+  }
+
+  reconnectNow(): void {
+    clearTimeout(this.reconnectTimer);
+    if (!this.audio) return void this.start();
+    if (this.socket) return;
+    this.connect();
+  }
+
+  // --- connection ------------------------------------------------------------------------------
+
+  private connect(): void {
+    clearTimeout(this.reconnectTimer);
+    this.fatalError = undefined;
+    this.setState(this.attempt > 0 ? 'reconnecting' : 'connecting');
+    let opened = false;
+    const socket: VoiceSocket = new VoiceSocket(gatewayUrl(location), this.settings.accessKey, {
+      opened: () => {
+        opened = true;
+        this.sendStart(socket);
+      },
+      message: (response) => {
+        if (this.socket === socket) this.onMessage(response);
+      },
+      unreadable: (reason) => this.view.notice({ level: 'warning', message: `The gateway sent a message this page cannot read (${reason}). Reload the page to get the matching client.` }),
+      closed: (code, reason) => {
+        if (this.socket === socket) this.onClosed(code, reason, opened);
+      },
+    });
+    this.socket = socket;
+  }
+
+  private sendStart(socket: VoiceSocket): void {
+    const rate = this.audio?.sampleRateHz ?? 16000;
+    const { language, voice, instructions } = this.settings;
+    socket.send({
+      case: 'start',
+      value: {
+        settings: {
+          inputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: rate },
+          outputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: rate },
+          language,
+          voice,
+          instructions,
+          turn: { endOfTurnSource: this.endOfTurnSource() },
+        },
+        metadata: { client: 'web' },
+      },
+    });
+  }
+
+  private onClosed(code: number, reason: string, opened: boolean): void {
+    this.socket = null;
+    this.endReplies();
+    if (this.userStopped) return;
+    if (!retriesOnItsOwn(code, this.fatalError)) {
+      this.setState('stopped');
+      const message = reason ? `The gateway ended the conversation: ${reason}` : `The connection closed (code ${code}).`;
+      this.view.notice({ level: 'error', message, action: { label: 'Reconnect', run: () => this.reconnectNow() } });
+      return;
+    }
+    const delayMs = reconnectDelayMs(this.attempt++);
+    this.setState('reconnecting');
+    const what = opened ? `The connection to the gateway was lost${reason ? ` (${reason})` : ''}.` : 'The gateway cannot be reached.';
+    this.view.notice({ level: 'warning', message: `${what} Reconnecting in ${Math.round(delayMs / 1000)} s…`, action: { label: 'Reconnect now', run: () => this.reconnectNow() } });
+    this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
+  }
+
+  // --- server events ---------------------------------------------------------------------------
+
+  private onMessage(response: pb.ConverseResponse): void {
+    const event = response.event;
+    switch (event.case) {
+      case 'ready':
+        return this.onReady(event.value);
+      case 'speechStarted':
+        if (this.agentState === 'listening') this.setAgent('user_speaking');
+        return;
+      case 'speechStopped':
+        if (this.agentState === 'user_speaking') this.setAgent('listening');
+        return;
+      case 'transcript': {
+        const final = event.value.stability === pb.TranscriptStability.FINAL;
+        if (final) voiceStats.finalTranscripts.push(event.value.text);
+        return this.view.userCaption(event.value.turnId, event.value.text, final);
+      }
+      case 'responseStarted':
+        return this.onReplyStarted(event.value.responseId);
+      case 'responseText':
+        this.replies.get(event.value.responseId)?.timeline.addText(event.value.delta);
+        return;
+      case 'responseAudio':
+        return this.onReplyAudio(event.value);
+      case 'responseDone':
+        return this.onReplyDone(event.value);
+      case 'turnMetrics':
+        voiceStats.turnMetrics.push(metricsRecord(event.value));
+        return this.view.turnMetrics(event.value);
+      case 'error':
+        return this.onServerError(event.value);
+      case undefined:
+        return;
+    }
+  }
+
+  private onReady(ready: pb.SessionReady): void {
+    const reconnected = this.attempt > 0;
+    this.attempt = 0;
+    voiceStats.sessionId = ready.sessionId;
+    const serverSource = ready.settings?.turn?.endOfTurnSource ?? pb.EndOfTurnSource.UNSPECIFIED;
+    this.handsFreeSource = serverSource === pb.EndOfTurnSource.COMMIT ? pb.EndOfTurnSource.VAD : serverSource;
+    if (this.settings.mode === 'hands-free' && serverSource === pb.EndOfTurnSource.COMMIT) this.setMode('hands-free');
+    this.setState('live');
+    this.setAgent('listening');
+    this.view.notice(reconnected ? { level: 'info', message: 'Reconnected. The gateway starts a new conversation.' } : null);
+  }
+
+  private onReplyStarted(responseId: string): void {
+    this.replies.set(responseId, { timeline: new CaptionTimeline(), status: 'pending', playedMs: 0, reportedMs: 0 });
+    const oldest = this.replies.keys().next().value;
+    if (this.replies.size > REMEMBERED_REPLIES && oldest !== undefined) this.replies.delete(oldest);
+    this.currentReply = responseId;
+    this.setAgent('thinking');
+    this.view.agentCaption(responseId, '', 'pending');
+  }
+
+  private onReplyAudio(audio: pb.ResponseAudio): void {
+    const reply = this.replies.get(audio.responseId);
+    if (!reply || !this.audio || (reply.status !== 'pending' && reply.status !== 'speaking')) return;
+    const samples = pcm16FromBytes(audio.data);
+    reply.timeline.addAudio(samplesToMs(samples.length, this.audio.sampleRateHz));
+    this.audio.play(audio.responseId, samples);
+    this.recordReply(audio.responseId, reply);
+  }
+
+  private onReplyDone(done: pb.ResponseDone): void {
+    const reply = this.replies.get(done.responseId);
+    if (!reply) return;
+    const status: ReplyStatus =
+      done.status === pb.ResponseStatus.INTERRUPTED ? 'interrupted' : done.status === pb.ResponseStatus.FAILED ? 'failed' : 'completed';
+    // The gateway stopped this reply (barge-in, interrupt): what is still queued must not play.
+    if (status !== 'completed') this.flush(done.responseId);
+    reply.status = status;
+    this.recordReply(done.responseId, reply);
+    this.view.agentCaption(done.responseId, status === 'completed' ? done.heardText || reply.timeline.fullText : done.heardText, status);
+    if (this.currentReply === done.responseId) {
+      this.currentReply = null;
+      this.setAgent('listening');
+    }
+  }
+
+  private onServerError(error: pb.Error): void {
+    voiceStats.errors.push({ code: pb.ErrorCode[error.code] ?? String(error.code), message: error.message, sessionContinues: error.sessionContinues });
+    if (!error.sessionContinues) this.fatalError = error.code;
+    this.view.notice({ level: error.sessionContinues ? 'warning' : 'error', message: `${ERROR_TITLES[error.code] ?? 'The gateway reports a problem'}: ${error.message}` });
+  }
+
+  // --- audio -----------------------------------------------------------------------------------
+
+  private onMicrophone(samples: Int16Array, peak: number): void {
+    const sending = this.state === 'live' && (this.settings.mode === 'push-to-talk' ? this.talking : !this.muted);
+    this.view.micLevel(sending ? peak : 0);
+    if (!sending || !this.socket) return;
+    if (this.socket.sendAudio(pcm16ToBytes(samples))) voiceStats.audioChunksSent++;
+    voiceStats.audioChunksDropped = this.socket.droppedAudioChunks;
+  }
+
+  private onPlayback(report: PlaybackReport): void {
+    voiceStats.samplesPlayed = report.playedSamples;
+    voiceStats.soundSamples = report.soundSamples;
+    voiceStats.peak = report.peak;
+    const rate = this.audio?.sampleRateHz ?? 16000;
+    for (const [responseId, samples] of report.played) {
+      const reply = this.replies.get(responseId);
+      if (!reply) continue;
+      const playedMs = samplesToMs(samples, rate);
+      const flushed = report.flushed !== undefined && (report.flushed.responseId ?? responseId) === responseId && reply.flushRequestedAt !== undefined;
+      if (flushed) this.recordFlush(responseId, reply, samplesToMs(report.flushed?.droppedSamples ?? 0, rate), playedMs);
+      if (playedMs === reply.playedMs && !flushed) continue;
+      reply.playedMs = playedMs;
+      this.recordReply(responseId, reply);
+      if (reply.status === 'pending' || reply.status === 'speaking') {
+        if (playedMs > 0) reply.status = 'speaking';
+        if (playedMs > 0 && this.currentReply === responseId && this.agentState === 'thinking') this.setAgent('speaking');
+        this.view.agentCaption(responseId, reply.timeline.textAt(playedMs), reply.status);
+      }
+      // The gateway cuts its history to what was heard: report often, at the end, and after a flush.
+      const atEnd = playedMs >= reply.timeline.audioReceivedMs && playedMs > reply.reportedMs;
+      if (flushed || atEnd || playedMs - reply.reportedMs >= PLAYBACK_REPORT_EVERY_MS) {
+        this.send({ case: 'playback', value: { responseId, playedMs: Math.round(playedMs) } });
+        reply.reportedMs = playedMs;
+      }
+    }
+  }
+
+  private flush(responseId: string): void {
+    const reply = this.replies.get(responseId);
+    if (reply && reply.flushRequestedAt === undefined) reply.flushRequestedAt = performance.now();
+    this.audio?.flush(responseId);
+  }
+
+  /** The connection is gone: replies in flight end where they were heard. */
+  private endReplies(): void {
+    this.audio?.flush();
+    for (const [id, reply] of this.replies) {
+      if (reply.status !== 'pending' && reply.status !== 'speaking') continue;
+      reply.status = 'interrupted';
+      this.view.agentCaption(id, reply.timeline.textAt(reply.playedMs), 'interrupted');
+    }
+    this.currentReply = null;
+    this.talking = false;
+    this.setAgent('listening');
+  }
+
+  // --- plumbing --------------------------------------------------------------------------------
+
+  private endOfTurnSource(): pb.EndOfTurnSource {
+    return this.settings.mode === 'push-to-talk' ? pb.EndOfTurnSource.COMMIT : this.handsFreeSource;
+  }
+
+  private send(event: RequestEvent): void {
+    this.socket?.send(event);
+  }
+
+  private setState(state: ConnectionState): void {
+    this.state = state;
+    voiceStats.connection = state;
+    this.view.connection(state);
+  }
+
+  private setAgent(state: AgentState): void {
+    if (this.agentState === state) return;
+    this.agentState = state;
+    this.view.agent(state);
+  }
+
+  private recordReply(responseId: string, reply: Reply): void {
+    voiceStats.replies[responseId] = { status: reply.status, audioReceivedMs: reply.timeline.audioReceivedMs, playedMs: reply.playedMs };
+  }
+
+  private recordFlush(responseId: string, reply: Reply, droppedMs: number, playedMs: number): void {
+    voiceStats.flushes.push({ responseId, droppedMs, playedMs, requestedAtMs: reply.flushRequestedAt ?? 0, confirmedAtMs: performance.now() });
+  }
+}
