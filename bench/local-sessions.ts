@@ -9,7 +9,7 @@
  *   voice_to_voice_ms, llm_ttft_ms).
  * The figures are printed and appended to BENCHMARKS.md with the command that made them.
  *
- *   node --import tsx bench/local-sessions.ts [--sessions 4] [--rounds 3] [--no-write]
+ *   node --import tsx bench/local-sessions.ts [--sessions 4] [--rounds 5] [--no-write]
  *
  * The `ask` clients run in this process too, so the event-loop delay is that of the gateway plus
  * its clients: an upper bound for the gateway alone.
@@ -38,11 +38,16 @@ const TOKEN_DELAY_MS = 20;
 /** monitorEventLoopDelay samples with a timer of this period; its values include the period. */
 const LOOP_RESOLUTION_MS = 10;
 const METRICS = ['eou_delay_ms', 'asr_final_ms', 'llm_ttft_ms', 'tts_ttfb_ms', 'voice_to_voice_ms'] as const;
+/**
+ * A session ends once nothing happened for this long after its reply: longer than the gateway's
+ * wait for a late final transcript (ASR_FINAL_WAIT_MS, 1.5 s), so no turn is cut off by the client.
+ */
+const SETTLE_MS = 3000;
 
 const { values: flags } = parseArgs({
   options: {
     sessions: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -75,6 +80,8 @@ const fixtures = await Promise.all(QUESTIONS.map((q) => speechFixture(q)));
 
 process.stderr.write(`local-sessions: ${sessions} concurrent sessions x ${rounds} rounds on ${server}\n`);
 const results: Array<{ question: string; result: AskResult }> = [];
+// The machine may be shared: its load says how much of the delay others may have caused.
+const loadBefore = os.loadavg()[0]!;
 const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 const cpuBefore = process.cpuUsage();
 const startedAt = performance.now();
@@ -83,7 +90,7 @@ for (let round = 1; round <= rounds; round++) {
   const batch = await Promise.all(
     Array.from({ length: sessions }, async (_, i) => {
       const question = QUESTIONS[i % QUESTIONS.length]!;
-      const result = await ask({ server, pcm: fixtures[i % fixtures.length]!, sampleRateHz: 16000, settleMs: 1500 });
+      const result = await ask({ server, pcm: fixtures[i % fixtures.length]!, sampleRateHz: 16000, settleMs: SETTLE_MS });
       return { question, result };
     }),
   );
@@ -126,7 +133,7 @@ const section = [
   '',
   `Event-loop delay of the process during the rounds (monitorEventLoopDelay, ${LOOP_RESOLUTION_MS} ms resolution, minus that period): ` +
     `**p50 ${loopDelay.p50.toFixed(1)} ms, p99 ${loopDelay.p99.toFixed(1)} ms, max ${loopDelay.max.toFixed(1)} ms**. ` +
-    `Process CPU ${Math.round(cpuPercent)} % of one core over ${(wallMs / 1000).toFixed(1)} s.`,
+    `Process CPU ${Math.round(cpuPercent)} % of one core over ${(wallMs / 1000).toFixed(1)} s; machine load average ${loadBefore.toFixed(1)} before the run.`,
   '',
   `Turns: ${turns.length} (${exact} of ${results.length} transcripts word for word right), errors: ${errors.length}.`,
   '',

@@ -6,14 +6,20 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(espeak-ng libespeak-ng1 pocketsphinx pocketsphinx-en-us sox)
 # Only the test suite needs these (speech fixtures, browser, a real Prometheus scraping /metrics).
-if [[ "${1:-}" == "--test" ]]; then DEBIAN_PACKAGES+=(flite prometheus chromium openssl podman runc debootstrap); fi
+# podman's recommended packages (network and user-namespace helpers) are needed to run images.
+WITH_RECOMMENDS=()
+if [[ "${1:-}" == "--test" ]]; then
+  DEBIAN_PACKAGES+=(flite prometheus chromium openssl debootstrap)
+  WITH_RECOMMENDS+=(podman runc)
+fi
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
-for pkg in "${DEBIAN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing Debian packages: ${missing[*]}"
+for pkg in "${DEBIAN_PACKAGES[@]}"; do installed "$pkg" || missing+=("$pkg"); done
+missing_with_recommends=()
+for pkg in "${WITH_RECOMMENDS[@]}"; do installed "$pkg" || missing_with_recommends+=("$pkg"); done
+if ((${#missing[@]} + ${#missing_with_recommends[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]} ${missing_with_recommends[*]}"
   SUDO=""
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
@@ -23,7 +29,12 @@ if ((${#missing[@]})); then
     $SUDO chmod +x /usr/sbin/policy-rc.d
     trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((${#missing[@]})); then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if ((${#missing_with_recommends[@]})); then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_with_recommends[@]}" >/dev/null
+  fi
 fi
 
 # onnxruntime-node's install step would fetch GPU binaries from the network; its CPU binaries

@@ -119,6 +119,7 @@ export class Caller implements MicListener {
       outputSampleRateHz: UTTERANCE_RATE_HZ,
       // A listener with no speaker: it plays at real-time pace and reports playback, keeps nothing.
       player: new ReplyPlayer(UTTERANCE_RATE_HZ, { keepHeard: false }),
+      ownConnection: true,
       onEvent: (response) => {
         if (response.event.case !== 'ready') return this.onEvent(response);
         try {

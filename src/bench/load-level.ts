@@ -67,7 +67,7 @@ export interface LevelReport {
    * it used, and the machine's 1-minute load average at the end (above the core count, every
    * process waited for a core, the gateway too).
    */
-  client: { send_lag_ms: Percentiles; cpu_cores: number; machine_load_1m: number };
+  client: { send_lag_ms: Percentiles; cpu_cores: number; event_loop_utilization: number; machine_load_1m: number };
 }
 
 const SAMPLE_EVERY_MS = 1000;
@@ -116,6 +116,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelReport> {
   clock.start();
   const clientCpu = process.cpuUsage();
   const clientCpuAt = performance.now();
+  const clientLoop = performance.eventLoopUtilization();
 
   const joins = Array.from({ length: options.sessions }, (_, i) => {
     const caller = new Caller(
@@ -193,6 +194,8 @@ export async function runLevel(options: LevelOptions): Promise<LevelReport> {
     client: {
       send_lag_ms: percentiles(recorder.lags),
       cpu_cores: round3(cpuSecondsSince(clientCpu) / ((performance.now() - clientCpuAt) / 1000)),
+      // Near 1, the load generator itself was the bottleneck and its lateness is in the latencies.
+      event_loop_utilization: round3(performance.eventLoopUtilization(clientLoop).utilization),
       machine_load_1m: round3(loadavg()[0]!),
     },
   };

@@ -21,7 +21,7 @@ export interface RampReport {
   /** The fewest sessions that did not. */
   first_sessions_over_budget: number | null;
   why_stopped: string;
-  /** Resident memory per added session: the slope of resident MB over sessions across the levels. */
+  /** Resident memory per added session: the slope of resident MB over sessions across the rising levels. */
   mb_per_session_slope: number | null;
   /** Sessions per core of gateway CPU at the last level within budget. */
   sessions_per_core: number | null;
@@ -55,6 +55,9 @@ export async function runRamp(runAt: (sessions: number) => Promise<LevelReport>,
     why = `${n} sessions: ${over}`;
     break;
   }
+  // Memory is read over the rising levels only: a bisection level runs in a heap already grown by
+  // the level above it, which would flatten the slope.
+  const rising = [...steps];
   for (let i = 0; i < options.refineSteps && good !== null && bad !== null && bad - good > 1; i++) {
     const n = Math.round((good + bad) / 2);
     const level = await runAt(n);
@@ -72,7 +75,7 @@ export async function runRamp(runAt: (sessions: number) => Promise<LevelReport>,
     max_sessions_within_budget: good,
     first_sessions_over_budget: bad,
     why_stopped: why,
-    mb_per_session_slope: memorySlope(steps),
+    mb_per_session_slope: memorySlope(rising),
     sessions_per_core: good !== null && best && best.cpu_cores > 0 ? Math.round((good / best.cpu_cores) * 10) / 10 : null,
     steps,
   };

@@ -56,7 +56,7 @@ export function formatLevel(level: LevelReport): string {
       : '  gateway: CPU and memory not measured (no metrics URL)',
   );
   const c = level.client;
-  lines.push(`  load generator: ${c.cpu_cores} cores; send lag p50 ${c.send_lag_ms.p50 ?? '-'} ms, p99 ${c.send_lag_ms.p99 ?? '-'} ms (late chunks count in the latencies); machine load ${c.machine_load_1m}`);
+  lines.push(`  load generator: ${c.cpu_cores} cores, event loop ${Math.round(c.event_loop_utilization * 100)}% busy; send lag p50 ${c.send_lag_ms.p50 ?? '-'} ms, p99 ${c.send_lag_ms.p99 ?? '-'} ms (late chunks count in the latencies); machine load ${c.machine_load_1m}`);
   return `${lines.join('\n')}\n`;
 }
 

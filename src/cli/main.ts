@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--spread-s <s>', 'callers join spread over this long (default: one turn, from the profile)')
     .option('--reply-timeout-s <s>', 'a turn with no reply audio this long after speech is an error', '15')
     .option('--ramp', 'raise the sessions (x2, then bisect) until p99 overhead passes --budget-ms; report the last level within it')
-    .option('--budget-ms <ms>', 'p99 overhead budget for --ramp', '50')
+    .option('--budget-ms <ms>', 'p99 overhead budget for --ramp', '100')
     .option('--ramp-start <n>', 'first level of --ramp', '1')
     .option('--ramp-max <n>', 'last level of --ramp', '1024')
     .option('--ramp-refine <n>', 'bisection levels after the first level over budget', '2')

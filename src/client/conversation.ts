@@ -39,6 +39,12 @@ export interface ConversationOptions {
   playbackReportMs?: number;
   /** Every server event as it arrives (for live printing). */
   onEvent?: (response: pb.ConverseResponse) => void;
+  /**
+   * A connection of its own, as a separate client would have. By default grpc-js shares one
+   * connection among every conversation of the process to the same server; the bench's hundreds of
+   * callers must not queue behind each other in it.
+   */
+  ownConnection?: boolean;
 }
 
 export class Conversation {
@@ -63,7 +69,7 @@ export class Conversation {
 
   constructor(private readonly options: ConversationOptions) {
     this.player = options.player;
-    this.client = new grpc.Client(options.server, grpc.credentials.createInsecure());
+    this.client = new grpc.Client(options.server, grpc.credentials.createInsecure(), options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {});
     this.call = this.client.makeBidiStreamRequest(
       '/voice.v1.VoiceGateway/Converse',
       (request: pb.ConverseRequest) => Buffer.from(toBinary(pb.ConverseRequestSchema, request)),

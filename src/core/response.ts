@@ -7,7 +7,7 @@ import { bytesFromPcm16, durationMs } from '../audio/pcm.js';
 import { encodeAudio } from '../audio/codec.js';
 import { StreamResampler } from '../audio/resampler.js';
 import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer } from '../providers/types.js';
-import { sleep, untilAborted } from './abortable.js';
+import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, ResponseStatus, ServerEvent } from './events.js';
 import { heardText, type SpokenPiece } from './history.js';
@@ -225,9 +225,19 @@ export class Response {
     while (!signal.aborted && startedAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
       const remainingMs = startedAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
-      const advanced = new Promise<void>((resolve) => (this.playbackAdvanced = resolve));
-      await Promise.race([sleep(remainingMs, signal), advanced]);
-      this.playbackAdvanced = null;
+      // One wait per playback report: it must end whole (timer and abort listener), not be left
+      // behind as a race's loser, since a long reply gets many reports.
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', wake);
+          this.playbackAdvanced = null;
+          resolve();
+        };
+        const timer = setTimeout(wake, remainingMs);
+        signal.addEventListener('abort', wake, { once: true });
+        this.playbackAdvanced = wake;
+      });
     }
     this.finish('completed');
   }

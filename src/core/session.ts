@@ -5,12 +5,18 @@
  *
  * Client events are processed one at a time in arrival order (audio order matters); replies and
  * the recognizer's results run beside that loop, so a slow backend never blocks listening.
+ *
+ * Why this file is long (~700 lines): it is where turn-taking decisions meet, and each handler
+ * needs the session's state. The parts that stand alone live beside it: the state table
+ * (turn-state.ts), VAD framing (voice-activity.ts), replies (response.ts), speculative start
+ * (speculation.ts), history (history.ts), metrics (turn-metrics.ts). Next seam to take out: the
+ * recognizer stream handling (the "recognition" section).
  */
 import { randomUUID } from 'node:crypto';
 import { decodeAudio } from '../audio/codec.js';
 import { AudioFormatError, durationMs } from '../audio/pcm.js';
 import { StreamResampler } from '../audio/resampler.js';
-import type { AsrResult, AsrStream, ChatMessage, Providers, SpeechSynthesizer, VadStream } from '../providers/types.js';
+import type { AsrResult, AsrStream, ChatMessage, Providers, SpeechSynthesizer } from '../providers/types.js';
 import { settlesWithin } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import {
@@ -30,7 +36,8 @@ import { applySettings } from './settings.js';
 import { Speculation, Speculator } from './speculation.js';
 import { turnMetrics, type TurnReport, type TurnTimings } from './turn-metrics.js';
 import { agentHasFloor, nextState, type TurnEvent, type TurnState } from './turn-state.js';
-import { VadSegmenter, type VadSegmenterSettings } from './vad-segmenter.js';
+import type { VadSegmenterSettings } from './vad-segmenter.js';
+import { VoiceActivity } from './voice-activity.js';
 
 /** What the server decides for every session (from the configuration). */
 export interface SessionConfig {
@@ -105,18 +112,12 @@ export class Session {
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
 
-  private vad: VadStream | null = null;
-  private segmenter: VadSegmenter;
-  private vadResampler: StreamResampler | null = null;
+  /** Made at `start`, when the input format is known. */
+  private voice: VoiceActivity | null = null;
   private asrResampler: StreamResampler | null = null;
   /** The recognizer cannot transcribe the session's language (see checkAsrLanguage). */
   private asrLanguageUnsupported = false;
-  private vadBuffer = new Int16Array(0);
-  private vadOffsetMs = 0;
   private inputOffsetMs = 0;
-  private lastVoicedAt: number | undefined;
-  /** VAD audio offset at the end of the last voiced frame: end-of-turn silence counts from it. */
-  private lastVoicedOffsetMs = 0;
 
   private asr: AsrStream | null = null;
   private asrDone: Promise<void> = Promise.resolve();
@@ -149,7 +150,6 @@ export class Session {
     private readonly observer: SessionObserver = {},
   ) {
     this.settings = config.defaults;
-    this.segmenter = new VadSegmenter(config.vad);
     this.events = new AsyncQueue<ServerEvent>({
       maxSize: config.outboundQueueMaxBytes,
       sizeOf: (e) => (e.type === 'response_audio' ? e.data.byteLength + EVENT_OVERHEAD_BYTES : EVENT_OVERHEAD_BYTES),
@@ -223,8 +223,7 @@ export class Session {
     this.timers.forEach(clearTimeout);
     clearTimeout(this.idleTimer);
     this.inbound.endNow();
-    this.vad?.close();
-    this.vadResampler?.destroy();
+    this.voice?.close();
     this.asrResampler?.destroy();
     this.events.end();
     this.observer.onClosed?.(reason, cause);
@@ -282,8 +281,8 @@ export class Session {
     if (this.started) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
     this.settings = applySettings(this.config.defaults, patch);
     this.itemEvents = itemEvents;
+    this.voice = new VoiceActivity(this.providers.vad, this.config.vad);
     await this.configureInput();
-    this.vad = this.providers.vad.createStream();
     this.started = true;
     this.timers.push(
       setTimeout(
@@ -298,12 +297,11 @@ export class Session {
   /** Resamplers from the input rate to the VAD's and the recognizer's, and the session's VAD threshold. */
   private async configureInput(): Promise<void> {
     const inputRateHz = this.settings.inputFormat.sampleRateHz;
-    const { vad, asr } = this.providers;
-    this.vadResampler?.destroy();
+    const { asr } = this.providers;
     this.asrResampler?.destroy();
-    this.vadResampler = inputRateHz === vad.sampleRateHz ? null : await StreamResampler.create(inputRateHz, vad.sampleRateHz);
     this.asrResampler = inputRateHz === asr.sampleRateHz ? null : await StreamResampler.create(inputRateHz, asr.sampleRateHz);
-    this.segmenter.setThreshold(this.settings.turn.vadThreshold);
+    await this.voice!.setInputRate(inputRateHz);
+    this.voice!.setThreshold(this.settings.turn.vadThreshold);
   }
 
   /** The input format may change until audio has come in (a Realtime client sets it after connecting). */
@@ -312,7 +310,7 @@ export class Session {
     this.settings = applySettings(this.settings, patch, this.inputOffsetMs > 0);
     const after = this.settings.inputFormat;
     if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) await this.configureInput();
-    else this.segmenter.setThreshold(this.settings.turn.vadThreshold);
+    else this.voice!.setThreshold(this.settings.turn.vadThreshold);
     this.checkAsrLanguage();
     this.sendItemEvent({ type: 'settings_updated', settings: this.settings, ref });
   }
@@ -330,32 +328,14 @@ export class Session {
     this.uncommittedMs += chunkMs;
     this.observer.onAudio?.('in', chunkMs);
     this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
-    await this.runVad(this.vadResampler ? this.vadResampler.process(pcm) : pcm);
-  }
-
-  private async runVad(pcm: Int16Array): Promise<void> {
-    const { frameSamples, sampleRateHz } = this.providers.vad;
-    const frameMs = durationMs(frameSamples, sampleRateHz);
-    const buffered = new Int16Array(this.vadBuffer.length + pcm.length);
-    buffered.set(this.vadBuffer);
-    buffered.set(pcm, this.vadBuffer.length);
-    let at = 0;
-    for (; at + frameSamples <= buffered.length; at += frameSamples) {
-      const probability = await this.vad!.speechProbability(buffered.subarray(at, at + frameSamples));
-      if (this.closed) return;
-      const startMs = this.vadOffsetMs;
-      this.vadOffsetMs += frameMs;
-      if (probability >= this.settings.turn.vadThreshold) {
-        this.lastVoicedAt = performance.now();
-        this.lastVoicedOffsetMs = this.vadOffsetMs;
-      }
-      const edge = this.segmenter.push(probability, startMs, this.vadOffsetMs);
+    await this.voice!.push(pcm, (edge) => {
+      if (this.closed) return false;
       if (edge?.type === 'speech_start') this.onSpeechStarted(edge.offsetMs);
       if (edge?.type === 'speech_end') this.onSpeechStopped(edge.offsetMs);
       this.checkBargeIn();
       this.checkVadEndOfTurn();
-    }
-    this.vadBuffer = buffered.slice(at);
+      return true;
+    });
   }
 
   private onSpeechStarted(offsetMs: number): void {
@@ -378,18 +358,16 @@ export class Session {
     const { turn } = this.settings;
     const current = this.response;
     if (!current || !turn.bargeInEnabled || !agentHasFloor(this.state)) return;
-    if (this.segmenter.speechDurationMs(this.vadOffsetMs) < Math.max(turn.bargeInMinSpeechMs, 1)) return;
+    if (this.voice!.speechMs < Math.max(turn.bargeInMinSpeechMs, 1)) return;
     current.bargeIn = { speechStartAt: this.speechStartAt ?? performance.now(), detectedAt: performance.now() };
     this.finishResponse(current.run.interrupt(), 'barge_in', 'barge_in');
   }
 
   private checkVadEndOfTurn(): void {
     const turn = this.pendingTurn;
-    if (this.settings.turn.endOfTurnSource !== 'vad' || !turn || this.segmenter.speaking || agentHasFloor(this.state)) return;
-    // The segmenter's silence goes on through speech shorter than VAD_MIN_SPEECH_MS, so the first
-    // frames of new speech would still count as the old silence; the last voiced frame does not.
-    const silenceMs = Math.min(this.segmenter.silenceDurationMs(this.vadOffsetMs), this.vadOffsetMs - this.lastVoicedOffsetMs);
-    if (this.lastVoicedAt === undefined || silenceMs < this.settings.turn.endOfTurnSilenceMs) return;
+    const voice = this.voice!;
+    if (this.settings.turn.endOfTurnSource !== 'vad' || !turn || voice.speaking || agentHasFloor(this.state)) return;
+    if (voice.lastVoicedAt === undefined || voice.silenceMs < this.settings.turn.endOfTurnSilenceMs) return;
     void this.endTurn('vad');
   }
 
@@ -490,7 +468,7 @@ export class Session {
     if (!turn) return;
     this.pendingTurn = null; // new speech from here on belongs to the next turn
     this.uncommittedMs = 0;
-    turn.timings.speechEndAt = this.lastVoicedAt;
+    turn.timings.speechEndAt = this.voice?.lastVoicedAt;
     turn.timings.turnEndedAt = performance.now();
     if (source === 'commit' || (source === 'vad' && turn.partial)) await this.flushAsr(turn);
     const text = turnText(turn);
@@ -591,6 +569,7 @@ export class Session {
   /** Drops the user's audio since the last end of turn: the turn in progress and its words. */
   private onClearInput(ref: string | undefined): void {
     this.pendingTurn = null;
+    this.speculator.cancel(); // its words were cleared too
     this.uncommittedMs = 0;
     const stream = this.asr;
     this.asr = null; // its results are dropped from now on (turnForAsr)

@@ -87,9 +87,11 @@ export function heldSynthesizer(tts: SpeechSynthesizer, gate: HoldGate, onFirstA
       let stopped = false;
       void (async () => {
         try {
+          let first = true;
           for await (const chunk of tts.stream(text, opts, signal)) {
             if (stopped) return;
-            if (chunks.size === 0 && !chunks.closed) onFirstAudio(performance.now());
+            if (first) onFirstAudio(performance.now());
+            first = false;
             chunks.push(chunk);
           }
           chunks.end();

@@ -9,9 +9,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { after, before, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
 import { ask } from '../../src/client/ask-client.js';
+import { healthStatus } from '../support/grpc-call.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
 
 const run = promisify(execFile);
@@ -65,16 +64,11 @@ after(async () => {
 void it('the image runs as a non-root user, is SERVING on grpc.health.v1 and completes a turn', { skip }, async () => {
   const { stdout: user } = await run('podman', ['image', 'inspect', '--format', '{{.Config.User}}', IMAGE]);
   assert.equal(user.trim(), '10001:10001');
-  const Health = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (a: string, c: grpc.ChannelCredentials) => grpc.Client & {
-    check(r: { service: string }, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void): void;
-  };
-  const client = new Health(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
   let status = '';
   for (let i = 0; i < 120 && status !== 'SERVING'; i++) {
-    status = await new Promise<string>((resolve) => client.check({ service: 'voice.v1.VoiceGateway' }, (e, r) => resolve(e ? '' : r!.status)));
+    status = await healthStatus(`127.0.0.1:${grpcPort}`, 'voice.v1.VoiceGateway');
     if (status !== 'SERVING') await new Promise((r) => setTimeout(r, 500));
   }
-  client.close();
   assert.equal(status, 'SERVING');
   const result = await ask({ server: `127.0.0.1:${grpcPort}`, pcm: concat(silence(300), tone(900), silence(300)), sampleRateHz: 16000, settleMs: 1000 });
   assert.deepEqual(result.errors, []);

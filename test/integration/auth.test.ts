@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { hashApiKey } from '../../src/auth/api-keys.js';
-import * as pb from '../../src/gen/voice/v1/voice_pb.js';
+import type * as pb from '../../src/gen/voice/v1/voice_pb.js';
+import { openConverse } from '../support/grpc-call.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
@@ -32,22 +32,13 @@ after(async () => {
 
 /** Opens a Converse call with `metadata` and resolves when it is ready or ended. */
 async function open(metadata: Record<string, string>) {
-  const client = new grpc.Client(gateway.grpcAddress, grpc.credentials.createInsecure());
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
-  const call = client.makeBidiStreamRequest(
-    '/voice.v1.VoiceGateway/Converse',
-    (r: pb.ConverseRequest) => Buffer.from(toBinary(pb.ConverseRequestSchema, r)),
-    (b: Buffer) => fromBinary(pb.ConverseResponseSchema, b),
-    md,
-  );
-  call.on('error', () => undefined);
+  const c = openConverse(gateway.grpcAddress, { metadata });
   const outcome = await new Promise<{ ready: true } | { status: grpc.StatusObject }>((resolve) => {
-    call.on('data', (e: pb.ConverseResponse) => e.event.case === 'ready' && resolve({ ready: true }));
-    call.on('status', (status: grpc.StatusObject) => resolve({ status }));
-    call.write(create(pb.ConverseRequestSchema, { event: { case: 'start', value: {} } }));
+    c.call.on('data', (e: pb.ConverseResponse) => e.event.case === 'ready' && resolve({ ready: true }));
+    void c.status.then((status) => resolve({ status }));
+    c.send({ case: 'start', value: {} });
   });
-  return { outcome, close: () => (call.end(), client.close()) };
+  return { outcome, close: c.close };
 }
 
 void describe('gRPC credentials and limits', () => {

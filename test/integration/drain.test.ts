@@ -3,38 +3,15 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { service as healthService } from 'grpc-health-check';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
+import { healthStatus as health, openConverse } from '../support/grpc-call.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import { startScriptedOpenAiServer } from '../support/scripted-openai-server.js';
 
 function converse(address: string) {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  const call = client.makeBidiStreamRequest(
-    '/voice.v1.VoiceGateway/Converse',
-    (r: pb.ConverseRequest) => Buffer.from(toBinary(pb.ConverseRequestSchema, r)),
-    (b: Buffer) => fromBinary(pb.ConverseResponseSchema, b),
-  );
-  const events: pb.ConverseResponse[] = [];
-  call.on('data', (e: pb.ConverseResponse) => events.push(e));
-  const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
-  call.on('error', () => undefined);
-  call.write(create(pb.ConverseRequestSchema, { event: { case: 'start', value: {} } }));
-  return { client, call, events, status };
-}
-
-function health(address: string, service: string): Promise<string> {
-  const Health = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (a: string, c: grpc.ChannelCredentials) => grpc.Client & {
-    check(r: { service: string }, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void): void;
-  };
-  const client = new Health(address, grpc.credentials.createInsecure());
-  return new Promise((resolve, reject) =>
-    client.check({ service }, (error, response) => {
-      client.close();
-      return error ? reject(error) : resolve(response!.status);
-    }),
-  );
+  const c = openConverse(address);
+  c.send({ case: 'start', value: {} });
+  return c;
 }
 
 void it('SIGTERM drains the gateway and it exits 0', async () => {
@@ -63,7 +40,7 @@ void it('SIGTERM drains the gateway and it exits 0', async () => {
 
   const code = gateway.child.exitCode ?? ((await once(gateway.child, 'exit')) as [number | null])[0];
   assert.equal(code, 0);
-  active.client.close();
-  late.client.close();
+  active.close();
+  late.close();
   await llm.close();
 });

@@ -8,13 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { service as healthService } from 'grpc-health-check';
-import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { ask } from '../../src/client/ask-client.js';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
-
-type RequestEvent = MessageInitShape<typeof pb.ConverseRequestSchema>['event'];
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { healthStatus, openConverse } from '../support/grpc-call.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
@@ -97,19 +94,7 @@ void describe('voice turns over gRPC', () => {
 
 void describe('bad input gets a clear answer and a healthy session keeps working', () => {
   const open = () => {
-    const client = new grpc.Client(gateway.grpcAddress, grpc.credentials.createInsecure());
-    const call = client.makeBidiStreamRequest(
-      '/voice.v1.VoiceGateway/Converse',
-      (r: pb.ConverseRequest) => Buffer.from(toBinary(pb.ConverseRequestSchema, r)),
-      (b: Buffer) => fromBinary(pb.ConverseResponseSchema, b),
-    );
-    const events: pb.ConverseResponse[] = [];
-    call.on('data', (e: pb.ConverseResponse) => events.push(e));
-    const status = new Promise<grpc.StatusObject | grpc.ServiceError>((resolve) => {
-      call.on('error', resolve);
-      call.on('status', resolve);
-    });
-    const send = (event: RequestEvent) => call.write(create(pb.ConverseRequestSchema, { event }));
+    const { client, call, events, status, send, close } = openConverse(gateway.grpcAddress);
     const nextError = async () => {
       for (let i = 0; i < 200; i++) {
         const found = events.find((e) => e.event.case === 'error');
@@ -121,7 +106,7 @@ void describe('bad input gets a clear answer and a healthy session keeps working
       }
       throw new Error('no error event');
     };
-    return { client, call, events, status, send, nextError };
+    return { client, call, events, status, send, close, nextError };
   };
   const healthyTurn = async () => {
     llm.setReply((request) => (request.messages.at(-1)?.content === 'are you there' ? 'Still here.' : LONG_REPLY.repeat(20)));
@@ -150,7 +135,7 @@ void describe('bad input gets a clear answer and a healthy session keeps working
     await healthyTurn();
     c.call.end();
     await c.status;
-    c.client.close();
+    c.close();
   });
 
   void it('a message over the size limit closes that call with RESOURCE_EXHAUSTED', async () => {
@@ -160,7 +145,7 @@ void describe('bad input gets a clear answer and a healthy session keeps working
     const status = await c.status;
     assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(status.details, /larger than max/);
-    c.client.close();
+    c.close();
     await healthyTurn();
   });
 
@@ -194,7 +179,7 @@ void describe('bad input gets a clear answer and a healthy session keeps working
     // It reads again within the grace, so it gets the status (after that it would be cut off).
     assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(status.details, /stopped reading/);
-    c.client.close();
+    c.close();
   });
 });
 
@@ -205,17 +190,9 @@ type ReflectionAnswer = {
 
 void describe('tools can call the server without the .proto files', () => {
   void it('grpc.health.v1 answers SERVING for the server and for VoiceGateway', async () => {
-    const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (address: string, creds: grpc.ChannelCredentials) => grpc.Client & {
-      check(request: { service: string }, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): void;
-    };
-    const client = new HealthClient(gateway.grpcAddress, grpc.credentials.createInsecure());
     for (const service of ['', 'voice.v1.VoiceGateway']) {
-      const response = await new Promise<{ status: string }>((resolve, reject) =>
-        client.check({ service }, (error, r) => (error ? reject(error) : resolve(r!))),
-      );
-      assert.equal(response.status, 'SERVING', `status of "${service}"`);
+      assert.equal(await healthStatus(gateway.grpcAddress, service), 'SERVING', `status of "${service}"`);
     }
-    client.close();
   });
 
   void it('server reflection lists the services and describes voice.v1', async () => {

@@ -24,6 +24,11 @@ import { concatPcm, rms, silence, speechFixture } from '../support/speech-fixtur
 const run = promisify(execFile);
 const CLI = 'bin/voice-gateway.js';
 const RATE_HZ = 16000;
+/**
+ * `ask` hangs up after this much quiet: longer than the gateway may wait for a late final
+ * transcript after the end of turn (ASR_FINAL_WAIT_MS, 1.5 s), so a slow machine loses no turn.
+ */
+const SETTLE_MS = 2500;
 
 const QUESTION = 'what is the weather like in paris today';
 const SHORT_REPLY = 'It is sunny in Paris today, with a light breeze.';
@@ -80,7 +85,7 @@ after(async () => {
 void describe('the voice loop on the local engines', () => {
   void it('a spoken question is transcribed and answered in espeak speech whose length follows the text; metrics in order', async () => {
     const question = await speechFixture(QUESTION);
-    const result = await ask({ server: gateway.grpcAddress, pcm: question, sampleRateHz: RATE_HZ, texts: ['and tomorrow'], settleMs: 1000 });
+    const result = await ask({ server: gateway.grpcAddress, pcm: question, sampleRateHz: RATE_HZ, texts: ['and tomorrow'], settleMs: SETTLE_MS });
     assert.deepEqual(result.errors, []);
     assert.equal(result.turns.length, 2, JSON.stringify(result.turns));
     const [spoken, typed] = result.turns as [AskTurn, AskTurn];
@@ -134,7 +139,7 @@ void describe('the voice loop on the local engines', () => {
     };
     // The interruption starts about 2 s into the reply, which lasts over 10 s.
     const pcm = concatPcm(question, silence(3000), interruption, silence(300));
-    const result = await ask({ server: gateway.grpcAddress, pcm, sampleRateHz: RATE_HZ, settleMs: 1000, onEvent });
+    const result = await ask({ server: gateway.grpcAddress, pcm, sampleRateHz: RATE_HZ, settleMs: SETTLE_MS, onEvent });
     assert.deepEqual(result.errors, []);
     assert.equal(result.turns.length, 2, JSON.stringify(result.turns));
     const [first, second] = result.turns as [AskTurn, AskTurn];
@@ -208,6 +213,6 @@ void describe('voice-gateway serve on the local engines', () => {
     assert.equal(lines.length, 1, outcome.stderr);
     assert.match(lines[0]!, /de-DE/);
     assert.match(lines[0]!, /pocketsphinx/);
-    assert.match(lines[0]!, /Riva/, 'names an engine that supports it');
+    assert.match(lines[0]!, /ASR_PROVIDER=riva/, 'names an engine that supports it, as a setting');
   });
 });

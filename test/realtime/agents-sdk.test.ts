@@ -8,10 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, type RealtimeItem } from '@openai/agents-realtime';
 import { WebSocket } from 'ws';
 import { bytesFromPcm16 } from '../../src/audio/pcm.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import type { GatewayProcess } from '../support/gateway-process.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
-import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
-import { makeTestCa, type TestCa } from '../support/test-ca.js';
+import type { ScriptedServer } from '../support/scripted-openai-server.js';
+import type { TestCa } from '../support/test-ca.js';
+import { startTlsGateway } from '../support/tls-gateway.js';
 
 const RATE_HZ = 24000;
 const REPLY = 'It is sunny and warm today.';
@@ -19,24 +20,13 @@ const REPLY = 'It is sunny and warm today.';
 let ca: TestCa;
 let llm: ScriptedServer;
 let gateway: GatewayProcess;
+let stop: () => Promise<void>;
 
 before(async () => {
-  ca = makeTestCa();
-  llm = await startScriptedOpenAiServer({ reply: REPLY, tokenDelayMs: 5 });
-  gateway = await startGatewayProcess(['test/support/serve-scripted.ts'], {
-    LLM_BASE_URL: llm.baseUrl,
-    TLS_CERT_FILE: ca.files.serverCert,
-    TLS_KEY_FILE: ca.files.serverKey,
-    DRAIN_GRACE_MS: '0',
-    WEB_CLIENT_ENABLED: 'false',
-  });
+  ({ ca, llm, gateway, stop } = await startTlsGateway({ reply: REPLY, tokenDelayMs: 5 }));
 });
 
-after(async () => {
-  assert.equal(await gateway.stop(), 0, 'the gateway exits cleanly');
-  await llm.close();
-  ca.remove();
-});
+after(() => stop());
 
 void describe('@openai/agents-realtime', () => {
   void it('completes a spoken turn: transcript in its history, the reply as audio and text', async () => {

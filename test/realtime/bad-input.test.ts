@@ -10,42 +10,31 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { hashApiKey } from '../../src/auth/api-keys.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import type { GatewayProcess } from '../support/gateway-process.js';
 import { RealtimeTestClient } from '../support/realtime-client.js';
-import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
-import { makeTestCa, type TestCa } from '../support/test-ca.js';
+import type { TestCa } from '../support/test-ca.js';
+import { startTlsGateway } from '../support/tls-gateway.js';
 
 const KEY = 'vgk_test_key_for_realtime';
 const MAX_MESSAGE_BYTES = 256 * 1024;
 const MAX_FRAME_BYTES = 1024 * 1024;
 
 let ca: TestCa;
-let llm: ScriptedServer;
 let gateway: GatewayProcess;
+let stop: () => Promise<void>;
 const connect = () => RealtimeTestClient.connect({ port: gateway.httpPort, ca: ca.read('ca').toString(), apiKey: KEY });
 const url = () => `wss://127.0.0.1:${gateway.httpPort}/v1/realtime?model=cascade`;
 
 before(async () => {
-  ca = makeTestCa();
-  llm = await startScriptedOpenAiServer({ reply: 'Fine.', tokenDelayMs: 2 });
-  gateway = await startGatewayProcess(['test/support/serve-scripted.ts'], {
-    LLM_BASE_URL: llm.baseUrl,
-    TLS_CERT_FILE: ca.files.serverCert,
-    TLS_KEY_FILE: ca.files.serverKey,
-    DRAIN_GRACE_MS: '0',
-    WEB_CLIENT_ENABLED: 'false',
+  ({ ca, gateway, stop } = await startTlsGateway({ reply: 'Fine.', tokenDelayMs: 2 }, {
     AUTH_MODE: 'api_key',
     API_KEYS: `tests:${hashApiKey(KEY)}`,
     MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
     REALTIME_MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
-  });
+  }));
 });
 
-after(async () => {
-  assert.equal(await gateway.stop(), 0, 'the gateway exits cleanly');
-  await llm.close();
-  ca.remove();
-});
+after(() => stop());
 
 /** A text turn: the session still talks. */
 async function textTurn(rt: RealtimeTestClient, text: string): Promise<void> {

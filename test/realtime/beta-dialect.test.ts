@@ -7,36 +7,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeAudio, encodeAudio } from '../../src/audio/codec.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import type { GatewayProcess } from '../support/gateway-process.js';
 import { RealtimeTestClient } from '../support/realtime-client.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
-import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
-import { makeTestCa, type TestCa } from '../support/test-ca.js';
+import type { TestCa } from '../support/test-ca.js';
+import { startTlsGateway } from '../support/tls-gateway.js';
 
 const REPLY = 'It is sunny and warm today.';
 const RATE_HZ = 8000;
 
 let ca: TestCa;
-let llm: ScriptedServer;
 let gateway: GatewayProcess;
+let stop: () => Promise<void>;
 
 before(async () => {
-  ca = makeTestCa();
-  llm = await startScriptedOpenAiServer({ reply: REPLY, tokenDelayMs: 5 });
-  gateway = await startGatewayProcess(['test/support/serve-scripted.ts'], {
-    LLM_BASE_URL: llm.baseUrl,
-    TLS_CERT_FILE: ca.files.serverCert,
-    TLS_KEY_FILE: ca.files.serverKey,
-    DRAIN_GRACE_MS: '0',
-    WEB_CLIENT_ENABLED: 'false',
-  });
+  ({ ca, gateway, stop } = await startTlsGateway({ reply: REPLY, tokenDelayMs: 5 }));
 });
 
-after(async () => {
-  assert.equal(await gateway.stop(), 0, 'the gateway exits cleanly');
-  await llm.close();
-  ca.remove();
-});
+after(() => stop());
 
 void describe('the beta dialect (OpenAI-Beta: realtime=v1)', () => {
   void it('a voice turn in G.711 mu-law with beta session fields and event names', async () => {

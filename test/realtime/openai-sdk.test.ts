@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pcm16FromBytes } from '../../src/audio/pcm.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import type { GatewayProcess } from '../support/gateway-process.js';
 import { RealtimeTestClient } from '../support/realtime-client.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
-import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
-import { makeTestCa, type TestCa } from '../support/test-ca.js';
+import type { ScriptedServer } from '../support/scripted-openai-server.js';
+import type { TestCa } from '../support/test-ca.js';
+import { startTlsGateway } from '../support/tls-gateway.js';
 
 const RATE_HZ = 24000;
 const REPLY = 'It is sunny and warm today.';
@@ -21,25 +22,14 @@ const LONG_REPLY = 'Here is a long answer about the weather. It will be sunny in
 let ca: TestCa;
 let llm: ScriptedServer;
 let gateway: GatewayProcess;
+let stop: () => Promise<void>;
 const connect = () => RealtimeTestClient.connect({ port: gateway.httpPort, ca: ca.read('ca').toString() });
 
 before(async () => {
-  ca = makeTestCa();
-  llm = await startScriptedOpenAiServer({ reply: REPLY, tokenDelayMs: 5 });
-  gateway = await startGatewayProcess(['test/support/serve-scripted.ts'], {
-    LLM_BASE_URL: llm.baseUrl,
-    TLS_CERT_FILE: ca.files.serverCert,
-    TLS_KEY_FILE: ca.files.serverKey,
-    DRAIN_GRACE_MS: '0',
-    WEB_CLIENT_ENABLED: 'false',
-  });
+  ({ ca, llm, gateway, stop } = await startTlsGateway({ reply: REPLY, tokenDelayMs: 5 }));
 });
 
-after(async () => {
-  assert.equal(await gateway.stop(), 0, 'the gateway exits cleanly');
-  await llm.close();
-  ca.remove();
-});
+after(() => stop());
 
 /** Ms of reply audio received so far (24 kHz PCM16). */
 function audioMs(rt: RealtimeTestClient): number {

@@ -4,9 +4,11 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { runDoctor } from '../../src/cli/doctor.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { BackendCheck } from '../../src/providers/check-backends.js';
+import { startGateway } from '../../src/server.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { startScriptedRiva, type ScriptedRiva } from '../support/scripted-riva-server.js';
 
@@ -131,6 +133,24 @@ void describe('voice-gateway doctor', () => {
       assert.match(completion.fix!, /rate limiting/);
     } finally {
       llm.setReply('OK');
+    }
+  });
+
+  void it('at start, the gateway logs each backend problem as a warning with its fix, and starts anyway', async () => {
+    const port = await closedPort();
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const config = loadConfig({ ...settings({ RIVA_URI: `127.0.0.1:${port}` }), HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', VAD_PROVIDER: 'simulated', WEB_CLIENT_ENABLED: 'false' });
+    const gateway = await startGateway({ config, logger });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!lines.some((l) => l.includes('check RIVA_URI')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const warning = lines.find((l) => l.includes('check RIVA_URI'));
+      assert.ok(warning, lines.join(''));
+      assert.match(warning, /"backend":"riva"/);
+      assert.ok(gateway.grpcPort > 0, 'the gateway started');
+    } finally {
+      await gateway.close();
     }
   });
 

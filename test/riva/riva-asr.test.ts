@@ -12,7 +12,7 @@ import { startScriptedRiva, type ScriptedRiva } from '../support/scripted-riva-s
 let riva: ScriptedRiva;
 
 before(async () => {
-  riva = await startScriptedRiva({ idleCloseMs: 400 });
+  riva = await startScriptedRiva({ idleCloseMs: 1000 });
 });
 after(() => riva.close());
 
@@ -85,6 +85,7 @@ void describe('Riva ASR provider', () => {
     assert.equal(e.stopThreshold, undefined);
     assert.ok(call.chunkBytes.slice(0, -1).every((b) => b === 3200), `100 ms messages: ${call.chunkBytes.join(',')}`);
     assert.ok(call.halfClosed, 'end() half-closes the call');
+    assert.match(call.requestId ?? '', /^voice-gateway-asr-[0-9a-f-]{36}$/, 'a RequestId (field 100) to find the call in Riva\'s log');
   });
 
   void it('maps interims to partial, the stability-1.0 interim to stable and is_final to final', async () => {
@@ -107,10 +108,10 @@ void describe('Riva ASR provider', () => {
     const stream = recognizer({ RIVA_ASR_KEEPALIVE_MS: '100' }).stream({ language: 'en-US', sampleRateHz: 16000 }, controller.signal);
     collect(stream);
     write(stream, silence(200));
-    await delay(1200); // three times the server's idle timeout
+    await delay(2500); // two and a half times the server's idle timeout
     const call = riva.asrCalls[calls]!;
     assert.equal(call.ended, undefined, `the stream is still open (${call.ended})`);
-    assert.ok(call.receivedMs >= 800, `silence was sent: ${call.receivedMs} ms received`);
+    assert.ok(call.receivedMs >= 1500, `silence was sent: ${call.receivedMs} ms received`);
     assert.equal(riva.asrCalls.length, calls + 1);
     controller.abort();
     await waitUntil(() => call.cancelled, 'the server sees the cancellation');
@@ -121,7 +122,7 @@ void describe('Riva ASR provider', () => {
     const stream = recognizer({ RIVA_ASR_KEEPALIVE_MS: '60000' }).stream({ language: 'en-US', sampleRateHz: 16000 }, new AbortController().signal);
     const { results, done } = collect(stream);
     write(stream, silence(200));
-    await waitUntil(() => riva.asrCalls[calls]?.ended === 'idle', 'idle close');
+    await waitUntil(() => riva.asrCalls[calls]?.ended === 'idle' && !stream.hasCall, 'idle close, seen by the client');
     write(stream, utterance());
     stream.end();
     assert.equal(await done, null);

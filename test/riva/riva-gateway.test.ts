@@ -58,6 +58,15 @@ void describe('voice turns on Riva and NIM', () => {
     assert.equal(llm.requests.at(-1)!.messages.at(-1)!.content, 'utterance of 800 ms');
   });
 
+  void it('all sessions share one connection to Riva', async () => {
+    const asr = riva.asrCalls.length;
+    const tts = riva.ttsCalls.length;
+    await Promise.all([speak(question()), speak(question())]);
+    const peers = new Set([...riva.asrCalls.slice(asr), ...riva.ttsCalls.slice(tts)].map((c) => c.peer));
+    assert.ok(riva.asrCalls.length - asr >= 2 && riva.ttsCalls.length - tts >= 2, 'both sessions used Riva');
+    assert.equal(peers.size, 1, `one client connection: ${[...peers].join(', ')}`);
+  });
+
   void it('speculative hit: the stable interim starts the LLM and the final confirms it', async () => {
     llm.setReply('It is sunny and warm today.');
     const requests = llm.requests.length;

@@ -48,6 +48,7 @@ void describe('Riva TTS provider', () => {
     assert.equal(request!.languageCode, 'en-US');
     assert.equal(request!.sampleRateHz, 22050);
     assert.equal(request!.encoding, AudioEncoding.LINEAR_PCM);
+    assert.match(request!.id?.value ?? '', /^voice-gateway-tts-/);
     assert.ok(chunks.length > 1, 'streamed in several chunks');
     assert.ok(chunks.every((c) => c.sampleRateHz === 22050));
     const samples = chunks.reduce((n, c) => n + c.pcm.length, 0);

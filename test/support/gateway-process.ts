@@ -16,8 +16,9 @@ export interface GatewayProcess {
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * Runs `entry` (a .ts file relative to the repo root, and its args) under tsx. It is ready when it
- * prints `READY <grpcPort> <httpPort>`, or logs "voice gateway listening" as `serve` does.
+ * Runs `entry` (a .ts file relative to the repo root, and its args; or `bin/voice-gateway.js serve`)
+ * under tsx. It is ready when it prints `READY <grpcPort> <httpPort>`, or the line `serve` prints
+ * (`voice-gateway listening grpc=<port> http=<port>`), or logs "voice gateway listening".
  */
 export async function startGatewayProcess(entry: string[], env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {

@@ -50,7 +50,11 @@ export type AsrResultRecord = { kind: 'partial' | 'stable' | 'final'; text: stri
 
 export interface AsrCallRecord {
   metadata: Record<string, string>;
+  /** The client's address:port: calls on one connection share it. */
+  peer: string;
   config?: asr.StreamingRecognitionConfig;
+  /** RequestId (field 100) of the config message. */
+  requestId?: string;
   /** Bytes of each audio message, in order. */
   chunkBytes: number[];
   receivedMs: number;
@@ -63,6 +67,7 @@ export interface AsrCallRecord {
 
 export interface TtsCallRecord {
   metadata: Record<string, string>;
+  peer: string;
   requests: tts.SynthesizeSpeechRequest[];
   /** Requests received when the client half-closed (null: it did not). */
   halfClosedAfter: number | null;
@@ -112,7 +117,7 @@ export async function startScriptedRiva(options: ScriptedRivaOptions = {}): Prom
 
   server.addService(grpcServiceDefinition(asr.RivaSpeechRecognition), {
     StreamingRecognize: (call: grpc.ServerDuplexStream<asr.StreamingRecognizeRequest, asr.StreamingRecognizeResponse>) => {
-      const record: AsrCallRecord = { metadata: flatten(call.metadata), chunkBytes: [], receivedMs: 0, results: [], halfClosed: false, cancelled: false };
+      const record: AsrCallRecord = { metadata: flatten(call.metadata), peer: call.getPeer(), chunkBytes: [], receivedMs: 0, results: [], halfClosed: false, cancelled: false };
       asrCalls.push(record);
       call.on('cancelled', () => (record.cancelled = true));
       call.on('error', () => undefined);
@@ -169,6 +174,7 @@ export async function startScriptedRiva(options: ScriptedRivaOptions = {}): Prom
         if (!recognizer) {
           if (message.case !== 'streamingConfig') return refuse('the first message must carry streaming_config');
           record.config = message.value;
+          record.requestId = request.id?.value;
           const problem = configProblem(message.value, asrModels);
           if (problem) return refuse(problem);
           recognizer = new EndpointingRecognizer(message.value, words);
@@ -214,7 +220,7 @@ export async function startScriptedRiva(options: ScriptedRivaOptions = {}): Prom
 
   server.addService(grpcServiceDefinition(tts.RivaSpeechSynthesis), {
     SynthesizeOnline: (call: grpc.ServerDuplexStream<tts.SynthesizeSpeechRequest, tts.SynthesizeSpeechResponse>) => {
-      const record: TtsCallRecord = { metadata: flatten(call.metadata), requests: [], halfClosedAfter: null, cancelled: false, audioBytes: 0, finished: false };
+      const record: TtsCallRecord = { metadata: flatten(call.metadata), peer: call.getPeer(), requests: [], halfClosedAfter: null, cancelled: false, audioBytes: 0, finished: false };
       ttsCalls.push(record);
       call.on('error', () => undefined);
       if (ttsRefusals.count > 0) {

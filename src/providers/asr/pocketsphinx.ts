@@ -78,7 +78,7 @@ export class PocketsphinxRecognizer implements SpeechRecognizer {
       throw new ProviderError(
         'asr',
         `The pocketsphinx ASR engine recognizes English only (en, en-US); language "${language}" is not supported. ` +
-          'Choose an ASR engine that supports it, such as NVIDIA Riva.',
+          'Choose an ASR engine that supports it: NVIDIA Riva or a Riva speech NIM (ASR_PROVIDER=riva, RIVA_URI=host:port).',
       );
     }
   }

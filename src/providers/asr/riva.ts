@@ -14,6 +14,7 @@
  * Riva quirks stay here: an interim with stability 1.0 (the first pass of the two-pass end of
  * utterance) is `stable`, `is_final` is `final`, everything else is `partial`.
  */
+import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { status as grpcStatus, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { bytesFromPcm16 } from '../../audio/pcm.js';
@@ -61,13 +62,13 @@ export class RivaRecognizer implements SpeechRecognizer {
     this.sampleRateHz = settings.sampleRateHz;
   }
 
-  stream(opts: AsrOptions, signal: AbortSignal): AsrStream {
+  stream(opts: AsrOptions, signal: AbortSignal): RivaAsrStream {
     const config = streamingConfig({ ...this.settings, sampleRateHz: opts.sampleRateHz }, opts.language);
     return new RivaAsrStream(this.channel, this.settings, config, opts.sampleRateHz, signal);
   }
 }
 
-class RivaAsrStream implements AsrStream {
+export class RivaAsrStream implements AsrStream {
   private readonly results: AsyncQueue<AsrResult>;
   private readonly chunkSamples: number;
   private readonly replayMaxSamples: number;
@@ -110,6 +111,11 @@ class RivaAsrStream implements AsrStream {
 
   [Symbol.asyncIterator](): AsyncIterator<AsrResult> {
     return this.results;
+  }
+
+  /** A gRPC call is open (false before the first audio and after Riva closed an idle stream). */
+  get hasCall(): boolean {
+    return this.call !== null;
   }
 
   write(pcm: Int16Array): void {
@@ -169,7 +175,9 @@ class RivaAsrStream implements AsrStream {
       if (status.code === grpcStatus.OK && !call.readableEnded) call.once('end', () => this.onCallDone(call, status));
       else this.onCallDone(call, status);
     });
-    call.write(create(StreamingRecognizeRequestSchema, { streamingRequest: { case: 'streamingConfig', value: this.config } }));
+    // Riva logs and echoes the request id: the one way to find this call in its logs.
+    const id = { value: `voice-gateway-asr-${randomUUID()}` };
+    call.write(create(StreamingRecognizeRequestSchema, { streamingRequest: { case: 'streamingConfig', value: this.config }, id }));
     for (const chunk of this.replay) this.writeAudio(call, chunk);
     if (this.ended) call.end();
   }
@@ -223,7 +231,9 @@ class RivaAsrStream implements AsrStream {
     this.call = null;
     if (status.code === grpcStatus.OK) {
       if (this.ended) return this.finish();
-      // The server ended the stream itself (idle close) after answering all of it.
+      // The server ended the stream itself (idle close) after answering all it had read. Audio
+      // written in the instant the close was on its way is lost: keepalive silence prevents
+      // idle closes, so that is rare, and replaying seconds of old silence would delay the next words.
       this.replay = [];
       this.replaySamples = 0;
       return;

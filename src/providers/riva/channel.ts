@@ -38,12 +38,13 @@ export interface UnaryCallOptions {
 export class RivaChannel {
   /** For messages: where the channel points and how. */
   readonly target: string;
+  readonly tls: boolean;
   private readonly client: grpc.Client;
 
   constructor(readonly settings: RivaConnectionSettings) {
-    const tls = settings.useTls || Boolean(settings.caFile || settings.clientCertFile || settings.clientKeyFile);
-    this.target = `${settings.uri} (${tls ? 'TLS' : 'plaintext'})`;
-    this.client = new grpc.Client(settings.uri, tls ? tlsCredentials(settings) : grpc.credentials.createInsecure(), {
+    this.tls = settings.useTls || Boolean(settings.caFile || settings.clientCertFile || settings.clientKeyFile);
+    this.target = `${settings.uri} (${this.tls ? 'TLS' : 'plaintext'})`;
+    this.client = new grpc.Client(settings.uri, this.tls ? tlsCredentials(settings) : grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': settings.maxMessageBytes,
       'grpc.max_send_message_length': settings.maxMessageBytes,
     });

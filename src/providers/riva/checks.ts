@@ -25,6 +25,9 @@ export async function checkRiva(config: Config, deep: boolean): Promise<BackendC
   const wantAsr = config.ASR_PROVIDER === 'riva';
   const wantTts = config.TTS_PROVIDER === 'riva';
   const rows: BackendCheck[] = [];
+  if (config.RIVA_API_KEY && !channels.asr.tls) {
+    rows.push(warn('riva', 'credentials', `RIVA_API_KEY goes to ${channels.asr.target} unencrypted`, 'set RIVA_USE_TLS=true (NVIDIA-hosted endpoints need it), unless the network path is encrypted otherwise'));
+  }
   try {
     const reachable = new Map<RivaChannel, boolean>();
     for (const [service, channel] of [['asr', channels.asr], ['tts', channels.tts]] as const) {

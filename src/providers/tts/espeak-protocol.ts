@@ -20,14 +20,17 @@ export type ToWorker =
       voice: EspeakVoiceSpec;
       /** Words per minute (espeak's default 175), or undefined for the default. */
       rateWpm: number | undefined;
+      /** Rate of the audio wanted: the worker resamples, so no resampling runs on the main thread. */
+      sampleRateHz: number;
       /** Int32Array over a SharedArrayBuffer: set [0] to 1 to stop this job at the next chunk. */
       abort: Int32Array;
     }
   | { type: 'voices'; id: number };
 
 export type FromWorker =
+  /** espeak-ng's own sample rate (22050 Hz). */
   | { type: 'ready'; sampleRateHz: number }
-  /** 16-bit mono samples at the worker's sample rate (the buffer is transferred). */
+  /** 16-bit mono samples at the job's sample rate (the buffer is transferred). */
   | { type: 'chunk'; id: number; pcm: Int16Array }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; message: string }

@@ -7,9 +7,14 @@
  * queue stays short. The abort flag of a job lives in shared memory, so the main thread can stop a
  * running synthesis (barge-in) although this thread is busy inside espeak_Synth: the synth callback
  * reads the flag and returns 1, which makes espeak stop at once.
+ *
+ * Resampling from espeak's 22050 Hz to the rate asked for happens here too: libsamplerate's WASM
+ * instances are costly to create and their first calls and memory churn blocked the main event
+ * loop for tens of ms per reply piece. One resampler per output rate is kept and reset between jobs.
  */
 import { parentPort } from 'node:worker_threads';
 import koffi from 'koffi';
+import { StreamResampler } from '../../audio/resampler.js';
 import type { EspeakVoiceInfo, EspeakVoiceSpec, FromWorker, ToWorker } from './espeak-protocol.js';
 
 if (!parentPort) throw new Error('espeak-worker must run in a worker thread');
@@ -61,17 +66,43 @@ const sampleRateHz = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, BUFFER_MS, null
 if (sampleRateHz <= 0) throw new Error('espeak_Initialize failed (is espeak-ng-data installed?)');
 
 /** The job whose audio the callback is producing. */
-let current: { id: number; abort: Int32Array } | undefined;
+let current: { id: number; abort: Int32Array; resampler: StreamResampler | null } | undefined;
 
 const callback = koffi.register((wav: bigint | null, numSamples: number): number => {
   const job = current;
   if (!job || Atomics.load(job.abort, 0) !== 0) return 1; // stop synthesis now
   if (wav && numSamples > 0) {
-    const pcm = new Int16Array(koffi.view(wav, numSamples * 2).slice(0));
-    send({ type: 'chunk', id: job.id, pcm }, [pcm.buffer]);
+    const native = new Int16Array(koffi.view(wav, numSamples * 2).slice(0));
+    sendChunk(job.id, job.resampler ? job.resampler.process(native) : native);
   }
   return 0;
 }, koffi.pointer(SynthCallback));
+
+function sendChunk(id: number, pcm: Int16Array): void {
+  if (pcm.length === 0) return;
+  // Transfer a buffer of its own: handing over a view's whole buffer would take more than the view.
+  const own = pcm.buffer instanceof ArrayBuffer && pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm : pcm.slice();
+  send({ type: 'chunk', id, pcm: own }, [own.buffer as ArrayBuffer]);
+}
+
+/** Output rates in use are few (the sessions' formats); a few resamplers are kept, the oldest dropped. */
+const MAX_KEPT_RESAMPLERS = 4;
+const resamplers = new Map<number, StreamResampler>();
+
+async function resamplerTo(rateHz: number): Promise<StreamResampler | null> {
+  if (rateHz === sampleRateHz) return null;
+  let resampler = resamplers.get(rateHz);
+  if (!resampler) {
+    resampler = await StreamResampler.create(sampleRateHz, rateHz);
+    resamplers.set(rateHz, resampler);
+    if (resamplers.size > MAX_KEPT_RESAMPLERS) {
+      const [oldestRate, oldest] = resamplers.entries().next().value as [number, StreamResampler];
+      resamplers.delete(oldestRate);
+      oldest.destroy();
+    }
+  }
+  return resampler;
+}
 espeak_SetSynthCallback(callback);
 
 function send(msg: FromWorker, transfer?: ArrayBuffer[]): void {
@@ -122,20 +153,24 @@ function setRate(rateWpm: number | undefined): void {
   currentRate = rate;
 }
 
-function synth(msg: Extract<ToWorker, { type: 'synth' }>): void {
+async function synth(msg: Extract<ToWorker, { type: 'synth' }>): Promise<void> {
   if (Atomics.load(msg.abort, 0) !== 0) {
     send({ type: 'done', id: msg.id });
     return;
   }
   setVoice(msg.voice);
   setRate(msg.rateWpm);
+  const resampler = await resamplerTo(msg.sampleRateHz);
   const text = Buffer.from(`${msg.text}\0`, 'utf8');
-  current = { id: msg.id, abort: msg.abort };
+  current = { id: msg.id, abort: msg.abort, resampler };
   try {
     const rc = espeak_Synth(text, text.length, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, null, null) as number;
     if (rc !== EE_OK && Atomics.load(msg.abort, 0) === 0) throw new Error(`espeak_Synth failed (error ${rc})`);
   } finally {
     current = undefined;
+    // The filter's held-back tail; flush() also resets the resampler for the next job.
+    const tail = resampler?.flush();
+    if (tail && Atomics.load(msg.abort, 0) === 0) sendChunk(msg.id, tail);
   }
   send({ type: 'done', id: msg.id });
 }
@@ -162,9 +197,9 @@ function listVoices(): EspeakVoiceInfo[] {
   return voices;
 }
 
-port.on('message', (msg: ToWorker) => {
+async function handle(msg: ToWorker): Promise<void> {
   try {
-    if (msg.type === 'synth') synth(msg);
+    if (msg.type === 'synth') await synth(msg);
     else {
       const voices = listVoices();
       currentVoiceKey = ''; // set the voice again before the next job, to be safe
@@ -173,6 +208,12 @@ port.on('message', (msg: ToWorker) => {
   } catch (e) {
     send({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e) });
   }
+}
+
+// One job at a time, in order, although a job may wait for a resampler to load.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: ToWorker) => {
+  queue = queue.then(() => handle(msg));
 });
 
 send({ type: 'ready', sampleRateHz });

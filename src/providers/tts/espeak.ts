@@ -8,12 +8,11 @@
  * worker with a FIFO queue serves many sessions and costs far less. The worker is shared by every
  * EspeakSynthesizer instance for the same reason.
  *
- * Audio comes back in ~100 ms chunks as espeak produces them, at espeak's 22050 Hz, and is resampled
- * to the requested rate with StreamResampler. Aborting the signal (barge-in) ends the iterator at
+ * Audio comes back in ~100 ms chunks as espeak produces them, resampled from espeak's 22050 Hz to
+ * the requested rate with StreamResampler inside the worker (off the event loop). Aborting the signal (barge-in) ends the iterator at
  * once and makes the worker's synth callback return 1, which stops espeak mid-utterance.
  */
 import type { Worker } from 'node:worker_threads';
-import { StreamResampler } from '../../audio/resampler.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import { spawnSiblingWorker } from '../local-worker/spawn.js';
 import { ProviderError, type SpeechSynthesizer, type TtsChunk, type TtsOptions } from '../types.js';
@@ -60,26 +59,20 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
     }
     if (signal.aborted || text.trim() === '') return;
     const engine = EspeakEngine.get();
-    const nativeRate = await engine.ready;
+    await engine.ready;
     if (signal.aborted) return;
-    const resampler = nativeRate === outRate ? undefined : await StreamResampler.create(nativeRate, outRate);
-    const job = engine.synth(text, espeakVoiceSpec(opts.voice, opts.language), this.rateWpm);
+    const job = engine.synth(text, espeakVoiceSpec(opts.voice, opts.language), this.rateWpm, outRate);
     const onAbort = (): void => job.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal.aborted) return;
       for await (const pcm of job.chunks) {
         if (signal.aborted) return;
-        const out = resampler ? resampler.process(pcm) : pcm;
-        if (out.length > 0) yield { pcm: out, sampleRateHz: outRate };
+        yield { pcm, sampleRateHz: outRate };
       }
-      if (signal.aborted) return;
-      const tail = resampler?.flush();
-      if (tail && tail.length > 0) yield { pcm: tail, sampleRateHz: outRate };
     } finally {
       signal.removeEventListener('abort', onAbort);
       job.abort(); // no-op when it finished; stops espeak when the consumer quit early
-      resampler?.destroy();
     }
   }
 }
@@ -130,7 +123,7 @@ class EspeakEngine {
     );
   }
 
-  synth(text: string, voice: EspeakVoiceSpec, rateWpm: number | undefined): Job {
+  synth(text: string, voice: EspeakVoiceSpec, rateWpm: number | undefined, sampleRateHz: number): Job {
     const id = this.nextId++;
     const abortFlag = new Int32Array(new SharedArrayBuffer(4));
     const finish = (): void => {
@@ -151,7 +144,7 @@ class EspeakEngine {
     }
     this.jobs.set(id, chunks);
     this.updateRef();
-    this.post({ type: 'synth', id, text, voice, rateWpm, abort: abortFlag });
+    this.post({ type: 'synth', id, text, voice, rateWpm, sampleRateHz, abort: abortFlag });
     return job;
   }
 

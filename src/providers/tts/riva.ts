@@ -7,6 +7,7 @@
  * is cut into pieces first (Magpie rejects long requests). Audio comes back as raw s16le PCM at
  * the rate asked for. Aborting the signal (barge-in) cancels the call, so the server stops too.
  */
+import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { pcm16FromBytes } from '../../audio/pcm.js';
 import { AudioEncoding } from '../../gen/riva/proto/riva_audio_pb.js';
@@ -62,6 +63,7 @@ export class RivaSynthesizer implements SpeechSynthesizer {
           encoding: AudioEncoding.LINEAR_PCM,
           sampleRateHz: opts.sampleRateHz,
           voiceName: opts.voice,
+          id: { value: `voice-gateway-tts-${randomUUID()}` }, // Riva logs and echoes it
         }),
       );
       call.end();

@@ -5,21 +5,16 @@
  * stays open; only a session that ends closes it.
  */
 import { WebSocket, type RawData } from 'ws';
-import type { ClientEvent, ErrorCode } from '../../core/events.js';
+import type { ClientEvent } from '../../core/events.js';
 import type { Session } from '../../core/session.js';
-import { pumpEvents, type EventSink } from '../event-pump.js';
+import { pumpEvents } from '../event-pump.js';
+import { CLOSE, closeCodeFor, closeWithin } from '../websocket-close.js';
+import { webSocketSink } from '../websocket-sink.js';
 import { readClientEvent, type EventContext } from './client-events.js';
 import { initialPatch, type Dialect } from './session-config.js';
 import { RealtimeEventWriter } from './server-events.js';
 import { WireError } from './wire-error.js';
 
-export const CLOSE = { normal: 1000, goingAway: 1001, policyViolation: 1008, messageTooBig: 1009, internalError: 1011 } as const;
-
-/**
- * Bytes the socket may hold before the pump waits: the bound that counts is the session's
- * outbound queue (OUTBOUND_QUEUE_MAX_BYTES); this only lets that queue see a slow reader early.
- */
-const SEND_HIGH_WATER_BYTES = 64 * 1024;
 /** Error replies to bad frames bypass the session's queue; a client that sends bad frames without reading is cut off past this. */
 const ERROR_REPLY_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Answers awaited at once (one per session.update, item edit ...): far above what a client has in flight. */
@@ -75,65 +70,11 @@ export function serveRealtime(ws: WebSocket, session: Session, options: Realtime
 }
 
 async function pump(ws: WebSocket, session: Session, writer: RealtimeEventWriter, closeGraceMs: number): Promise<void> {
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const resolve of waiters) resolve();
-    waiters.clear();
-  };
-  ws.once('close', wake);
-  const sink: EventSink = {
-    get open() {
-      return ws.readyState === WebSocket.OPEN;
-    },
-    send(event) {
-      for (const wire of writer.map(event)) {
-        ws.send(JSON.stringify(wire), () => {
-          if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) wake();
-        });
-      }
-      return ws.bufferedAmount < SEND_HIGH_WATER_BYTES;
-    },
-    drained: (stop) =>
-      new Promise<void>((resolve) => {
-        waiters.add(resolve);
-        stop.addEventListener('abort', () => waiters.delete(resolve), { once: true });
-      }),
-  };
+  const sink = webSocketSink(ws, (event) => writer.map(event).map((wire) => JSON.stringify(wire)));
   const end = await pumpEvents(session, sink, { closeGraceMs });
   if (end.kind === 'gone') return;
   if (end.kind === 'stuck') return closeWithin(ws, CLOSE.policyViolation, session.closeReason ?? 'the client stopped reading', closeGraceMs);
-  const last = end.last;
-  const code = last?.type === 'error' && !last.sessionContinues ? FATAL_CLOSE[last.code] : session.closeCause === 'shutdown' ? CLOSE.goingAway : CLOSE.normal;
-  closeWithin(ws, code, session.closeReason ?? 'the session ended', closeGraceMs);
-}
-
-const FATAL_CLOSE: Record<ErrorCode, number> = {
-  invalid_argument: CLOSE.policyViolation,
-  failed_precondition: CLOSE.policyViolation,
-  unauthenticated: CLOSE.policyViolation,
-  resource_exhausted: CLOSE.policyViolation,
-  unavailable: CLOSE.goingAway,
-  asr_unavailable: CLOSE.internalError,
-  llm_unavailable: CLOSE.internalError,
-  tts_unavailable: CLOSE.internalError,
-  internal: CLOSE.internalError,
-};
-
-/** Starts the close handshake; a client that does not finish it within `graceMs` is cut off. */
-function closeWithin(ws: WebSocket, code: number, reason: string, graceMs: number): void {
-  ws.close(code, closeReason(reason));
-  const timer = setTimeout(() => ws.terminate(), graceMs);
-  timer.unref();
-  ws.once('close', () => clearTimeout(timer));
-}
-
-/** A close reason is at most 123 bytes of UTF-8. */
-export function closeReason(text: string): string {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= 123) return text;
-  let cut = text.slice(0, 120);
-  while (Buffer.byteLength(`${cut}...`) > 123) cut = cut.slice(0, -1);
-  return `${cut}...`;
+  closeWithin(ws, closeCodeFor(end.last, session.closeCause), session.closeReason ?? 'the session ended', closeGraceMs);
 }
 
 function textOf(data: RawData): Buffer {

@@ -12,7 +12,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { isRefusal, type SessionFactory } from '../session-factory.js';
-import { CLOSE, closeReason, serveRealtime } from './connection.js';
+import { serveRealtime } from './connection.js';
+import { CLOSE, closeReason } from '../websocket-close.js';
+import { socketClassWithOversizeReason } from '../websocket-sink.js';
 import { chooseProtocol, readHandshake, refuseUpgrade } from './handshake.js';
 
 export const REALTIME_PATH = '/v1/realtime';
@@ -42,17 +44,11 @@ export interface RealtimeServer {
 
 export function createRealtimeServer(options: RealtimeServerOptions): RealtimeServer {
   const oversize = closeReason(`a frame was larger than REALTIME_MAX_FRAME_BYTES (${options.maxFrameBytes} bytes): append audio in smaller chunks`);
-  // ws closes on an oversized frame with 1009 and no reason; this class gives the client one.
-  class RealtimeSocket extends WebSocket {
-    override close(code?: number, data?: string | Buffer): void {
-      super.close(code, code === CLOSE.messageTooBig && data === undefined ? oversize : data);
-    }
-  }
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: Math.max(options.maxFrameBytes, options.maxMessageBytes),
     perMessageDeflate: false, // base64 audio barely compresses; inflating would only cost CPU
-    WebSocket: RealtimeSocket,
+    WebSocket: socketClassWithOversizeReason(oversize),
     handleProtocols: chooseProtocol,
   });
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;

@@ -16,11 +16,12 @@ import { toBinary } from '@bufbuild/protobuf';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Session } from '../../core/session.js';
 import { ConverseResponseSchema } from '../../gen/voice/v1/voice_pb.js';
-import { pumpEvents, type EventSink } from '../event-pump.js';
+import { pumpEvents } from '../event-pump.js';
 import { toResponse } from '../voice-proto.js';
 import { decodeRequest, deliverRequest } from '../voice-requests.js';
 import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
-import { CLOSE, closeCodeFor, closeReason } from './close-codes.js';
+import { CLOSE, closeCodeFor, closeReason, closeWithin } from '../websocket-close.js';
+import { socketClassWithOversizeReason, webSocketSink } from '../websocket-sink.js';
 
 /** Where browsers connect on the HTTP port. */
 export const VOICE_WEBSOCKET_PATH = '/v1/voice';
@@ -32,12 +33,6 @@ export const VOICE_SUBPROTOCOL = 'voice.v1';
  */
 export const KEY_SUBPROTOCOL_PREFIX = 'voice-gateway-key.';
 
-/**
- * Bytes the socket may hold before the pump waits. The bound that counts is the session's
- * outbound queue (OUTBOUND_QUEUE_MAX_BYTES); this is only the socket's share, like a stream's
- * highWaterMark, kept small so that the queue sees a slow reader early.
- */
-const SEND_HIGH_WATER_BYTES = 64 * 1024;
 /** How long a closing client gets to take its last frames and the close frame before it is cut off. */
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** On shutdown, how long clients get to answer the close handshake. */
@@ -67,18 +62,11 @@ export interface VoiceWebSocketServer {
 
 export function createVoiceWebSocketServer(options: VoiceWebSocketOptions): VoiceWebSocketServer {
   const oversize = closeReason(`a frame was larger than MAX_MESSAGE_BYTES (${options.maxMessageBytes} bytes): send audio in smaller chunks`);
-  // ws answers an oversized frame with close code 1009 and an empty reason; this class gives the
-  // client a sentence to act on (ws lets a server choose its WebSocket class for such changes).
-  class VoiceSocket extends WebSocket {
-    override close(code?: number, data?: string | Buffer): void {
-      super.close(code, code === CLOSE.messageTooBig && data === undefined ? oversize : data);
-    }
-  }
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxMessageBytes,
     perMessageDeflate: false, // audio does not compress; inflating would only cost CPU
-    WebSocket: VoiceSocket,
+    WebSocket: socketClassWithOversizeReason(oversize),
     // Answer with the contract's name if offered; a key protocol is never chosen (or echoed).
     handleProtocols: (offered) => (offered.has(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : false),
   });
@@ -149,29 +137,7 @@ function serve(ws: WebSocket, made: Session | SessionRefusal, closeGraceMs: numb
 }
 
 async function pump(ws: WebSocket, session: Session, closeGraceMs: number): Promise<void> {
-  // Woken by each send's callback (the frame reached the socket) once the buffer is low again.
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const resolve of waiters) resolve();
-    waiters.clear();
-  };
-  ws.once('close', wake);
-  const sink: EventSink = {
-    get open() {
-      return ws.readyState === WebSocket.OPEN;
-    },
-    send(event) {
-      ws.send(toBinary(ConverseResponseSchema, toResponse(event)), { binary: true }, () => {
-        if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) wake();
-      });
-      return ws.bufferedAmount < SEND_HIGH_WATER_BYTES;
-    },
-    drained: (stop) =>
-      new Promise<void>((resolve) => {
-        waiters.add(resolve);
-        stop.addEventListener('abort', () => waiters.delete(resolve), { once: true });
-      }),
-  };
+  const sink = webSocketSink(ws, (event) => [toBinary(ConverseResponseSchema, toResponse(event))]);
   const end = await pumpEvents(session, sink, { closeGraceMs });
   if (end.kind === 'gone') return;
   if (end.kind === 'stuck') {
@@ -180,14 +146,6 @@ async function pump(ws: WebSocket, session: Session, closeGraceMs: number): Prom
     return;
   }
   closeWithin(ws, closeCodeFor(end.last, session.closeCause), session.closeReason ?? 'the session ended', closeGraceMs);
-}
-
-/** Starts the close handshake; a client that does not finish it within `graceMs` is cut off. */
-function closeWithin(ws: WebSocket, code: number, reason: string, graceMs: number): void {
-  ws.close(code, closeReason(reason));
-  const timer = setTimeout(() => ws.terminate(), graceMs);
-  timer.unref();
-  ws.once('close', () => clearTimeout(timer));
 }
 
 function asBytes(data: RawData): Uint8Array {

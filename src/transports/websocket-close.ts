@@ -2,8 +2,9 @@
  * WebSocket close codes (RFC 6455 section 7.4, IANA registry) and how a session's end maps onto
  * them. A browser sees only the code and the reason, so the reason is the sentence to act on.
  */
-import type { ErrorCode, ServerEvent } from '../../core/events.js';
-import type { SessionEndCause } from '../../core/session.js';
+import type { WebSocket } from 'ws';
+import type { ErrorCode, ServerEvent } from '../core/events.js';
+import type { SessionEndCause } from '../core/session.js';
 
 export const CLOSE = {
   normal: 1000,
@@ -38,4 +39,12 @@ export function closeCodeFor(last: ServerEvent | undefined, cause: SessionEndCau
   if (cause === 'shutdown') return CLOSE.goingAway;
   if (cause === 'client_too_slow' || cause === 'client_flood') return CLOSE.policyViolation;
   return CLOSE.normal;
+}
+
+/** Starts the close handshake; a client that does not finish it within `graceMs` is cut off. */
+export function closeWithin(ws: WebSocket, code: number, reason: string, graceMs: number): void {
+  ws.close(code, closeReason(reason));
+  const timer = setTimeout(() => ws.terminate(), graceMs);
+  timer.unref();
+  ws.once('close', () => clearTimeout(timer));
 }

@@ -1,0 +1,92 @@
+/**
+ * The session's ear for speech: input audio resampled to the VAD's rate, cut into the model's
+ * frames, scored, and turned into speech start/stop edges with the segmenter's hysteresis. All
+ * positions are in audio time (ms of the input stream), so decisions do not depend on how fast
+ * audio arrives.
+ */
+import { durationMs } from '../audio/pcm.js';
+import { StreamResampler } from '../audio/resampler.js';
+import type { VadStream, VoiceActivityDetector } from '../providers/types.js';
+import { VadSegmenter, type VadEdge, type VadSegmenterSettings } from './vad-segmenter.js';
+
+export class VoiceActivity {
+  private readonly stream: VadStream;
+  private readonly segmenter: VadSegmenter;
+  private resampler: StreamResampler | null = null;
+  private buffer = new Int16Array(0);
+  private threshold: number;
+  /** Audio time of the end of the last scored frame. */
+  private offsetMs = 0;
+  /** Audio time at the end of the last voiced frame: end-of-turn silence counts from it. */
+  private lastVoicedOffsetMs = 0;
+  /** Wall time (performance.now) when the last voiced frame was scored: the end of speech. */
+  lastVoicedAt: number | undefined;
+
+  constructor(
+    private readonly detector: VoiceActivityDetector,
+    settings: VadSegmenterSettings,
+  ) {
+    this.stream = detector.createStream();
+    this.segmenter = new VadSegmenter(settings);
+    this.threshold = settings.threshold;
+  }
+
+  /** Resamples from the client's input rate from now on. */
+  async setInputRate(inputRateHz: number): Promise<void> {
+    this.resampler?.destroy();
+    this.resampler = inputRateHz === this.detector.sampleRateHz ? null : await StreamResampler.create(inputRateHz, this.detector.sampleRateHz);
+  }
+
+  /** A session may ask for its own speech threshold (the OpenAI Realtime `threshold`). */
+  setThreshold(threshold: number): void {
+    this.threshold = threshold;
+    this.segmenter.setThreshold(threshold);
+  }
+
+  get speaking(): boolean {
+    return this.segmenter.speaking;
+  }
+
+  /** Ms of the current stretch of speech. */
+  get speechMs(): number {
+    return this.segmenter.speechDurationMs(this.offsetMs);
+  }
+
+  /**
+   * Ms of silence since the last voiced frame. The segmenter's own silence goes on through speech
+   * shorter than its minimum, so the first frames of new speech would still count as old silence.
+   */
+  get silenceMs(): number {
+    return Math.min(this.segmenter.silenceDurationMs(this.offsetMs), this.offsetMs - this.lastVoicedOffsetMs);
+  }
+
+  /**
+   * Scores `pcm` (at the input rate) frame by frame; after each frame `onFrame` gets the edge it
+   * made, if any, and returns false to stop (the session closed).
+   */
+  async push(pcm: Int16Array, onFrame: (edge: VadEdge | null) => boolean): Promise<void> {
+    const { frameSamples, sampleRateHz } = this.detector;
+    const frameMs = durationMs(frameSamples, sampleRateHz);
+    const resampled = this.resampler ? this.resampler.process(pcm) : pcm;
+    const buffered = new Int16Array(this.buffer.length + resampled.length);
+    buffered.set(this.buffer);
+    buffered.set(resampled, this.buffer.length);
+    let at = 0;
+    for (; at + frameSamples <= buffered.length; at += frameSamples) {
+      const probability = await this.stream.speechProbability(buffered.subarray(at, at + frameSamples));
+      const startMs = this.offsetMs;
+      this.offsetMs += frameMs;
+      if (probability >= this.threshold) {
+        this.lastVoicedAt = performance.now();
+        this.lastVoicedOffsetMs = this.offsetMs;
+      }
+      if (!onFrame(this.segmenter.push(probability, startMs, this.offsetMs))) return;
+    }
+    this.buffer = buffered.slice(at);
+  }
+
+  close(): void {
+    this.stream.close();
+    this.resampler?.destroy();
+  }
+}
