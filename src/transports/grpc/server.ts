@@ -66,8 +66,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const reflected = loadSync([`${PROTO_ROOT}/voice/v1/voice.proto`, healthProtoPath], { includeDirs: [PROTO_ROOT] });
   new ReflectionService(reflected).addToServer(server);
 
+  const serverCredentials = await credentials(options.tls);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, credentials(options.tls), (error, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, serverCredentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
@@ -90,15 +91,28 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
  * connections without a restart. (The first argument of this grpc-js function is the identity
  * provider despite its name; no client-certificate CA.)
  */
-function credentials(tls: GrpcServerOptions['tls']): grpc.ServerCredentials {
+async function credentials(tls: GrpcServerOptions['tls']): Promise<grpc.ServerCredentials> {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   const provider = new grpc.experimental.FileWatcherCertificateProvider({
     certificateFile: tls.certFile,
     privateKeyFile: tls.keyFile,
     refreshIntervalMs: tls.reloadIntervalMs,
   });
+  // The provider reads the files asynchronously; until it has, the port would reset every TLS
+  // handshake. So the port opens only once the certificate is loaded. (This listener stays: it
+  // also keeps the provider watching the files.)
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the TLS files ${tls.certFile} and ${tls.keyFile} were not loaded within ${TLS_LOAD_TIMEOUT_MS / 1000} s`)), TLS_LOAD_TIMEOUT_MS);
+    provider.addIdentityCertificateListener((update) => {
+      if (!update) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   return grpc.experimental.createCertificateProviderServerCredentials(provider, null, false);
 }
+
+const TLS_LOAD_TIMEOUT_MS = 10_000;
 
 /** Credentials come as `authorization: Bearer <key>` or `x-api-key: <key>` metadata. */
 async function openConverse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, createSession: SessionFactory): Promise<void> {
