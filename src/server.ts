@@ -12,11 +12,11 @@ import { Admissions, type AdmissionSettings } from './auth/admission.js';
 import { createProviders } from './providers/create.js';
 import type { Providers } from './providers/types.js';
 import { startGrpcServer, VOICE_SERVICE, type GrpcServer } from './transports/grpc/server.js';
-import { emptyRoutes, startHttpServer } from './transports/http/server.js';
+import { emptyRoutes, startHttpServer, type HttpServer } from './transports/http/server.js';
 import { BUILT_WEB_CLIENT_DIR, webClientRoutes } from './transports/http/web-client.js';
 import { createVoiceWebSocketServer, VOICE_WEBSOCKET_PATH } from './transports/websocket/server.js';
 import { createRealtimeServer, REALTIME_PATH } from './transports/realtime/server.js';
-import { readTlsFiles } from './config/tls.js';
+import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
 import { createVoiceLister } from './transports/voice-list.js';
 import { checkBackends } from './providers/check-backends.js';
@@ -155,19 +155,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   }
   const http = await startHttpServer(config.HOST, config.HTTP_PORT, httpRoutes, tls ?? undefined);
   // gRPC watches its TLS files itself; the HTTP port is given a renewed certificate from here.
-  let servedTls = tls;
-  const tlsReload = setInterval(() => {
-    try {
-      const next = readTlsFiles(config.TLS_CERT_FILE, config.TLS_KEY_FILE);
-      if (!next || !servedTls || (next.cert.equals(servedTls.cert) && next.key.equals(servedTls.key))) return;
-      http.setTls(next);
-      servedTls = next;
-      log.info('TLS certificate reloaded');
-    } catch (error) {
-      log.warn({ error: error instanceof Error ? error.message : String(error) }, 'TLS files changed but cannot be used; keeping the current certificate');
-    }
-  }, config.TLS_RELOAD_INTERVAL_MS).unref();
-  if (!tls) clearInterval(tlsReload);
+  const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
   log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme }, 'voice gateway listening');
 
   const waitForSessions = async (ms: number) => {
@@ -211,4 +199,20 @@ async function warnAboutBackends(config: Config, log: Pick<Logger, 'warn'>): Pro
   } catch (error) {
     log.warn({ error: error instanceof Error ? error.message : String(error) }, 'the backend checks at start failed');
   }
+}
+
+/** Re-reads the TLS files every TLS_RELOAD_INTERVAL_MS and serves a renewed certificate. */
+function reloadHttpTls(http: HttpServer, initial: TlsFiles, config: Config, log: Logger): NodeJS.Timeout {
+  let served = initial;
+  return setInterval(() => {
+    try {
+      const next = readTlsFiles(config.TLS_CERT_FILE, config.TLS_KEY_FILE);
+      if (!next || (next.cert.equals(served.cert) && next.key.equals(served.key))) return;
+      http.setTls(next);
+      served = next;
+      log.info('TLS certificate reloaded');
+    } catch (error) {
+      log.warn({ error: error instanceof Error ? error.message : String(error) }, 'TLS files changed but cannot be used; keeping the current certificate');
+    }
+  }, config.TLS_RELOAD_INTERVAL_MS).unref();
 }
