@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { EspeakSynthesizer } from '../../src/providers/tts/espeak.js';
 import { ProviderError, type TtsChunk, type TtsOptions } from '../../src/providers/types.js';
 import { concatPcm, rms } from '../support/speech-fixtures.js';
+import { watchEventLoop } from '../support/event-loop-watch.js';
 
 const SHORT = 'Hello there.';
 const LONG =
@@ -120,23 +121,15 @@ void describe('EspeakSynthesizer', () => {
 
   void it('keeps the event loop free while synthesizing', async () => {
     const text = Array.from({ length: 8 }, () => LONG).join(' ');
-    let ticks = 0;
-    let maxGap = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-      ticks++;
-    }, 5);
+    const loop = watchEventLoop();
     try {
       const t0 = performance.now();
       const r = await synth(text, enUs(16000));
       const took = performance.now() - t0;
       assert.ok(r.pcm.length / 16000 > 60, `${r.pcm.length / 16000} s of audio`);
-      assert.ok(maxGap < Math.max(400, took / 2), `event loop blocked for ${maxGap.toFixed(0)} ms (synthesis took ${took.toFixed(0)} ms, ${ticks} ticks)`);
+      assert.ok(loop.maxGapMs < Math.max(400, took / 2), `event loop blocked for ${loop.maxGapMs.toFixed(0)} ms (synthesis took ${took.toFixed(0)} ms, ${loop.ticks} ticks)`);
     } finally {
-      clearInterval(timer);
+      loop.stop();
     }
   });
 
