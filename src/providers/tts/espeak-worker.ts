@@ -32,10 +32,11 @@ const espeak_Initialize = lib.func('int espeak_Initialize(int output, int buflen
 const SynthCallback = koffi.proto('int EspeakSynthCallback(int16_t *wav, int numsamples, void *events)');
 const espeak_SetSynthCallback = lib.func('void espeak_SetSynthCallback(EspeakSynthCallback *cb)');
 const espeak_SetVoiceByName = lib.func('int espeak_SetVoiceByName(const char *name)');
-// Declared by name for espeak_SetVoiceByProperties below (its `languages` is a plain string there).
-koffi.struct('espeak_VOICE_spec', {
+// espeak_VOICE, seen two ways: `languages` is a plain string when we pass a voice spec in, and a
+// list (priority byte, NUL-terminated code)* ending in a 0 byte when espeak lists its voices.
+const voiceFields = (languages: string) => ({
   name: 'const char *',
-  languages: 'const char *',
+  languages,
   identifier: 'const char *',
   gender: 'uint8_t',
   age: 'uint8_t',
@@ -44,17 +45,9 @@ koffi.struct('espeak_VOICE_spec', {
   score: 'int',
   spare: 'void *',
 });
-const Voice = koffi.struct('espeak_VOICE_out', {
-  name: 'const char *',
-  languages: 'void *', // (priority byte, NUL-terminated code)* then a 0 byte
-  identifier: 'const char *',
-  gender: 'uint8_t',
-  age: 'uint8_t',
-  variant: 'uint8_t',
-  xx1: 'uint8_t',
-  score: 'int',
-  spare: 'void *',
-});
+// Declared by name for espeak_SetVoiceByProperties below.
+koffi.struct('espeak_VOICE_spec', voiceFields('const char *'));
+const Voice = koffi.struct('espeak_VOICE_out', voiceFields('void *'));
 const espeak_SetVoiceByProperties = lib.func('int espeak_SetVoiceByProperties(espeak_VOICE_spec *spec)');
 const espeak_ListVoices = lib.func('void *espeak_ListVoices(void *spec)');
 const espeak_SetParameter = lib.func('int espeak_SetParameter(int parameter, int value, int relative)');
