@@ -72,7 +72,21 @@ export interface TtsOptions {
   sampleRateHz: number;
 }
 
-export type TtsChunk = { pcm: Int16Array; sampleRateHz: number };
+/**
+ * A word of the text given to `stream` and when its audio starts, for engines that report it
+ * (espeak-ng's word events, the simulated voice): the heard text of an interrupted reply is then
+ * cut at the last word whose audio was played, instead of estimated in proportion to time.
+ */
+export interface WordTiming {
+  /** Where the word is in the text (UTF-16 code units, as JavaScript strings count). */
+  textOffset: number;
+  textLength: number;
+  /** Where its audio starts, in ms from the start of this `stream` call's audio. */
+  startMs: number;
+}
+
+/** Audio, and the words whose audio starts in this chunk when the engine reports them. */
+export type TtsChunk = { pcm: Int16Array; sampleRateHz: number; words?: WordTiming[] };
 
 /** A voice a session may choose (`TtsOptions.voice`). */
 export interface VoiceInfo {
@@ -84,8 +98,32 @@ export interface VoiceInfo {
 
 export interface SpeechSynthesizer {
   stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncIterable<TtsChunk>;
+  /** True when its chunks carry `words` (every word of the text, in order). */
+  readonly reportsWordTimings?: boolean;
   /** The voices it offers, where the engine can list them. */
   listVoices?(): Promise<VoiceInfo[]>;
+}
+
+/** What a semantic end-of-turn model (Smart Turn) says about the user's turn so far. */
+export interface TurnEndPrediction {
+  /** 0..1: how likely the user has finished their turn. */
+  probability: number;
+  /** Time the model's thread spent on it (features and the model run), ms. */
+  computeMs: number;
+}
+
+/**
+ * A semantic end-of-turn model: the user's audio in, whether the turn sounds finished out. One
+ * model serves every session; each session keeps its own turn's audio and sends it with each
+ * question (the model has no state between questions).
+ */
+export interface TurnEndModel {
+  /** Rate of the audio it takes. */
+  readonly sampleRateHz: number;
+  /** The most audio it looks at (the end of the turn); a session need keep no more. */
+  readonly maxAudioMs: number;
+  /** `pcm`: the turn's audio so far, mono, newest last. Rejects when `signal` aborts first. */
+  predict(pcm: Int16Array, signal: AbortSignal): Promise<TurnEndPrediction>;
 }
 
 export interface Providers {
@@ -95,7 +133,7 @@ export interface Providers {
   tts: SpeechSynthesizer;
 }
 
-export type ProviderKind = 'asr' | 'llm' | 'tts' | 'vad';
+export type ProviderKind = 'asr' | 'llm' | 'tts' | 'vad' | 'turn';
 
 /** A backend failure with a message a person can act on. */
 export class ProviderError extends Error {
