@@ -78,7 +78,11 @@ export interface TtsOptions {
  * cut at the last word whose audio was played, instead of estimated in proportion to time.
  */
 export interface WordTiming {
-  /** Where the word is in the text (UTF-16 code units, as JavaScript strings count). */
+  /**
+   * Where the word is in the text (UTF-16 code units, as JavaScript strings count). Engines are not
+   * always exact (espeak is sometimes off by a few characters after accented letters); the core
+   * places each timing on the text's own words, in order.
+   */
   textOffset: number;
   textLength: number;
   /** Where its audio starts, in ms from the start of this `stream` call's audio. */
