@@ -42,6 +42,12 @@ export interface BenchFlags {
   rampMax: string;
   rampRefine: string;
   json?: string;
+  /** The interruption suite instead of the load bench (bench-scenarios.ts). */
+  scenarios?: string;
+  count: string;
+  concurrency: string;
+  seed: string;
+  kinds?: string;
 }
 
 /** A gateway just started settles this long before its resting memory is read. */
@@ -68,6 +74,10 @@ function turnCycleMs(profile: SimulatedProfile, speechEndMs: number, pauseMs: nu
 }
 
 export async function runBench(flags: BenchFlags): Promise<void> {
+  if (flags.scenarios !== undefined) {
+    const { runScenarioBench } = await import('./bench-scenarios.js');
+    return runScenarioBench({ ...flags, scenarios: flags.scenarios }, cliEntry());
+  }
   const sessions = intFlag('sessions', flags.sessions, 1, 100_000);
   const turns = flags.turns === undefined ? null : intFlag('turns', flags.turns, 1, 100_000);
   const durationS = turns !== null && flags.durationS === undefined ? null : intFlag('duration-s', flags.durationS ?? '30', 1, 86_400);

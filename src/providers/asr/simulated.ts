@@ -28,6 +28,8 @@ const HUM_MAX_CROSSINGS = 0.016;
 /** White noise crosses about every other sample; voices stay far below this. */
 const NOISE_MIN_CROSSINGS = 0.25;
 const HUM_WORD = 'mm-hmm';
+/** A hum counts once it lasts this long: a 10 ms step at the edge of speech, half silence, crosses rarely too. */
+const HUM_MIN_MS = 60;
 const WORDS = 'please tell me what the weather will be like tomorrow morning in the city and whether I need an umbrella'.split(' ');
 
 /** The made-up transcript of `voicedMs` of speech. */
@@ -52,6 +54,8 @@ class SimulatedAsrStream implements AsrStream {
   private voicedMs = 0;
   /** Hummed speech (a backchannel) in the current utterance. */
   private hummedMs = 0;
+  /** Hum-like steps in a row (not counted until HUM_MIN_MS). */
+  private humRunMs = 0;
   private quietMs = 0;
   private stableSent = false;
   private ended = false;
@@ -88,12 +92,15 @@ class SimulatedAsrStream implements AsrStream {
     const { speechThresholdDbfs, partialEveryMs, stableInterimMs, endOfUtteranceMs } = this.profile;
     const crossings = rmsDbfs(frame) > speechThresholdDbfs ? zeroCrossingRate(frame) : null;
     if (crossings !== null && crossings < HUM_MAX_CROSSINGS) {
+      this.humRunMs += STEP_MS;
+      if (this.humRunMs < HUM_MIN_MS) return;
       if (this.hummedMs === 0 && this.voicedMs === 0) this.results.push({ kind: 'partial', text: HUM_WORD });
-      this.hummedMs += STEP_MS;
+      this.hummedMs += this.humRunMs === HUM_MIN_MS ? HUM_MIN_MS : STEP_MS;
       this.quietMs = 0;
       this.stableSent = false;
       return;
     }
+    this.humRunMs = 0;
     if (crossings !== null && crossings < NOISE_MIN_CROSSINGS) {
       const before = this.voicedMs;
       this.voicedMs += STEP_MS;
