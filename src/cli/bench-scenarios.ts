@@ -25,6 +25,8 @@ export interface ScenarioFlags {
 }
 
 const SCENARIO_PROFILE = { extends: 'nvidia-blueprint', name: 'interruption-suite', llm: { firstTokenMs: 400, replyWords: 30 }, tts: { msPerChar: 40 } };
+/** The same, with an LLM and a TTS that go on after abort (provider_ignores_abort). */
+const STUBBORN_PROFILE = { ...SCENARIO_PROFILE, name: 'interruption-suite-stubborn', llm: { ...SCENARIO_PROFILE.llm, ignoresAbort: true }, tts: { ...SCENARIO_PROFILE.tts, ignoresAbort: true } };
 
 function intFlag(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -40,16 +42,22 @@ export async function runScenarioBench(flags: ScenarioFlags, cliEntry: string): 
   const profile = profileFromJson(SCENARIO_PROFILE, 'the interruption suite profile');
   const dir = await mkdtemp(path.join(tmpdir(), 'vg-scenarios-'));
   let spawned: SpawnedGateway | null = null;
+  let stubborn: SpawnedGateway | null = null;
   try {
     if (flags.spawnServer) {
-      const profileFile = path.join(dir, 'profile.json');
+      const [profileFile, stubbornFile] = [path.join(dir, 'profile.json'), path.join(dir, 'stubborn.json')];
       await writeFile(profileFile, JSON.stringify(SCENARIO_PROFILE));
-      process.stderr.write('starting a gateway with simulated providers for the interruption suite...\n');
-      spawned = await spawnGateway({ entry: cliEntry, profile: profileFile, logFile: flags.serverLog });
+      await writeFile(stubbornFile, JSON.stringify(STUBBORN_PROFILE));
+      process.stderr.write('starting two gateways with simulated providers for the interruption suite (one whose providers ignore aborts)...\n');
+      [spawned, stubborn] = await Promise.all([
+        spawnGateway({ entry: cliEntry, profile: profileFile, logFile: flags.serverLog }),
+        spawnGateway({ entry: cliEntry, profile: stubbornFile, logFile: flags.serverLog }),
+      ]);
     }
     const startedAt = performance.now();
     const report = await runScenarios({
       server: spawned?.grpcAddress ?? flags.server,
+      ...(stubborn ? { stubbornServer: stubborn.grpcAddress } : {}),
       count,
       concurrency,
       seed,
@@ -65,7 +73,7 @@ export async function runScenarioBench(flags: ScenarioFlags, cliEntry: string): 
     if (flags.json) await writeFile(flags.json, `${JSON.stringify({ command, seed, ...report }, null, 2)}\n`);
     if (report.violations > 0) process.exitCode = 1;
   } finally {
-    await spawned?.stop();
+    await Promise.all([spawned?.stop(), stubborn?.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,8 @@ import * as pb from '../../gen/voice/v1/voice_pb.js';
 
 export interface ScenarioRunOptions {
   server: string;
+  /** A gateway whose simulated providers ignore aborts, for provider_ignores_abort (else that kind is skipped). */
+  stubbornServer?: string;
   count: number;
   concurrency: number;
   /** Seed of the first scenario; scenario i uses seed + i. */
@@ -34,10 +36,11 @@ export interface ScenarioReport {
 }
 
 export async function runScenarios(options: ScenarioRunOptions): Promise<ScenarioReport> {
-  const kinds = options.kinds ?? Object.keys(KINDS);
+  const kinds = options.kinds ?? Object.keys(KINDS).filter((k) => k !== 'provider_ignores_abort' || options.stubbornServer);
   for (const kind of kinds) if (!KINDS[kind]) throw new Error(`no scenario kind "${kind}": use ${Object.keys(KINDS).join(', ')}`);
   const env: ScenarioEnv = {
     connect: () => new ScenarioClient(options.server, { interruptionMode: pb.InterruptionMode.PAUSE }),
+    ...(options.stubbornServer ? { connectToStubbornProviders: () => new ScenarioClient(options.stubbornServer!, { interruptionMode: pb.InterruptionMode.PAUSE }) } : {}),
     msPerChar: options.msPerChar,
   };
   const report: ScenarioReport = {

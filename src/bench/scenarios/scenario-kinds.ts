@@ -6,6 +6,8 @@
  *
  * Not yet here: "barge-in during a tool call" waits for tool calls (issue 12); it becomes one more
  * entry of KINDS whose script asks a question that calls a tool and speaks while the tool runs.
+ * "provider_ignores_abort" runs against a second gateway whose simulated providers go on after
+ * abort (profile `ignoresAbort`), when the runner has one (`connectToStubbornProviders`).
  */
 import * as pb from '../../gen/voice/v1/voice_pb.js';
 import { RECALL_PROMPT, RECALL_SEPARATOR } from '../../providers/llm/simulated.js';
@@ -16,6 +18,8 @@ import { hum, noise, voice } from './sounds.js';
 export interface ScenarioEnv {
   /** Opens a session on the gateway under test. */
   connect(): ScenarioClient;
+  /** Opens a session on a gateway whose simulated LLM and TTS ignore aborts (provider_ignores_abort). */
+  connectToStubbornProviders?(): ScenarioClient;
   /** The simulated voice's speaking rate (profile tts.msPerChar). */
   msPerChar: number;
 }
@@ -98,6 +102,8 @@ export const KINDS: Record<string, Script> = {
     await client.say(noise(between(rng, 250, 400), seed));
     return { responseId: (started.event.value as pb.ResponseStarted).responseId, expect: 'either', soundEndAt: performance.now() };
   },
+  // Run against the gateway whose LLM and TTS go on after abort: it must abandon them within its cancel budget.
+  provider_ignores_abort: interruptAfterPlaying,
   disconnect_mid_reply: async (client, rng, _seed, env) => {
     const responseId = await ask(client, rng);
     await client.playedAtLeast(responseId, between(rng, 100, 1500), WAIT_MS);
@@ -112,7 +118,7 @@ export async function runScenario(kind: string, seed: number, env: ScenarioEnv):
   const script = KINDS[kind];
   if (!script) throw new Error(`no scenario kind "${kind}"`);
   const rng = mulberry32(seed);
-  const first = env.connect();
+  const first = kind === 'provider_ignores_abort' && env.connectToStubbornProviders ? env.connectToStubbornProviders() : env.connect();
   const outcome: ScenarioOutcome = { violations: [], paused: 0, resumed: 0, resumeMs: [] };
   let client = first;
   try {

@@ -54,7 +54,9 @@ function echoWords(messages: ChatMessage[]): string[] {
 export class SimulatedChatModel implements ChatModel {
   constructor(private readonly profile: LlmProfile) {}
 
-  async *stream(messages: ChatMessage[], _opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+  async *stream(messages: ChatMessage[], _opts: LlmOptions, requestSignal: AbortSignal): AsyncGenerator<string> {
+    // A profile that ignores aborts plays a server that goes on regardless.
+    const signal = this.profile.ignoresAbort ? new AbortController().signal : requestSignal;
     const startedAt = performance.now();
     const tokens = simulatedReplyTokens(this.profile, messages);
     for (let i = 0; i < tokens.length; i++) {

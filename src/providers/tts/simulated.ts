@@ -32,7 +32,9 @@ export class SimulatedSynthesizer implements SpeechSynthesizer {
 
   constructor(private readonly profile: TtsProfile) {}
 
-  async *stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncGenerator<TtsChunk> {
+  async *stream(text: string, opts: TtsOptions, requestSignal: AbortSignal): AsyncGenerator<TtsChunk> {
+    // A profile that ignores aborts plays a backend that goes on regardless.
+    const signal = this.profile.ignoresAbort ? new AbortController().signal : requestSignal;
     const startedAt = performance.now();
     const { firstByteMs, realTimeFactor, chunkMs } = this.profile;
     const totalMs = simulatedSpeechMs(this.profile, text);
