@@ -1,0 +1,65 @@
+/**
+ * A reply's audio on its way out, for pause-then-decide interruptions: while paused nothing is
+ * sent (chunks the synthesizer still makes wait here); on resume, audio from the position the
+ * client last reported as played is sent again (a client that had to flush gets it back, one that
+ * kept its queue drops what it holds from that offset, as `response_resumed` tells it), then the
+ * waiting chunks. It keeps what was sent after the played position, no more: a report drops the
+ * chunks before it. Offsets are ms on the reply's audio timeline.
+ */
+export interface OutChunk {
+  data: Uint8Array;
+  offsetMs: number;
+  durationMs: number;
+}
+
+export class PausableAudio {
+  private paused = false;
+  /** Sent and not yet reported played (re-sent on resume). */
+  private readonly unplayed: OutChunk[] = [];
+  /** Made while paused. */
+  private readonly held: OutChunk[] = [];
+  private playedMs = 0;
+
+  constructor(private readonly send: (chunk: OutChunk) => void) {}
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Bytes kept for a resume (for the outbound bound). */
+  get keptBytes(): number {
+    return [...this.unplayed, ...this.held].reduce((n, c) => n + c.data.byteLength, 0);
+  }
+
+  push(chunk: OutChunk): void {
+    if (this.paused) {
+      this.held.push(chunk);
+      return;
+    }
+    this.unplayed.push(chunk);
+    this.send(chunk);
+  }
+
+  /** The client played this far: chunks that end before it are no longer needed. */
+  played(playedMs: number): void {
+    this.playedMs = Math.max(this.playedMs, playedMs);
+    while (this.unplayed.length > 0 && this.unplayed[0]!.offsetMs + this.unplayed[0]!.durationMs <= this.playedMs) this.unplayed.shift();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /**
+   * Sends again from the first chunk that holds the played position, then what waited; returns
+   * the offset audio starts from (what `response_resumed` says).
+   */
+  resume(): number {
+    this.paused = false;
+    const again = this.unplayed.splice(0);
+    const waiting = this.held.splice(0);
+    const fromMs = again[0]?.offsetMs ?? waiting[0]?.offsetMs ?? this.playedMs;
+    for (const chunk of [...again, ...waiting]) this.push(chunk);
+    return fromMs;
+  }
+}
