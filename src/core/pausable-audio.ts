@@ -20,7 +20,11 @@ export class PausableAudio {
   private readonly held: OutChunk[] = [];
   private playedMs = 0;
 
-  constructor(private readonly send: (chunk: OutChunk) => void) {}
+  constructor(
+    private readonly send: (chunk: OutChunk) => void,
+    /** Bytes of one sample in the output encoding (2 for PCM16, 1 for G.711): a resume cuts a chunk between samples. */
+    private readonly sampleBytes: number,
+  ) {}
 
   get isPaused(): boolean {
     return this.paused;
@@ -51,15 +55,25 @@ export class PausableAudio {
   }
 
   /**
-   * Sends again from the first chunk that holds the played position, then what waited; returns
-   * the offset audio starts from (what `response_resumed` says).
+   * Sends again from the played position (the chunk that holds it is cut there, between samples),
+   * then what waited; returns the offset audio starts from (what `response_resumed` says).
    */
   resume(): number {
     this.paused = false;
     const again = this.unplayed.splice(0);
     const waiting = this.held.splice(0);
+    const first = again[0];
+    if (first && first.offsetMs < this.playedMs) again[0] = this.cut(first, this.playedMs);
     const fromMs = again[0]?.offsetMs ?? waiting[0]?.offsetMs ?? this.playedMs;
     for (const chunk of [...again, ...waiting]) this.push(chunk);
     return fromMs;
+  }
+
+  /** The part of `chunk` from `atMs` on. */
+  private cut(chunk: OutChunk, atMs: number): OutChunk {
+    const samples = chunk.data.byteLength / this.sampleBytes;
+    const skip = Math.min(samples, Math.floor(((atMs - chunk.offsetMs) / chunk.durationMs) * samples));
+    const skippedMs = (skip / samples) * chunk.durationMs;
+    return { data: chunk.data.subarray(skip * this.sampleBytes), offsetMs: chunk.offsetMs + skippedMs, durationMs: chunk.durationMs - skippedMs };
   }
 }

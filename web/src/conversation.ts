@@ -240,6 +240,12 @@ export class Conversation {
         return this.onReplyAudio(event.value);
       case 'responseDone':
         return this.onReplyDone(event.value);
+      case 'responsePaused':
+        // The user spoke over the reply: stop it now. The queue is dropped (its position is reported
+        // at once); if the gateway resumes, it sends the audio again from that position.
+        return this.flush(event.value.responseId);
+      case 'responseResumed':
+        return;
       case 'turnMetrics':
         voiceStats.turnMetrics.push(metricsRecord(event.value));
         return this.view.turnMetrics(event.value);
@@ -275,7 +281,9 @@ export class Conversation {
     const reply = this.replies.get(audio.responseId);
     if (!reply || !this.audio || (reply.status !== 'pending' && reply.status !== 'speaking')) return;
     const samples = pcm16FromBytes(audio.data);
-    reply.timeline.addAudio(samplesToMs(samples.length, this.audio.sampleRateHz));
+    // After a resume the gateway sends again from where playback stopped: only new audio lengthens the timeline.
+    const endMs = audio.offsetMs + samplesToMs(samples.length, this.audio.sampleRateHz);
+    reply.timeline.addAudio(Math.max(0, endMs - reply.timeline.audioReceivedMs));
     this.audio.play(audio.responseId, samples);
     this.recordReply(audio.responseId, reply);
   }
