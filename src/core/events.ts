@@ -158,7 +158,18 @@ export type ServerEvent =
   | { type: 'response_started'; responseId: string; turnId: string }
   | { type: 'response_text'; responseId: string; delta: string }
   | { type: 'response_audio'; responseId: string; data: Uint8Array; offsetMs: number }
-  | { type: 'response_done'; responseId: string; status: ResponseStatus; heardText: string; audioSentMs: number; cause?: InterruptCause }
+  | {
+      type: 'response_done';
+      responseId: string;
+      status: ResponseStatus;
+      heardText: string;
+      audioSentMs: number;
+      cause?: InterruptCause;
+      /** heardText is a proportional estimate (no word timings for the piece it was cut in). */
+      heardTextEstimated?: boolean;
+      /** Where heardText was cut on the reply's audio timeline, ms. */
+      heardMs?: number;
+    }
   | { type: 'turn_metrics'; metrics: TurnMetrics }
   | { type: 'error'; code: ErrorCode; message: string; sessionContinues: boolean; reason?: ErrorReason; ref?: string }
   // Item events: sent only to sessions started with itemEvents. `ref` is that of the client event

@@ -10,7 +10,7 @@ import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer
 import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, ResponseStatus, ServerEvent } from './events.js';
-import { heardText, type SpokenPiece } from './history.js';
+import { heardCut, type SpokenPiece } from './history.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 
 export interface ResponseSettings {
@@ -48,6 +48,10 @@ export interface TtsPieceTimings {
 export interface ResponseOutcome {
   status: ResponseStatus;
   heardText: string;
+  /** The heard text is a proportional estimate (the voice reported no word timings for the piece cut). */
+  heardTextEstimated: boolean;
+  /** Where the heard text was cut on the audio timeline (all of it for a completed reply). */
+  heardMs: number;
   audioSentMs: number;
 }
 
@@ -131,8 +135,9 @@ export class Response {
   }
 
   private outcome(): ResponseOutcome {
-    const heardMs = this.status === 'completed' ? Infinity : (this.playedMs ?? this.audioSentMs);
-    return { status: this.status ?? 'completed', heardText: heardText(this.pieces, heardMs), audioSentMs: this.audioSentMs };
+    const heardMs = this.status === 'completed' ? this.audioSentMs : (this.playedMs ?? this.audioSentMs);
+    const cut = this.status === 'completed' ? { text: heardCut(this.pieces, Infinity).text, estimated: false } : heardCut(this.pieces, heardMs);
+    return { status: this.status ?? 'completed', heardText: cut.text, heardTextEstimated: cut.estimated, heardMs, audioSentMs: this.audioSentMs };
   }
 
   private finish(status: ResponseStatus): void {
@@ -182,6 +187,7 @@ export class Response {
         for await (const chunk of untilAborted(audio, signal, cancelBudgetMs, () => this.deps.onAbandoned('tts'))) {
           timing.firstAudioAt ??= performance.now();
           this.timings.ttsFirstAudioAt ??= timing.firstAudioAt;
+          if (chunk.words) (piece.words ??= []).push(...chunk.words);
           if (chunk.sampleRateHz !== outputFormat.sampleRateHz) {
             resampler ??= await StreamResampler.create(chunk.sampleRateHz, outputFormat.sampleRateHz);
           }

@@ -656,7 +656,8 @@ export class Session {
     this.history.setText(itemId, outcome.heardText, run.spokenPieces);
     this.lastInterrupted = outcome.status === 'interrupted' ? { id: run.id, run, itemId } : null;
     const why = outcome.status === 'interrupted' && cause ? { cause } : {};
-    this.send({ type: 'response_done', responseId: run.id, status: outcome.status, heardText: outcome.heardText, audioSentMs: Math.round(outcome.audioSentMs), ...why });
+    const cut = { heardTextEstimated: outcome.heardTextEstimated, heardMs: Math.round(outcome.heardMs) };
+    this.send({ type: 'response_done', responseId: run.id, status: outcome.status, heardText: outcome.heardText, audioSentMs: Math.round(outcome.audioSentMs), ...cut, ...why });
     const metrics = turnMetrics(run.turnId, run.id, timings, run.timings);
     this.send({ type: 'turn_metrics', metrics });
     const { status, heardText, audioSentMs } = outcome;

@@ -89,7 +89,11 @@ export interface WordTiming {
   startMs: number;
 }
 
-/** Audio, and the words whose audio starts in this chunk when the engine reports them. */
+/**
+ * Audio, and the words whose audio starts in this chunk when the engine reports them. An engine
+ * that reports word timings reports every word of the text, in order (its first with its first
+ * audio); one that does not leaves `words` out, and the core then estimates.
+ */
 export type TtsChunk = { pcm: Int16Array; sampleRateHz: number; words?: WordTiming[] };
 
 /** A voice a session may choose (`TtsOptions.voice`). */
@@ -102,8 +106,6 @@ export interface VoiceInfo {
 
 export interface SpeechSynthesizer {
   stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncIterable<TtsChunk>;
-  /** True when its chunks carry `words` (every word of the text, in order). */
-  readonly reportsWordTimings?: boolean;
   /** The voices it offers, where the engine can list them. */
   listVoices?(): Promise<VoiceInfo[]>;
 }

@@ -121,7 +121,14 @@ function responseEvent(event: ServerEvent): pb.ConverseResponse['event'] {
     case 'response_done':
       return {
         case: 'responseDone',
-        value: create(pb.ResponseDoneSchema, { responseId: event.responseId, status: STATUS_TO_PB[event.status], heardText: event.heardText, audioSentMs: event.audioSentMs }),
+        value: create(pb.ResponseDoneSchema, {
+          responseId: event.responseId,
+          status: STATUS_TO_PB[event.status],
+          heardText: event.heardText,
+          audioSentMs: event.audioSentMs,
+          heardTextEstimated: event.heardTextEstimated ?? false,
+          heardMs: event.heardMs ?? 0,
+        }),
       };
     case 'turn_metrics': {
       const m = event.metrics;

@@ -33,8 +33,6 @@ export function espeakVoiceSpec(voice: string, language: string): EspeakVoiceSpe
 }
 
 export class EspeakSynthesizer implements SpeechSynthesizer {
-  /** espeak reports a word event for every word (its place in the text and its audio position). */
-  readonly reportsWordTimings = true;
   private readonly rateWpm: number | undefined;
 
   constructor(opts: EspeakOptions = {}) {

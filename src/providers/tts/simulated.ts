@@ -26,7 +26,6 @@ export function simulatedWordTimings(profile: TtsProfile, text: string): WordTim
 }
 
 export class SimulatedSynthesizer implements SpeechSynthesizer {
-  readonly reportsWordTimings = true;
   /** One full tone chunk per output rate, copied out: sines are the costly part of a chunk. */
   private readonly tones = new Map<number, Int16Array>();
 
