@@ -54,7 +54,10 @@ export function sessionConfig(config: Config): SessionConfig {
     idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
     maxTextChars: config.MAX_TEXT_CHARS,
     inboundQueueMaxMessages: config.INBOUND_QUEUE_MAX_MESSAGES,
+    inboundQueueMaxBytes: config.INBOUND_QUEUE_MAX_BYTES,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
+    startTimeoutMs: config.START_TIMEOUT_MS,
+    turnMaxSpeechMs: config.TURN_MAX_SPEECH_MS,
     speculativeStart: config.SPECULATIVE_START,
   };
 }

@@ -19,6 +19,9 @@ import { StreamResampler } from '../audio/resampler.js';
 import type { AsrResult, AsrStream, ChatMessage, Providers, SpeechSynthesizer } from '../providers/types.js';
 import { settlesWithin } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
+import { byteSizeOf } from '../lib/byte-size.js';
+import { boundedMessage, quoted } from './client-text.js';
+import { runInSessionScope, type SessionScope } from './session-scope.js';
 import {
   GatewayError,
   type ClientEvent,
@@ -52,7 +55,13 @@ export interface SessionConfig {
   idleTimeoutMs: number;
   maxTextChars: number;
   inboundQueueMaxMessages: number;
+  /** Bytes of client messages waiting to be processed (audio counts its bytes). */
+  inboundQueueMaxBytes: number;
   outboundQueueMaxBytes: number;
+  /** A session whose client sends no `start` within this is closed. */
+  startTimeoutMs: number;
+  /** A user turn that lasts this long (audio ms since it began) is ended and answered. */
+  turnMaxSpeechMs: number;
   /** A stable interim transcript starts the reply early; the final confirms or restarts it. */
   speculativeStart?: boolean;
 }
@@ -67,6 +76,8 @@ export type SessionEndCause =
   | 'max_duration'
   | 'transport_error'
   | 'shutdown'
+  | 'start_timeout'
+  | 'internal_error'
   | 'other';
 
 /**
@@ -81,6 +92,8 @@ export interface SessionObserver {
   onTurn?(report: TurnReport): void;
   onAbandoned?(kind: 'llm' | 'tts'): void;
   onError?(code: ErrorCode, message: string): void;
+  /** A bug surfaced in this session's work (the session is closed with an `internal` error). */
+  onInternalError?(error: unknown): void;
   onClosed?(reason: string, cause: SessionEndCause): void;
 }
 
@@ -89,9 +102,10 @@ interface PendingTurn {
   finals: string[];
   partial: string;
   timings: TurnTimings;
+  /** Input audio time (ms) when the turn began: TURN_MAX_SPEECH_MS counts from it. */
+  startOffsetMs: number;
 }
 
-const EVENT_OVERHEAD_BYTES = 64;
 /** A commit needs this much audio since the last end of turn (as OpenAI's Realtime API asks). */
 const MIN_COMMIT_AUDIO_MS = 100;
 
@@ -109,6 +123,8 @@ export class Session {
   private readonly history = new ConversationHistory();
   private readonly inbound: AsyncQueue<ClientEvent>;
   private readonly lifetime = new AbortController();
+  /** Errors that escape this session's work are laid at its door (session-scope.ts). */
+  private readonly scope: SessionScope = { sessionId: this.id, fail: (error) => this.failInternally(error) };
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
 
@@ -152,12 +168,15 @@ export class Session {
     this.settings = config.defaults;
     this.events = new AsyncQueue<ServerEvent>({
       maxSize: config.outboundQueueMaxBytes,
-      sizeOf: (e) => (e.type === 'response_audio' ? e.data.byteLength + EVENT_OVERHEAD_BYTES : EVENT_OVERHEAD_BYTES),
+      sizeOf: byteSizeOf, // text counts too: echoed text once let a client that does not read fill memory
       onReturn: () => this.close('the transport stopped reading events', 'client_gone'),
     });
-    this.inbound = new AsyncQueue<ClientEvent>({ maxSize: config.inboundQueueMaxMessages });
-    void this.processInbound();
-    this.resetIdleTimer();
+    this.inbound = new AsyncQueue<ClientEvent>({ maxItems: config.inboundQueueMaxMessages, maxSize: config.inboundQueueMaxBytes, sizeOf: byteSizeOf });
+    runInSessionScope(this.scope, () => {
+      this.background(this.processInbound());
+      this.resetIdleTimer();
+      this.timers.push(setTimeout(() => this.startTimedOut(), config.startTimeoutMs));
+    });
     observer.onOpened?.(this.id);
   }
 
@@ -165,20 +184,30 @@ export class Session {
     return this.state;
   }
 
-  /** Takes one client event; never throws (problems become `error` events). */
+  /**
+   * Takes one client event; never throws (problems become `error` events). Only an event the
+   * session accepts counts as activity for the idle timeout.
+   */
   handle(event: ClientEvent): void {
     if (this.closed) return;
-    this.resetIdleTimer();
     if (!this.inbound.push(event)) {
-      this.fatal('resource_exhausted', `more than ${this.config.inboundQueueMaxMessages} client messages are waiting to be processed: send audio at real-time pace`, 'client_flood');
+      const { inboundQueueMaxMessages, inboundQueueMaxBytes } = this.config;
+      this.fatal('resource_exhausted', `more than ${inboundQueueMaxMessages} client messages or ${inboundQueueMaxBytes} bytes are waiting to be processed: send audio at real-time pace`, 'client_flood');
     }
   }
 
-  /** A message the transport could not parse: the client hears why; the session goes on. */
+  /** A message the transport could not parse: the client hears why; the session goes on. It is not activity. */
   rejectMessage(reason: string): void {
     if (this.closed) return;
-    this.resetIdleTimer();
     this.reportError(new GatewayError('invalid_argument', reason));
+  }
+
+  /**
+   * `handler` run inside this session's scope: a transport binds its per-connection callbacks, so
+   * that an exception in one is laid at this session's door (session-scope.ts), not the process's.
+   */
+  bind<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args) => runInSessionScope(this.scope, () => handler(...args));
   }
 
   /** Why the session closed, once it has. */
@@ -234,6 +263,7 @@ export class Session {
       if (this.closed) return;
       try {
         await this.dispatch(event);
+        this.resetIdleTimer(); // refused events are not activity: garbage cannot keep a session open
       } catch (error) {
         this.reportError(error, event.ref);
       }
@@ -255,8 +285,7 @@ export class Session {
       case 'playback':
         return this.onPlayback(event.responseId, event.playedMs);
       case 'update':
-        await this.onUpdate(event.settings, event.ref);
-        return;
+        return this.onUpdate(event.settings, event.ref);
       case 'respond':
         return this.onRespond(event.instructions);
       case 'cancel':
@@ -277,12 +306,12 @@ export class Session {
 
   // --- start and audio -------------------------------------------------------------------------
 
-  private async onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): Promise<void> {
+  private onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): void {
     if (this.started) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
     this.settings = applySettings(this.config.defaults, patch);
     this.itemEvents = itemEvents;
     this.voice = new VoiceActivity(this.providers.vad, this.config.vad);
-    await this.configureInput();
+    this.configureInput();
     this.started = true;
     this.timers.push(
       setTimeout(
@@ -294,22 +323,30 @@ export class Session {
     this.checkAsrLanguage();
   }
 
-  /** Resamplers from the input rate to the VAD's and the recognizer's, and the session's VAD threshold. */
-  private async configureInput(): Promise<void> {
-    const inputRateHz = this.settings.inputFormat.sampleRateHz;
-    const { asr } = this.providers;
+  /**
+   * The input rate for the VAD and the recognizer, and the session's VAD threshold. Resamplers are
+   * made on the first audio that needs one (toAsrRate, VoiceActivity): an idle session holds none.
+   */
+  private configureInput(): void {
     this.asrResampler?.destroy();
-    this.asrResampler = inputRateHz === asr.sampleRateHz ? null : await StreamResampler.create(inputRateHz, asr.sampleRateHz);
-    await this.voice!.setInputRate(inputRateHz);
+    this.asrResampler = null;
+    this.voice!.setInputRate(this.settings.inputFormat.sampleRateHz);
     this.voice!.setThreshold(this.settings.turn.vadThreshold);
   }
 
+  /** The resampler to the recognizer's rate, made by the first audio that needs it. */
+  private async makeAsrResampler(): Promise<void> {
+    const made = await StreamResampler.create(this.settings.inputFormat.sampleRateHz, this.providers.asr.sampleRateHz);
+    if (this.closed) made.destroy();
+    else this.asrResampler = made;
+  }
+
   /** The input format may change until audio has come in (a Realtime client sets it after connecting). */
-  private async onUpdate(patch: Parameters<typeof applySettings>[1], ref: string | undefined): Promise<void> {
+  private onUpdate(patch: Parameters<typeof applySettings>[1], ref: string | undefined): void {
     const before = this.settings.inputFormat;
     this.settings = applySettings(this.settings, patch, this.inputOffsetMs > 0);
     const after = this.settings.inputFormat;
-    if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) await this.configureInput();
+    if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) this.configureInput();
     else this.voice!.setThreshold(this.settings.turn.vadThreshold);
     this.checkAsrLanguage();
     this.sendItemEvent({ type: 'settings_updated', settings: this.settings, ref });
@@ -327,7 +364,12 @@ export class Session {
     this.inputOffsetMs += chunkMs;
     this.uncommittedMs += chunkMs;
     this.observer.onAudio?.('in', chunkMs);
-    this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
+    if (!this.asrLanguageUnsupported) {
+      // Only the first chunk waits (for the resampler): the rest keep the order of VAD and ASR results.
+      if (!this.asrResampler && this.settings.inputFormat.sampleRateHz !== this.providers.asr.sampleRateHz) await this.makeAsrResampler();
+      if (this.closed) return;
+      this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
+    }
     await this.voice!.push(pcm, (edge) => {
       if (this.closed) return false;
       if (edge?.type === 'speech_start') this.onSpeechStarted(edge.offsetMs);
@@ -336,6 +378,7 @@ export class Session {
       this.checkVadEndOfTurn();
       return true;
     });
+    this.checkTurnLength();
   }
 
   private onSpeechStarted(offsetMs: number): void {
@@ -368,7 +411,18 @@ export class Session {
     const voice = this.voice!;
     if (this.settings.turn.endOfTurnSource !== 'vad' || !turn || voice.speaking || agentHasFloor(this.state)) return;
     if (voice.lastVoicedAt === undefined || voice.silenceMs < this.settings.turn.endOfTurnSilenceMs) return;
-    void this.endTurn('vad');
+    this.background(this.endTurn('vad'));
+  }
+
+  /**
+   * A turn that has lasted TURN_MAX_SPEECH_MS is ended and answered: each partial transcript
+   * repeats the whole turn, so a turn without end (a tone, a stuck microphone) would grow the
+   * session's memory and CPU without bound.
+   */
+  private checkTurnLength(): void {
+    const turn = this.pendingTurn;
+    if (!turn || agentHasFloor(this.state) || this.inputOffsetMs - turn.startOffsetMs < this.config.turnMaxSpeechMs) return;
+    this.background(this.endTurn('max_length'));
   }
 
   // --- recognition -----------------------------------------------------------------------------
@@ -416,7 +470,7 @@ export class Session {
         }
         this.send({ type: 'transcript', turnId: turn.id, stability: result.kind === 'stable' ? 'stable' : 'partial', text: turnText(turn) });
         if (turn === this.pendingTurn) this.speculate(turn, result.kind);
-        if (result.kind === 'final' && turn === this.pendingTurn && this.settings.turn.endOfTurnSource === 'asr') void this.endTurn('asr');
+        if (result.kind === 'final' && turn === this.pendingTurn && this.settings.turn.endOfTurnSource === 'asr') this.background(this.endTurn('asr'));
       }
     } catch (error: unknown) {
       if (this.closed) return;
@@ -456,10 +510,11 @@ export class Session {
 
   private newTurn(): PendingTurn {
     // A turn's id is also its user item's id, so it must not be one a client gave an item.
-    return { id: this.history.freeId(`turn_${++this.turnCount}`), finals: [], partial: '', timings: {} };
+    return { id: this.history.freeId(`turn_${++this.turnCount}`), finals: [], partial: '', timings: {}, startOffsetMs: this.inputOffsetMs };
   }
 
-  private async endTurn(source: 'asr' | 'vad' | 'commit'): Promise<void> {
+  /** `max_length`: the turn reached TURN_MAX_SPEECH_MS. */
+  private async endTurn(source: 'asr' | 'vad' | 'commit' | 'max_length'): Promise<void> {
     if (source === 'commit' && this.uncommittedMs < MIN_COMMIT_AUDIO_MS) {
       throw new GatewayError('failed_precondition', `commit came after ${Math.round(this.uncommittedMs)} ms of audio since the last turn: send at least ${MIN_COMMIT_AUDIO_MS} ms of audio first`, 'input_empty');
     }
@@ -470,7 +525,7 @@ export class Session {
     this.uncommittedMs = 0;
     turn.timings.speechEndAt = this.voice?.lastVoicedAt;
     turn.timings.turnEndedAt = performance.now();
-    if (source === 'commit' || (source === 'vad' && turn.partial)) await this.flushAsr(turn);
+    if (source === 'commit' || source === 'max_length' || (source === 'vad' && turn.partial)) await this.flushAsr(turn);
     const text = turnText(turn);
     if (!text) {
       if (source === 'commit') throw new GatewayError('failed_precondition', 'no words were recognized in the committed audio: nothing was added to the conversation', 'nothing_heard');
@@ -532,7 +587,7 @@ export class Session {
   private onCancel(responseId: string | undefined): void {
     const current = this.response;
     if (!current || (responseId !== undefined && responseId !== current.run.id)) {
-      throw new GatewayError('failed_precondition', `${responseId ? `reply ${responseId} is` : 'no reply is'} in progress: there is nothing to cancel`, 'no_response');
+      throw new GatewayError('failed_precondition', `${responseId ? `reply ${quoted(responseId)} is` : 'no reply is'} in progress: there is nothing to cancel`, 'no_response');
     }
     this.finishResponse(current.run.interrupt(), 'response_ended', 'client');
   }
@@ -541,7 +596,8 @@ export class Session {
     const text = item.text.trim();
     if (!text) throw new GatewayError('invalid_argument', 'the item has no text: send the words of the message');
     if (text.length > this.config.maxTextChars) throw new GatewayError('invalid_argument', `the item's text is ${text.length} characters long: at most ${this.config.maxTextChars}`);
-    if (item.id !== undefined && item.id === this.pendingTurn?.id) {
+    // The turn being ended may still wait for its final (flushAsr): its id is taken as well.
+    if (item.id !== undefined && (item.id === this.pendingTurn?.id || item.id === this.flushing?.turn.id)) {
       throw new GatewayError('invalid_argument', `id "${item.id}" is taken by the user's turn in progress: choose another id or leave it out`, 'item_exists');
     }
     const added: ConversationItem = { id: item.id ?? this.history.freeId(`item_${++this.itemCount}`), role: item.role, text, origin: 'text' };
@@ -598,9 +654,11 @@ export class Session {
     this.sendItemEvent({ type: 'item_added', item, previousItemId, responseId: run.id });
     this.transition('turn_ended');
     early.confirmed?.release((event) => this.emitFromResponse(run, event));
-    void (early.confirmed?.done ?? run.run()).then((outcome) => {
-      if (this.response === current) this.finishResponse(outcome, 'response_ended');
-    });
+    this.background(
+      (early.confirmed?.done ?? run.run()).then((outcome) => {
+        if (this.response === current) this.finishResponse(outcome, 'response_ended');
+      }),
+    );
   }
 
   private newResponse(turnId: string, messages: ChatMessage[], tts: SpeechSynthesizer, emit: (event: ServerEvent) => void): Response {
@@ -683,17 +741,38 @@ export class Session {
   /** `ref`: that of the client event that caused it, for the transport to answer it. */
   private reportError(error: unknown, ref?: string): void {
     const code: ErrorCode = error instanceof GatewayError ? error.code : 'internal';
-    const message = error instanceof GatewayError ? error.message : `internal error: ${errorText(error)}`;
+    const message = boundedMessage(error instanceof GatewayError ? error.message : `internal error: ${errorText(error)}`);
     const reason = error instanceof GatewayError && error.reason ? { reason: error.reason } : {};
     this.observer.onError?.(code, message);
     this.send({ type: 'error', code, message, sessionContinues: true, ...reason, ...(ref === undefined ? {} : { ref }) });
   }
 
   /** An error that ends the session. */
-  private fatal(code: ErrorCode, message: string, cause: SessionEndCause): void {
+  private fatal(code: ErrorCode, text: string, cause: SessionEndCause): void {
+    const message = boundedMessage(text);
     this.observer.onError?.(code, message);
     this.send({ type: 'error', code, message, sessionContinues: false });
     this.close(message, cause);
+  }
+
+  /**
+   * Work nobody awaits (the inbound loop, an end of turn, a reply's ending) answers for its own
+   * failure here: a GatewayError is the client's to hear, anything else is a bug that ends this
+   * session only. The lint rule no-floating-promises (eslint.config.js) allows no other way.
+   */
+  private background(work: Promise<unknown>): void {
+    work.catch((error: unknown) => (error instanceof GatewayError ? this.reportError(error) : this.failInternally(error)));
+  }
+
+  /** A bug surfaced in this session's work: the client is told, the session ends, other sessions go on. */
+  private failInternally(error: unknown): void {
+    this.observer.onInternalError?.(error);
+    if (!this.closed) this.fatal('internal', `internal error: ${errorText(error)}: the session was closed; start a new one`, 'internal_error');
+  }
+
+  private startTimedOut(): void {
+    if (this.started || this.closed) return;
+    this.fatal('failed_precondition', `no "start" message came within ${this.config.startTimeoutMs / 1000} s: the first message of a session must be start`, 'start_timeout');
   }
 
   private resetIdleTimer(): void {

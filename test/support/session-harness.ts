@@ -28,7 +28,10 @@ export function sessionConfig(overrides: Partial<SessionConfig> = {}): SessionCo
     idleTimeoutMs: 30_000,
     maxTextChars: 4000,
     inboundQueueMaxMessages: 10_000,
+    inboundQueueMaxBytes: 64 * 1024 * 1024,
     outboundQueueMaxBytes: 64 * 1024 * 1024,
+    startTimeoutMs: 10_000,
+    turnMaxSpeechMs: 120_000,
     ...overrides,
   };
 }
