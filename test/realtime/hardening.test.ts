@@ -120,6 +120,25 @@ void describe('session.update: what is stored or echoed is checked', { timeout: 
   });
 });
 
+void describe('what a client that does not read makes a connection keep (finding 8)', { timeout: 120_000 }, () => {
+  void it('events awaiting their answers are bounded in bytes: past REALTIME_PENDING_ANSWERS_MAX_BYTES they are refused', async () => {
+    const rt = await connect();
+    rt.ws.pause(); // stops reading: the answers pile up in the gateway
+    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`key_${i}`, 'v'.repeat(500)]));
+    // Each context holds about 8.5 kB of tracing, and each answer echoes it: 1,000 of them are
+    // 8.5 MB, more than the loopback socket buffers take, so contexts pass the 1 MiB default.
+    for (let i = 0; i < 1000; i++) rt.send({ type: 'session.update', event_id: `u${i}`, session: { tracing: { workflow_name: `w${i}`, metadata } } });
+    await new Promise((r) => setTimeout(r, 500));
+    rt.ws.resume();
+    const refused = await rt.next('error', (e) => (e.error as { code: string }).code === 'too_many_pending_events');
+    assert.match((refused.error as { message: string }).message, /wait for their answers \(at most 1048576\): read the server's events/);
+    const updated = rt.events.filter((e) => e.type === 'session.updated').length;
+    assert.ok(updated > 0 && updated < 1000, `${updated} updates were answered, the rest refused`);
+    await rt.close();
+    await healthyTurn();
+  });
+});
+
 void describe('frames are bounded in bytes at the default settings', { timeout: 120_000 }, () => {
   void it('a frame over MAX_MESSAGE_BYTES gets an error; one over REALTIME_MAX_FRAME_BYTES (2 MiB) closes the socket', async () => {
     const rt = await connect();
