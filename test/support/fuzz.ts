@@ -16,11 +16,15 @@
 import assert from 'node:assert/strict';
 import { appendFile } from 'node:fs/promises';
 import fc from 'fast-check';
+import { WebSocket } from 'ws';
 import { healthStatus } from './grpc-call.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { residentBytes } from './idle-sessions.js';
 import { scrape } from './prometheus-text.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from './scripted-openai-server.js';
+import { within } from './within.js';
+
+export { within };
 
 const DEFAULT_FUZZ_TIME_S = 15;
 /** How much more resident memory the gateway may hold after a run than after its warm-up. */
@@ -139,21 +143,52 @@ function internalErrorLines(gateway: GatewayProcess): string {
     .join('\n');
 }
 
-/** Resolves with `promise`, or rejects after `ms` naming `what` (a hung session is a failure). */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms / 1000} s`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+/** Close codes that say why (normal, going away, policy, too big, internal, try later). */
+const CLEAR_CLOSE_CODES = new Set([1000, 1001, 1008, 1009, 1011, 1013]);
+const CASE_WAIT_MS = 30_000;
+
+export interface WebSocketCase {
+  url: string;
+  protocols?: string[];
+  /** Frames of the case, then the probe's. */
+  frames: Array<string | Uint8Array>;
+  /** When to send them: at open, or at the first message this accepts (the session's ready event). */
+  sendAt: 'open' | ((message: Buffer) => boolean);
+  /** The answer to the probe. */
+  isProbeAnswer: (message: Buffer) => boolean;
+}
+
+/**
+ * One fuzzing case over a WebSocket: its frames and the probe, then a wait (bounded) for the
+ * probe's answer or a close. Passes when the session answered, or closed with a clear code and a
+ * reason; then the client closes and the socket must close.
+ */
+export async function webSocketCase({ url, protocols = [], frames, sendAt, isProbeAnswer }: WebSocketCase): Promise<void> {
+  const ws = new WebSocket(url, protocols);
+  ws.on('error', () => undefined);
+  let closed: { code: number; reason: string } | null = null;
+  const closing = new Promise<void>((resolve) =>
+    ws.once('close', (code: number, reason: Buffer) => {
+      closed = { code, reason: reason.toString() };
+      resolve();
+    }),
+  );
+  const send = () => {
+    for (const f of frames) ws.send(f, { binary: typeof f !== 'string' });
+  };
+  const answered = new Promise<boolean>((resolve) => {
+    if (sendAt === 'open') ws.on('open', send);
+    ws.on('message', (data: Buffer) => {
+      if (sendAt !== 'open' && sendAt(data)) send();
+      if (isProbeAnswer(data)) resolve(true);
+    });
+    void closing.then(() => resolve(false));
   });
+  const gotAnswer = await within(answered, CASE_WAIT_MS, `a session at ${url} neither answered the probe nor closed`);
+  if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+  await within(closing, CASE_WAIT_MS, 'the socket did not close');
+  const end = closed as { code: number; reason: string } | null;
+  if (!gotAnswer) assert.ok(end && CLEAR_CLOSE_CODES.has(end.code) && end.reason.length > 0, `no answer and no clear close: ${JSON.stringify(end)}`);
 }
 
 /** Text for the fuzzers: short, unicode, long, or past the gateway's limits. */
