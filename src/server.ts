@@ -18,8 +18,8 @@ import { createVoiceWebSocketServer, VOICE_WEBSOCKET_PATH } from './transports/w
 import { createRealtimeServer, REALTIME_PATH } from './transports/realtime/server.js';
 import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
-import { createVoiceLister } from './transports/voice-list.js';
-import { checkBackends } from './providers/check-backends.js';
+import { createVoiceLister } from './transports/voice-v1/voice-list.js';
+import { checkBackends } from './providers/checks/run-checks.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   return {

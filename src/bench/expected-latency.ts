@@ -5,9 +5,9 @@
  */
 import { FIRST_PIECE_MIN_CHARS } from '../core/response.js';
 import { SpeakableSplitter } from '../core/speakable-splitter.js';
-import { simulatedTranscript } from '../providers/asr/simulated.js';
-import { simulatedReplyTokens, simulatedTokenDueMs } from '../providers/llm/simulated.js';
-import type { SimulatedProfile } from '../providers/simulated-profile.js';
+import { simulatedTranscript } from '../providers/simulated/asr.js';
+import { simulatedReplyTokens, simulatedTokenDueMs } from '../providers/simulated/llm.js';
+import type { SimulatedProfile } from '../providers/simulated/profile.js';
 
 export interface TurnWindows {
   endOfTurnSource: 'vad' | 'asr';

@@ -1,5 +1,5 @@
 /**
- * The transport-independent event model (DESIGN §3). Transports map their wire format onto these
+ * The transport-independent event model (docs/architecture.md §3). Transports map their wire format onto these
  * types; the session engine sees nothing else.
  */
 import type { AudioEncoding } from '../audio/codec.js';
@@ -119,7 +119,7 @@ export type ErrorCode =
   | 'internal'
   | 'unavailable';
 
-/** Every latency of one turn, in ms (DESIGN §6). Undefined means not measured. */
+/** Every latency of one turn, in ms (docs/architecture.md §6). Undefined means not measured. */
 export interface TurnMetrics {
   turnId: string;
   responseId: string;

@@ -1,5 +1,5 @@
 /**
- * Speculative start (DESIGN §4). A stable interim transcript (Riva's early end of utterance, about
+ * Speculative start (docs/architecture.md §4). A stable interim transcript (Riva's early end of utterance, about
  * 240 ms after speech stops) starts the reply at once; the final, a few hundred ms later, confirms
  * it (the same words, case and punctuation aside) or the early reply is thrown away and the reply
  * restarts from the final.

@@ -1,4 +1,4 @@
-/** Per-turn latencies (DESIGN §6) from the moments a turn and its reply recorded. */
+/** Per-turn latencies (docs/architecture.md §6) from the moments a turn and its reply recorded. */
 import type { ResponseStatus, SpeculativeOutcome, TurnMetrics } from './events.js';
 import type { ResponseTimings } from './response.js';
 

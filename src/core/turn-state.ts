@@ -1,5 +1,5 @@
 /**
- * The turn-taking state machine (DESIGN §4), as a table: read a row as "in this state, on this
+ * The turn-taking state machine (docs/architecture.md §4), as a table: read a row as "in this state, on this
  * event, go there". An event missing from a row leaves the state as it is.
  */
 export type TurnState = 'listening' | 'user_speaking' | 'thinking' | 'speaking';

@@ -20,7 +20,7 @@ export interface GatewayMetricsOptions {
 
 const PREFIX = 'voice_gateway_';
 
-/** Per-stage latencies of a turn (DESIGN §6), by their label value; voice-to-voice has its own. */
+/** Per-stage latencies of a turn (docs/architecture.md §6), by their label value; voice-to-voice has its own. */
 const STAGES = {
   eou_delay: 'eouDelayMs',
   asr_final: 'asrFinalMs',

@@ -1,8 +1,8 @@
 /** Chooses and builds the providers the configuration names: one line per vendor. */
 import type { Config } from '../config/schema.js';
-import { createRivaProviders } from './create-riva.js';
-import { createSimulatedProviders } from './create-simulated.js';
-import { createChatModel } from './create-llm.js';
+import { createRivaProviders } from './riva/create.js';
+import { createSimulatedProviders } from './simulated/create.js';
+import { createChatModel } from './llm/create.js';
 import type { Providers } from './types.js';
 
 /**

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { createRivaProviders, rivaChannels } from '../../src/providers/create-riva.js';
+import { createRivaProviders, rivaChannels } from '../../src/providers/riva/create.js';
 import { rivaHealth } from '../../src/providers/riva/discovery.js';
 import { rivaError } from '../../src/providers/riva/errors.js';
 import type { AsrResult, SpeechSynthesizer, TtsChunk } from '../../src/providers/types.js';

@@ -2,13 +2,13 @@
  * The simulated providers the configuration asks for (`*_PROVIDER=simulated`), with the latency
  * profile `SIM_PROFILE`. Capacity planning and benchmarks only: never a default.
  */
-import type { Config } from '../config/schema.js';
-import { SimulatedRecognizer } from './asr/simulated.js';
-import { SimulatedChatModel } from './llm/simulated.js';
-import { loadSimulatedProfile } from './simulated-profile.js';
-import { SimulatedSynthesizer } from './tts/simulated.js';
-import type { Providers } from './types.js';
-import { SimulatedVad } from './vad/simulated.js';
+import type { Config } from '../../config/schema.js';
+import { SimulatedRecognizer } from './asr.js';
+import { SimulatedChatModel } from './llm.js';
+import { loadSimulatedProfile } from './profile.js';
+import { SimulatedSynthesizer } from './tts.js';
+import type { Providers } from '../types.js';
+import { SimulatedVad } from './vad.js';
 
 /** Only the kinds set to 'simulated'; a bad SIM_PROFILE is a ConfigError. */
 export function createSimulatedProviders(config: Config): Partial<Providers> {

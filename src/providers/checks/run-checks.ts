@@ -4,13 +4,13 @@
  * the round trip and the completion (`voice-gateway doctor`); without it the checks are cheap
  * enough to run at every start, as warnings.
  */
-import type { Config } from '../config/schema.js';
-import { fail, ok, skip, type BackendCheck } from './backend-check.js';
-import { chosenLlm } from './create-llm.js';
-import { checkReady, fetchFailure, listModels, oneTokenCompletion, type LlmEndpoint } from './llm/openai-compatible-checks.js';
-import { checkRiva } from './riva/checks.js';
+import type { Config } from '../../config/schema.js';
+import { fail, ok, skip, type BackendCheck } from './check-result.js';
+import { chosenLlm } from '../llm/create.js';
+import { checkReady, fetchFailure, listModels, oneTokenCompletion, type LlmEndpoint } from '../llm/openai-compatible-checks.js';
+import { checkRiva } from '../riva/checks.js';
 
-export type { BackendCheck } from './backend-check.js';
+export type { BackendCheck } from './check-result.js';
 
 export async function checkBackends(config: Config, deep: boolean): Promise<BackendCheck[]> {
   const local = (kind: string, name: string) => skip(kind, 'backend', `${name} runs in this process: nothing to reach`);

@@ -3,10 +3,10 @@
  * run in-process by node-llama-cpp. `LLM_PROVIDER=auto` (the default) picks the server when
  * `LLM_BASE_URL` is set, else the local model, so a fresh machine works with no settings.
  */
-import { ConfigError } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { OpenAiCompatibleChatModel } from './llm/openai-compatible.js';
-import type { ChatModel } from './types.js';
+import { ConfigError } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { OpenAiCompatibleChatModel } from './openai-compatible.js';
+import type { ChatModel } from '../types.js';
 
 export type LlmChoice = Exclude<Config['LLM_PROVIDER'], 'auto'>;
 
@@ -15,7 +15,7 @@ export function chosenLlm(config: Pick<Config, 'LLM_PROVIDER' | 'LLM_BASE_URL'>)
   return config.LLM_BASE_URL ? 'openai' : 'llama-cpp';
 }
 
-/** The remote or local model (the simulated one is made by create-simulated.ts). */
+/** The remote or local model (the simulated one is made by simulated/create.ts). */
 export async function createChatModel(config: Config): Promise<ChatModel> {
   const choice = chosenLlm(config);
   switch (choice) {
@@ -45,8 +45,8 @@ function remoteModel(config: Config): ChatModel {
 
 async function localModel(config: Config): Promise<ChatModel> {
   // Imported only here, so that users of a remote LLM never load node-llama-cpp.
-  const { resolveModelFile } = await import('./llm/model-cache.js');
-  const { LlamaCppChatModel } = await import('./llm/llama-cpp.js');
+  const { resolveModelFile } = await import('./model-cache.js');
+  const { LlamaCppChatModel } = await import('./llama-cpp.js');
   const modelPath = await resolveModelFile({
     modelPath: config.LLM_MODEL_PATH,
     url: config.LLM_MODEL_URL,

@@ -2,12 +2,12 @@
  * The Riva providers the configuration asks for (`ASR_PROVIDER=riva`, `TTS_PROVIDER=riva`), on
  * channels shared by every session: one per distinct address.
  */
-import type { Config } from '../config/schema.js';
-import { RivaRecognizer, type RivaAsrSettings } from './asr/riva.js';
-import { parseCustomConfiguration } from './asr/riva-config.js';
-import { RivaChannel, type RivaConnectionSettings } from './riva/channel.js';
-import { RivaSynthesizer, type RivaTtsSettings } from './tts/riva.js';
-import type { Providers } from './types.js';
+import type { Config } from '../../config/schema.js';
+import { RivaRecognizer, type RivaAsrSettings } from './asr.js';
+import { parseCustomConfiguration } from './asr-config.js';
+import { RivaChannel, type RivaConnectionSettings } from './channel.js';
+import { RivaSynthesizer, type RivaTtsSettings } from './tts.js';
+import type { Providers } from '../types.js';
 
 export function rivaConnection(config: Config, service: 'asr' | 'tts'): RivaConnectionSettings {
   return {
