@@ -4,6 +4,7 @@
  * is the documentation.
  */
 import { z } from 'zod';
+import { vendorNames, vendorSummaries } from '../providers/vendor-list.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
@@ -74,19 +75,19 @@ export const SETTINGS = {
   },
   TRACE_INCLUDE_TEXT: { schema: bool, default: 'false', help: 'Put transcripts and reply text on trace spans (they are personal data)' },
 
-  VAD_PROVIDER: { schema: z.enum(['silero', 'simulated']), default: 'silero', help: 'Voice activity detector (simulated: loudness, for benchmarks; see SIM_PROFILE)' },
+  VAD_PROVIDER: { schema: z.enum(vendorNames('vad')), default: 'silero', help: `Voice activity detector: ${vendorSummaries('vad')}` },
   VAD_MODEL: { schema: z.enum(['legacy', 'v5']), default: 'legacy', help: 'Silero model version' },
   VAD_THRESHOLD: { schema: num(0.05, 0.99), default: '0.5', help: 'Speech probability that starts speech' },
   VAD_NEG_THRESHOLD: { schema: num(0.01, 0.99), default: '0.35', help: 'Speech probability below which audio is silence' },
   VAD_MIN_SPEECH_MS: { schema: int(0, 2000), default: '100', help: 'Speech shorter than this (ms) is noise' },
   VAD_MIN_SILENCE_MS: { schema: int(32, 5000), default: '300', help: 'Silence (ms) that ends a stretch of speech' },
 
-  ASR_PROVIDER: { schema: z.enum(['pocketsphinx', 'riva', 'simulated']), default: 'pocketsphinx', help: 'Speech recognizer: pocketsphinx (local), riva (NVIDIA Riva or speech NIM at RIVA_URI), simulated (made-up words with profile latencies, for benchmarks)' },
+  ASR_PROVIDER: { schema: z.enum(vendorNames('asr')), default: 'pocketsphinx', help: `Speech recognizer: ${vendorSummaries('asr')}` },
   ASR_LANGUAGE: { schema: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/), default: 'en-US', help: 'Default BCP-47 language of user speech' },
   ASR_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default input sample rate (Hz) when a client does not say' },
   ASR_FINAL_WAIT_MS: { schema: int(50, 10000), default: '1500', help: 'Longest wait (ms) for a final transcript after the turn ended' },
 
-  TTS_PROVIDER: { schema: z.enum(['espeak', 'riva', 'simulated']), default: 'espeak', help: 'Speech synthesizer: espeak (local), riva (NVIDIA Riva or speech NIM at RIVA_TTS_URI or RIVA_URI), simulated (a tone with profile latencies, for benchmarks)' },
+  TTS_PROVIDER: { schema: z.enum(vendorNames('tts')), default: 'espeak', help: `Speech synthesizer: ${vendorSummaries('tts')}` },
   TTS_VOICE: { schema: z.string(), default: '', help: 'Default voice; empty picks one for the language' },
   TTS_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default output sample rate (Hz)' },
   TTS_MAX_PIECE_CHARS: { schema: int(20, 2000), default: '200', help: 'Longest text (chars) sent to TTS at once' },
@@ -124,7 +125,7 @@ export const SETTINGS = {
   RIVA_ASR_REPLAY_MAX_MS: { schema: int(0, 120000), default: '15000', help: 'Audio (ms) since the last final kept to send again to a reopened Riva stream, so a drop loses no words' },
   RIVA_TTS_TIMEOUT_MS: { schema: int(100, 600000), default: '20000', help: 'Deadline (ms) of one Riva synthesis call (one piece of text)' },
 
-  LLM_PROVIDER: { schema: z.enum(['auto', 'openai', 'llama-cpp', 'simulated']), default: 'auto', help: 'Language model: openai = any OpenAI-compatible server (NIM, vLLM, Ollama, llama.cpp server); llama-cpp = a GGUF model run in-process (LLM_MODEL_PATH or the default model); auto = openai when LLM_BASE_URL is set, else llama-cpp; simulated = a fixed reply with profile latencies, for benchmarks' },
+  LLM_PROVIDER: { schema: z.enum(['auto', ...vendorNames('llm')]), default: 'auto', help: `Language model: ${vendorSummaries('llm')}; auto = openai when LLM_BASE_URL is set, else llama-cpp` },
   LLM_BASE_URL: { schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]), default: '', help: 'Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (empty: none)' },
   LLM_API_KEY: { schema: z.string(), default: '', help: 'Bearer key for the LLM API (empty: none)', secret: true },
   LLM_MODEL: { schema: z.string().min(1), default: 'meta/llama-3.1-8b-instruct', help: 'Model name' },
