@@ -12,6 +12,7 @@ import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, ResponseStatus, ServerEvent } from './events.js';
 import { heardText, type SpokenPiece } from './history.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
+import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
 
 export interface ResponseSettings {
   outputFormat: AudioFormat;
@@ -62,8 +63,6 @@ export interface ResponseDeps {
 }
 
 const PLAYBACK_MARGIN_MS = 150;
-/** The first piece may end at a comma once it has this many characters (the bench predicts it too). */
-export const FIRST_PIECE_MIN_CHARS = 12;
 
 export class Response {
   readonly timings: ResponseTimings = {};

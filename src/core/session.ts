@@ -35,6 +35,7 @@ import { Response } from './response.js';
 import { applySettings } from './settings.js';
 import { Speculation, Speculator } from './speculation.js';
 import { turnMetrics, type TurnReport, type TurnTimings } from './turn-metrics.js';
+import { MIN_COMMIT_AUDIO_MS } from './turn-config.js';
 import { agentHasFloor, nextState, type TurnEvent, type TurnState } from './turn-state.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
 import { VoiceActivity } from './voice-activity.js';
@@ -54,7 +55,7 @@ export interface SessionConfig {
   inboundQueueMaxMessages: number;
   outboundQueueMaxBytes: number;
   /** A stable interim transcript starts the reply early; the final confirms or restarts it. */
-  speculativeStart?: boolean;
+  speculativeStart: boolean;
 }
 
 /** Why a session ended, from a small fixed set (metrics label it; `reason` says it in words). */
@@ -92,8 +93,6 @@ interface PendingTurn {
 }
 
 const EVENT_OVERHEAD_BYTES = 64;
-/** A commit needs this much audio since the last end of turn (as OpenAI's Realtime API asks). */
-const MIN_COMMIT_AUDIO_MS = 100;
 
 export class Session {
   readonly id = `sess_${randomUUID().slice(0, 12)}`;

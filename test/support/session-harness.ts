@@ -6,9 +6,26 @@
 import { bytesFromPcm16 } from '../../src/audio/pcm.js';
 import type { ServerEvent, SettingsPatch } from '../../src/core/events.js';
 import { Session, type SessionConfig, type SessionObserver } from '../../src/core/session.js';
+import { sessionTurnSettings, turnEngineSettings, turnValues, type TurnValues } from '../../src/core/turn-config.js';
 import type { Providers } from '../../src/providers/types.js';
 
-export function sessionConfig(overrides: Partial<SessionConfig> = {}): SessionConfig {
+/**
+ * The turn knobs of core/turn-config.ts, at their defaults but for these (checked against the
+ * same bounds): VAD durations that are whole 32 ms frames, a barge-in a test can reach with a
+ * short utterance, shorter waits so that a failing test fails sooner, and speculative start off
+ * (the tests of speculative start turn it on).
+ */
+export const HARNESS_TURN: Partial<TurnValues> = {
+  bargeInMinSpeechMs: 200,
+  vadMinSpeechMs: 64,
+  vadMinSilenceMs: 256,
+  asrFinalWaitMs: 1000,
+  cancelBudgetMs: 100,
+  speculativeStart: false,
+};
+
+export function sessionConfig(overrides: Partial<SessionConfig> = {}, turn: Partial<TurnValues> = {}): SessionConfig {
+  const values = turnValues({ ...HARNESS_TURN, ...turn });
   return {
     defaults: {
       inputFormat: { encoding: 'pcm16', sampleRateHz: 16000 },
@@ -16,12 +33,9 @@ export function sessionConfig(overrides: Partial<SessionConfig> = {}): SessionCo
       language: 'en-US',
       voice: '',
       instructions: 'Be brief.',
-      turn: { endOfTurnSource: 'vad', endOfTurnSilenceMs: 500, bargeInMinSpeechMs: 200, bargeInEnabled: true, autoRespond: true, vadThreshold: 0.5, prefixPaddingMs: 0 },
+      turn: sessionTurnSettings(values),
     },
-    vad: { threshold: 0.5, negThreshold: 0.35, minSpeechMs: 64, minSilenceMs: 256 },
-    asrFinalWaitMs: 1000,
-    cancelBudgetMs: 100,
-    maxPieceChars: 200,
+    ...turnEngineSettings(values),
     llmTemperature: 0.5,
     llmMaxTokens: 256,
     maxDurationMs: 60_000,
