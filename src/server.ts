@@ -36,6 +36,7 @@ export function sessionConfig(config: Config): SessionConfig {
     ...turnEngineSettings(turn),
     llmTemperature: config.LLM_TEMPERATURE,
     llmMaxTokens: config.LLM_MAX_TOKENS,
+    llmContextTokens: config.LLM_CONTEXT_TOKENS,
     maxDurationMs: config.SESSION_MAX_DURATION_MS,
     idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
     maxTextChars: config.MAX_TEXT_CHARS,
@@ -50,7 +51,7 @@ export function turnValuesOf(config: Config): TurnValues {
   for (const [name, knob] of Object.entries(TURN_KNOBS) as Array<[TurnKnobName, TurnKnob]>) {
     if (knob.env) fromEnv[name] = config[knob.env as SettingName];
   }
-  return turnValues(fromEnv as Partial<TurnValues>);
+  return turnValues(fromEnv);
 }
 
 export interface Gateway {

@@ -137,6 +137,11 @@ export const SETTINGS = {
   LLM_MODEL: { schema: z.string().min(1), default: 'meta/llama-3.1-8b-instruct', help: 'Model name' },
   LLM_TEMPERATURE: { schema: num(0, 2), default: '0.5', help: 'Sampling temperature' },
   LLM_MAX_TOKENS: { schema: int(1, 32768), default: '1024', help: 'Longest reply (tokens)' },
+  LLM_CONTEXT_TOKENS: {
+    schema: int(256, 10000000),
+    default: '16384',
+    help: 'Most tokens of conversation sent to the LLM, estimated as 4 characters a token plus 4 a message; past it the oldest turns are left out (never the system prompt). Keep it below the model context less LLM_MAX_TOKENS',
+  },
   LLM_SYSTEM_PROMPT: {
     schema: z.string().max(20000),
     default: 'You are a helpful voice assistant. Answer briefly in plain spoken sentences, without lists or markdown.',

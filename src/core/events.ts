@@ -104,6 +104,14 @@ export type ClientEvent = {
   | { type: 'clear_input' }
 );
 
+/**
+ * Client events the core always answers exactly once, when the session asked for item events: with
+ * their answer (settings_updated, item_added, item_truncated, item_deleted, item_retrieved,
+ * input_cleared) or with an error, either carrying the event's `ref`. A transport may wait for
+ * that answer; other events are answered only when they fail.
+ */
+export const ANSWERED_CLIENT_EVENTS: ReadonlySet<ClientEvent['type']> = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input']);
+
 export type TranscriptStability = 'partial' | 'stable' | 'final';
 export type ResponseStatus = 'completed' | 'interrupted' | 'failed';
 export type SpeculativeOutcome = 'none' | 'hit' | 'miss';
