@@ -41,7 +41,9 @@ export function sessionConfig(config: Config): SessionConfig {
     idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
     maxTextChars: config.MAX_TEXT_CHARS,
     inboundQueueMaxMessages: config.INBOUND_QUEUE_MAX_MESSAGES,
+    inboundQueueMaxBytes: config.INBOUND_QUEUE_MAX_BYTES,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
+    startTimeoutMs: config.START_TIMEOUT_MS,
   };
 }
 

@@ -165,6 +165,7 @@ export const SETTINGS = {
   BARGE_IN_MIN_SPEECH_MS: intKnob(TURN_KNOBS.bargeInMinSpeechMs),
   BARGE_IN_ENABLED: boolKnob(TURN_KNOBS.bargeInEnabled),
   CANCEL_BUDGET_MS: intKnob(TURN_KNOBS.cancelBudgetMs),
+  TURN_MAX_SPEECH_MS: intKnob(TURN_KNOBS.turnMaxSpeechMs),
   SPECULATIVE_START: boolKnob(TURN_KNOBS.speculativeStart),
 
   AUTH_MODE: { schema: z.enum(['none', 'api_key', 'jwt']), default: 'none', help: 'Who may open sessions, on every transport: none, api_key (API_KEYS), jwt (JWT_*)' },
@@ -179,7 +180,8 @@ export const SETTINGS = {
   KEY_MAX_NEW_SESSIONS_PER_MINUTE: { schema: int(0, 1000000), default: '0', help: 'New sessions per minute per API key or JWT subject (0: no cap)' },
   DRAIN_GRACE_MS: { schema: int(0, 3600000), default: '30000', help: 'On SIGTERM, time (ms) active sessions get to finish before clients are told to reconnect' },
   SESSION_MAX_DURATION_MS: { schema: int(1000, 86400000), default: '3600000', help: 'Longest session (ms)' },
-  SESSION_IDLE_TIMEOUT_MS: { schema: int(1000, 3600000), default: '60000', help: 'A session with no client message this long (ms) is closed' },
+  SESSION_IDLE_TIMEOUT_MS: { schema: int(1000, 3600000), default: '60000', help: 'A session with no client message this long (ms) is closed; messages the session refuses do not count' },
+  START_TIMEOUT_MS: { schema: int(100, 600000), default: '10000', help: 'A connection that sends no valid start message within this (ms) is closed' },
   MAX_MESSAGE_BYTES: { schema: int(1024, 67108864), default: '1048576', help: 'Largest client message (bytes)' },
   REALTIME_MAX_FRAME_BYTES: {
     schema: int(1024, 268435456),
@@ -188,6 +190,7 @@ export const SETTINGS = {
   },
   MAX_TEXT_CHARS: { schema: int(1, 100000), default: '4000', help: 'Longest typed user message (chars)' },
   INBOUND_QUEUE_MAX_MESSAGES: { schema: int(8, 100000), default: '500', help: 'Client messages waiting to be processed before the session is closed' },
+  INBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '8388608', help: 'Bytes of client messages waiting to be processed before the session is closed (audio counts its bytes)' },
   OUTBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '16777216', help: 'Bytes waiting for a slow client before it is disconnected' },
 } satisfies Record<string, SettingSpec>;
 

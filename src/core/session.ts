@@ -14,64 +14,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Providers } from '../providers/types.js';
 import { AsyncQueue } from '../lib/async-queue.js';
+import { byteSizeOf } from '../lib/byte-size.js';
+import { boundedMessage } from './client-text.js';
 import { ConversationItems } from './conversation-items.js';
 import { GatewayError, type ClientEvent, type ErrorCode, type ServerEvent, type SessionSettings } from './events.js';
 import { ConversationHistory } from './history.js';
 import { Replies } from './replies.js';
+import { runInSessionScope, type SessionScope } from './session-scope.js';
 import { applySettings } from './settings.js';
-import type { TurnReport } from './turn-metrics.js';
 import { turnRules, turnState, type TurnState } from './turn-state.js';
 import { turnText, UserTurns } from './user-turns.js';
-import type { VadSegmenterSettings } from './vad-segmenter.js';
+import type { SessionConfig, SessionEndCause, SessionObserver } from './session-config.js';
 
-/** What the server decides for every session (from the configuration). */
-export interface SessionConfig {
-  defaults: SessionSettings;
-  vad: VadSegmenterSettings;
-  asrFinalWaitMs: number;
-  cancelBudgetMs: number;
-  maxPieceChars: number;
-  llmTemperature: number;
-  llmMaxTokens: number;
-  maxDurationMs: number;
-  idleTimeoutMs: number;
-  maxTextChars: number;
-  inboundQueueMaxMessages: number;
-  outboundQueueMaxBytes: number;
-  /** What is sent to the LLM is cut to this many (estimated) tokens, oldest turns first (LLM_CONTEXT_TOKENS). */
-  llmContextTokens: number;
-  /** A stable interim transcript starts the reply early; the final confirms or restarts it. */
-  speculativeStart: boolean;
-}
-
-/** Why a session ended, from a small fixed set (metrics label it; `reason` says it in words). */
-export type SessionEndCause =
-  | 'client_ended'
-  | 'client_gone'
-  | 'client_too_slow'
-  | 'client_flood'
-  | 'idle_timeout'
-  | 'max_duration'
-  | 'transport_error'
-  | 'shutdown'
-  | 'other';
-
-/**
- * Observers (metrics, traces, logs) learn what happened without sitting in the audio path. They
- * must be quick and must not throw; the session does not guard them.
- */
-export interface SessionObserver {
-  onOpened?(sessionId: string): void;
-  /** Audio of `durationMs` came in from the client or went out in a reply. */
-  onAudio?(direction: 'in' | 'out', durationMs: number): void;
-  /** A reply ended (completed, interrupted or failed), with everything measured on the way. */
-  onTurn?(report: TurnReport): void;
-  onAbandoned?(kind: 'llm' | 'tts'): void;
-  onError?(code: ErrorCode, message: string): void;
-  onClosed?(reason: string, cause: SessionEndCause): void;
-}
-
-const EVENT_OVERHEAD_BYTES = 64;
+export type { SessionConfig, SessionEndCause, SessionObserver } from './session-config.js';
 
 export class Session {
   readonly id = `sess_${randomUUID().slice(0, 12)}`;
@@ -86,6 +41,8 @@ export class Session {
   private readonly history = new ConversationHistory();
   private readonly inbound: AsyncQueue<ClientEvent>;
   private readonly lifetime = new AbortController();
+  /** Errors that escape this session's work are laid at its door (session-scope.ts). */
+  private readonly scope: SessionScope = { sessionId: this.id, fail: (error) => this.failInternally(error) };
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   /** The transport asked for item events (start.itemEvents). */
@@ -108,19 +65,27 @@ export class Session {
     this.settings = config.defaults;
     this.events = new AsyncQueue<ServerEvent>({
       maxSize: config.outboundQueueMaxBytes,
-      sizeOf: (e) => (e.type === 'response_audio' ? e.data.byteLength + EVENT_OVERHEAD_BYTES : EVENT_OVERHEAD_BYTES),
+      sizeOf: byteSizeOf, // text counts too: echoed text once let a client that does not read fill memory
       onReturn: () => this.close('the transport stopped reading events', 'client_gone'),
     });
-    this.inbound = new AsyncQueue<ClientEvent>({ maxSize: config.inboundQueueMaxMessages });
-    const host = { settings: () => this.settings, send: (e: ServerEvent) => this.send(e), sendItemEvent: (e: ServerEvent) => this.sendItemEvent(e) };
+    this.inbound = new AsyncQueue<ClientEvent>({ maxItems: config.inboundQueueMaxMessages, maxSize: config.inboundQueueMaxBytes, sizeOf: byteSizeOf });
+    const host = {
+      settings: () => this.settings,
+      send: (e: ServerEvent) => this.send(e),
+      sendItemEvent: (e: ServerEvent) => this.sendItemEvent(e),
+      background: (work: Promise<unknown>) => this.background(work),
+    };
     this.replies = new Replies(providers, config, this.history, observer, host);
     this.items = new ConversationItems(this.history, this.replies, config.maxTextChars, {
       ...host,
-      pendingTurnId: () => this.listening?.pendingTurnId,
+      turnIdTaken: (id) => this.listening?.turnIdTaken(id) ?? false,
       clearInput: () => this.listening?.clear(),
     });
-    void this.processInbound();
-    this.resetIdleTimer();
+    runInSessionScope(this.scope, () => {
+      this.background(this.processInbound());
+      this.resetIdleTimer();
+      this.timers.push(setTimeout(() => this.startTimedOut(), config.startTimeoutMs));
+    });
     observer.onOpened?.(this.id);
   }
 
@@ -129,12 +94,15 @@ export class Session {
     return turnState({ reply: this.replies.phase, userSpeaking: this.listening?.userSpeaking ?? false });
   }
 
-  /** Takes one client event; never throws (problems become `error` events). */
+  /**
+   * Takes one client event; never throws (problems become `error` events). Only an event the
+   * session accepts counts as activity for the idle timeout.
+   */
   handle(event: ClientEvent): void {
     if (this.closed) return;
-    this.resetIdleTimer();
     if (!this.inbound.push(event)) {
-      this.fatal('resource_exhausted', `more than ${this.config.inboundQueueMaxMessages} client messages are waiting to be processed: send audio at real-time pace`, 'client_flood');
+      const { inboundQueueMaxMessages, inboundQueueMaxBytes } = this.config;
+      this.fatal('resource_exhausted', `more than ${inboundQueueMaxMessages} client messages or ${inboundQueueMaxBytes} bytes are waiting to be processed: send audio at real-time pace`, 'client_flood');
       return;
     }
     this.eventsTaken++;
@@ -149,11 +117,18 @@ export class Session {
     return new Promise((wake) => this.settledWaiters.push({ upTo: this.eventsTaken, wake }));
   }
 
-  /** A message the transport could not parse: the client hears why; the session goes on. */
+  /** A message the transport could not parse: the client hears why; the session goes on. It is not activity. */
   rejectMessage(reason: string): void {
     if (this.closed) return;
-    this.resetIdleTimer();
     this.reportError(new GatewayError('invalid_argument', reason));
+  }
+
+  /**
+   * `handler` run inside this session's scope: a transport binds its per-connection callbacks, so
+   * that an exception in one is laid at this session's door (session-scope.ts), not the process's.
+   */
+  bind<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args) => runInSessionScope(this.scope, () => handler(...args));
   }
 
   /** Why the session closed, once it has. */
@@ -202,6 +177,7 @@ export class Session {
       if (this.closed) return;
       try {
         await this.dispatch(event);
+        this.resetIdleTimer(); // refused events are not activity: garbage cannot keep a session open
       } catch (error) {
         this.reportError(error, event.ref);
       }
@@ -246,13 +222,13 @@ export class Session {
     }
   }
 
-  private async onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): Promise<void> {
+  private onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): void {
     if (this.started) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
     this.settings = applySettings(this.config.defaults, patch);
     this.itemEvents = itemEvents;
     const listening = this.listen();
     this.listening = listening;
-    await listening.configureInput();
+    listening.configureInput();
     this.started = true;
     this.timers.push(
       setTimeout(
@@ -265,11 +241,11 @@ export class Session {
   }
 
   /** The input format may change until audio has come in (a Realtime client sets it after connecting). */
-  private async onUpdate(listening: UserTurns, patch: Parameters<typeof applySettings>[1], ref: string | undefined): Promise<void> {
+  private onUpdate(listening: UserTurns, patch: Parameters<typeof applySettings>[1], ref: string | undefined): void {
     const before = this.settings.inputFormat;
     this.settings = applySettings(this.settings, patch, listening.heardAudio);
     const after = this.settings.inputFormat;
-    if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) await listening.configureInput();
+    if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) listening.configureInput();
     else listening.settingsChanged();
     listening.checkLanguage();
     this.sendItemEvent({ type: 'settings_updated', settings: this.settings, ref });
@@ -278,7 +254,7 @@ export class Session {
   /** Listening, and what the session does with what it hears. */
   private listen(): UserTurns {
     const rules = () => turnRules(this.currentState);
-    return new UserTurns(this.providers, this.config.vad, () => this.settings, this.config.asrFinalWaitMs, () => this.items.newTurnId(), this.lifetime.signal, {
+    return new UserTurns(this.providers, this.config, () => this.settings, () => this.items.newTurnId(), this.lifetime.signal, {
       agentHasFloor: () => rules().agentHasFloor,
       audioIn: (ms) => this.observer.onAudio?.('in', ms),
       speechStarted: (turnId, audioOffsetMs) => this.send({ type: 'speech_started', audioOffsetMs, turnId }),
@@ -294,6 +270,7 @@ export class Session {
       },
       turnEnded: (turn, text) => this.items.userTurnEnded({ id: turn.id, text, timings: turn.timings }),
       error: (error) => this.reportError(error),
+      background: (work) => this.background(work),
     });
   }
 
@@ -316,17 +293,38 @@ export class Session {
   /** `ref`: that of the client event that caused it, for the transport to answer it. */
   private reportError(error: unknown, ref?: string): void {
     const code: ErrorCode = error instanceof GatewayError ? error.code : 'internal';
-    const message = error instanceof GatewayError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    const message = boundedMessage(error instanceof GatewayError ? error.message : `internal error: ${errorText(error)}`);
     const reason = error instanceof GatewayError && error.reason ? { reason: error.reason } : {};
     this.observer.onError?.(code, message);
     this.send({ type: 'error', code, message, sessionContinues: true, ...reason, ...(ref === undefined ? {} : { ref }) });
   }
 
   /** An error that ends the session. */
-  private fatal(code: ErrorCode, message: string, cause: SessionEndCause): void {
+  private fatal(code: ErrorCode, text: string, cause: SessionEndCause): void {
+    const message = boundedMessage(text);
     this.observer.onError?.(code, message);
     this.send({ type: 'error', code, message, sessionContinues: false });
     this.close(message, cause);
+  }
+
+  /**
+   * Work nobody awaits (the inbound loop, an end of turn, a reply's ending) answers for its own
+   * failure here: a GatewayError is the client's to hear, anything else is a bug that ends this
+   * session only. The lint rule no-floating-promises (eslint.config.js) allows no other way.
+   */
+  private background(work: Promise<unknown>): void {
+    work.catch((error: unknown) => (error instanceof GatewayError ? this.reportError(error) : this.failInternally(error)));
+  }
+
+  /** A bug surfaced in this session's work: the client is told, the session ends, other sessions go on. */
+  private failInternally(error: unknown): void {
+    this.observer.onInternalError?.(error);
+    if (!this.closed) this.fatal('internal', `internal error: ${errorText(error)}: the session was closed; start a new one`, 'internal_error');
+  }
+
+  private startTimedOut(): void {
+    if (this.started || this.closed) return;
+    this.fatal('failed_precondition', `no "start" message came within ${this.config.startTimeoutMs / 1000} s: the first message of a session must be start`, 'start_timeout');
   }
 
   private resetIdleTimer(): void {
@@ -336,4 +334,8 @@ export class Session {
       this.config.idleTimeoutMs,
     );
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
