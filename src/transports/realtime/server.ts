@@ -10,20 +10,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
 import { isRefusal, type SessionFactory } from '../session-factory.js';
 import { serveRealtime } from './connection.js';
-import { CLOSE, closeReason } from '../websocket-shared/close.js';
-import { socketClassWithOversizeReason } from '../websocket-shared/sink.js';
+import { closeAllSockets, createWebSocketServer, DEFAULT_CLOSE_GRACE_MS } from '../websocket-shared/server-setup.js';
 import { chooseProtocol, readHandshake, refuseUpgrade } from './handshake.js';
 
 export const REALTIME_PATH = '/v1/realtime';
 /** The model name shown when the client names none. */
 const DEFAULT_MODEL = 'voice-gateway';
-/** How long a closing client gets to take its last frames and the close frame before it is cut off. */
-const DEFAULT_CLOSE_GRACE_MS = 10_000;
-/** On shutdown, how long clients get to answer the close handshake. */
-const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 
 export interface RealtimeServerOptions {
   createSession: SessionFactory;
@@ -43,12 +37,9 @@ export interface RealtimeServer {
 }
 
 export function createRealtimeServer(options: RealtimeServerOptions): RealtimeServer {
-  const oversize = closeReason(`a frame was larger than REALTIME_MAX_FRAME_BYTES (${options.maxFrameBytes} bytes): append audio in smaller chunks`);
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: Math.max(options.maxFrameBytes, options.maxMessageBytes),
-    perMessageDeflate: false, // base64 audio barely compresses; inflating would only cost CPU
-    WebSocket: socketClassWithOversizeReason(oversize),
+  const wss = createWebSocketServer({
+    maxPayloadBytes: Math.max(options.maxFrameBytes, options.maxMessageBytes),
+    oversizeReason: `a frame was larger than REALTIME_MAX_FRAME_BYTES (${options.maxFrameBytes} bytes): append audio in smaller chunks`,
     handleProtocols: chooseProtocol,
   });
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
@@ -72,13 +63,6 @@ export function createRealtimeServer(options: RealtimeServerOptions): RealtimeSe
     get connections() {
       return wss.clients.size;
     },
-    async close() {
-      const open = [...wss.clients];
-      for (const ws of open) ws.close(CLOSE.goingAway, 'the gateway is shutting down: reconnect');
-      const deadline = Date.now() + SHUTDOWN_CLOSE_WAIT_MS;
-      while (open.some((ws) => ws.readyState !== WebSocket.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const ws of open) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
+    close: () => closeAllSockets(wss, 'the gateway is shutting down: reconnect'),
   };
 }

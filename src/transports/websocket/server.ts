@@ -13,15 +13,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { toBinary } from '@bufbuild/protobuf';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import type { Session } from '../../core/session.js';
 import { ConverseResponseSchema } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents } from '../event-pump.js';
 import { toResponse } from '../voice-v1/proto-mapping.js';
 import { decodeRequest, deliverRequest } from '../voice-v1/requests.js';
 import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
-import { CLOSE, closeCodeFor, closeReason, closeWithin } from '../websocket-shared/close.js';
-import { socketClassWithOversizeReason, webSocketSink } from '../websocket-shared/sink.js';
+import { CLOSE, closeCodeFor, closeWithin } from '../websocket-shared/close.js';
+import { closeAllSockets, createWebSocketServer, DEFAULT_CLOSE_GRACE_MS } from '../websocket-shared/server-setup.js';
+import { webSocketSink } from '../websocket-shared/sink.js';
 
 /** Where browsers connect on the HTTP port. */
 export const VOICE_WEBSOCKET_PATH = '/v1/voice';
@@ -33,10 +34,6 @@ export const VOICE_SUBPROTOCOL = 'voice.v1';
  */
 export const KEY_SUBPROTOCOL_PREFIX = 'voice-gateway-key.';
 
-/** How long a closing client gets to take its last frames and the close frame before it is cut off. */
-const DEFAULT_CLOSE_GRACE_MS = 10_000;
-/** On shutdown, how long clients get to answer the close handshake. */
-const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 
 const TEXT_FRAME_MESSAGE =
   'a text frame came where a binary frame was expected: send each voice.v1.ConverseRequest as one binary WebSocket frame (Protobuf bytes)';
@@ -61,12 +58,9 @@ export interface VoiceWebSocketServer {
 }
 
 export function createVoiceWebSocketServer(options: VoiceWebSocketOptions): VoiceWebSocketServer {
-  const oversize = closeReason(`a frame was larger than MAX_MESSAGE_BYTES (${options.maxMessageBytes} bytes): send audio in smaller chunks`);
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: options.maxMessageBytes,
-    perMessageDeflate: false, // audio does not compress; inflating would only cost CPU
-    WebSocket: socketClassWithOversizeReason(oversize),
+  const wss = createWebSocketServer({
+    maxPayloadBytes: options.maxMessageBytes,
+    oversizeReason: `a frame was larger than MAX_MESSAGE_BYTES (${options.maxMessageBytes} bytes): send audio in smaller chunks`,
     // Answer with the contract's name if offered; a key protocol is never chosen (or echoed).
     handleProtocols: (offered) => (offered.has(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : false),
   });
@@ -89,14 +83,7 @@ export function createVoiceWebSocketServer(options: VoiceWebSocketOptions): Voic
         () => socket.destroy(),
       );
     },
-    async close() {
-      const open = [...wss.clients];
-      for (const ws of open) ws.close(CLOSE.goingAway, 'the gateway is shutting down');
-      const deadline = Date.now() + SHUTDOWN_CLOSE_WAIT_MS;
-      while (open.some((ws) => ws.readyState !== WebSocket.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const ws of open) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
+    close: () => closeAllSockets(wss, 'the gateway is shutting down'),
   };
 }
 
