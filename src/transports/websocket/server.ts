@@ -4,7 +4,7 @@
  * as a gRPC client, with code generated from the same .proto. It maps frames onto the core's
  * events through the shared voice.v1 mapping and adds no conversation logic of its own.
  *
- * Close codes tell a browser what happened (./close-codes.ts): 1000 the session ended, 1001 the
+ * Close codes tell a browser what happened (../websocket-shared/close.ts): 1000 the session ended, 1001 the
  * gateway is going away, 1008 a limit was broken (a client that stopped reading, an idle or too
  * long session), 1009 a frame over MAX_MESSAGE_BYTES, 1011 an internal error, 1013 no session
  * could be opened now. Problems that leave the session usable (a text frame, bytes that are not a
