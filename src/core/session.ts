@@ -42,7 +42,7 @@ export class Session {
   private readonly inbound: AsyncQueue<ClientEvent>;
   private readonly lifetime = new AbortController();
   /** Errors that escape this session's work are laid at its door (session-scope.ts). */
-  private readonly scope: SessionScope = { sessionId: this.id, fail: (error) => this.failInternally(error) };
+  private readonly scope: SessionScope = { sessionId: this.id, fail: (error) => this.fail(error) };
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   /** The transport asked for item events (start.itemEvents). */
@@ -313,11 +313,14 @@ export class Session {
    * session only. The lint rule no-floating-promises (eslint.config.js) allows no other way.
    */
   private background(work: Promise<unknown>): void {
-    work.catch((error: unknown) => (error instanceof GatewayError ? this.reportError(error) : this.failInternally(error)));
+    work.catch((error: unknown) => (error instanceof GatewayError ? this.reportError(error) : this.fail(error)));
   }
 
-  /** A bug surfaced in this session's work: the client is told, the session ends, other sessions go on. */
-  private failInternally(error: unknown): void {
+  /**
+   * A bug surfaced in work done for this session (by the core or by its transport): the client is
+   * told, the session ends, other sessions go on.
+   */
+  fail(error: unknown): void {
     this.observer.onInternalError?.(error);
     if (!this.closed) this.fatal('internal', `internal error: ${errorText(error)}: the session was closed; start a new one`, 'internal_error');
   }
