@@ -163,11 +163,12 @@ export class ConversationHistory {
     const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
     const turns = items.filter((item) => item.text.trim()).map(({ role, text }): ChatMessage => ({ role, content: text }));
     let droppedMessages = 0;
+    let tokens = estimateTokens(system) + estimateTokens(turns);
     // The oldest turn goes whole (its user message and the replies after it), so that what is left
     // starts with a user message; a tool call and its result (issue 12) must go together too.
-    while (turns.length > 1 && estimateTokens(system) + estimateTokens(turns) > contextTokens) {
+    while (turns.length > 1 && tokens > contextTokens) {
       do {
-        turns.shift();
+        tokens -= estimateTokens(turns.splice(0, 1));
         droppedMessages++;
       } while (turns.length > 1 && turns[0]!.role !== 'user');
     }
