@@ -8,6 +8,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocket } from 'ws';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
+import { within } from './within.js';
 
 export type Transport = 'grpc' | 'websocket' | 'realtime';
 export const TRANSPORTS: Transport[] = ['grpc', 'websocket', 'realtime'];
@@ -25,22 +26,6 @@ export async function residentBytes(pid: number): Promise<number> {
 }
 
 const READY_WAIT_MS = 30_000;
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no ready event within ${READY_WAIT_MS} ms`)), READY_WAIT_MS);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 /**
  * One idle session on `transport`, resolved once it is ready. gRPC sessions share `client` (one
@@ -62,7 +47,7 @@ export function openIdleSession(transport: Transport, ports: { grpc: number; htt
       call.on('status', (status: grpc.StatusObject) => reject(new Error(`the call ended: ${status.details}`)));
     });
     call.write(create(pb.ConverseRequestSchema, { event: { case: 'start', value: {} } }));
-    return withTimeout(ready, 'grpc');
+    return within(ready, READY_WAIT_MS, 'grpc: no ready event');
   }
   if (transport === 'websocket') {
     const ws = new WebSocket(`ws://127.0.0.1:${ports.http}/v1/voice`, ['voice.v1']);
@@ -74,7 +59,7 @@ export function openIdleSession(transport: Transport, ports: { grpc: number; htt
       });
       ws.on('close', (code: number, reason: Buffer) => reject(new Error(`closed ${code} ${reason.toString()}`)));
     });
-    return withTimeout(ready, 'websocket');
+    return within(ready, READY_WAIT_MS, 'websocket: no ready event');
   }
   const ws = new WebSocket(`ws://127.0.0.1:${ports.http}/v1/realtime?model=idle`);
   ws.on('error', () => undefined);
@@ -84,7 +69,7 @@ export function openIdleSession(transport: Transport, ports: { grpc: number; htt
     });
     ws.on('close', (code: number, reason: Buffer) => reject(new Error(`closed ${code} ${reason.toString()}`)));
   });
-  return withTimeout(ready, 'realtime');
+  return within(ready, READY_WAIT_MS, 'realtime: no session.created event');
 }
 
 /** Opens `count` idle sessions, `parallel` at a time. */

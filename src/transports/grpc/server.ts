@@ -151,7 +151,6 @@ function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, sess
 }
 
 async function pump(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): Promise<void> {
-
   const sink: EventSink = {
     get open() {
       return !call.cancelled && !call.destroyed;
