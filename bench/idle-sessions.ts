@@ -4,7 +4,9 @@
  * then N sessions that connect, start and stay silent; the gateway's RSS (/proc) before and after
  * gives the memory per idle session. Also the time the N sessions took to start.
  *
- *   node --import tsx bench/idle-sessions.ts [--sessions 1000] [--transports grpc,websocket,realtime] [--json out.json]
+ *   node --import tsx bench/idle-sessions.ts [--sessions 1000] [--parallel 50] [--transports grpc,websocket,realtime] [--json out.json]
+ *
+ * `--parallel`: sessions starting at once.
  *
  * Run it under `flock /tmp/vg-heavy.lock` on a shared machine. Figures: BENCHMARKS.md.
  */
@@ -16,7 +18,7 @@ import { spawnGateway } from '../src/bench/spawned-gateway.js';
 import { openIdleSessions, residentBytes, TRANSPORTS, type Transport } from '../test/support/idle-sessions.js';
 
 const { values } = parseArgs({
-  options: { sessions: { type: 'string', default: '1000' }, transports: { type: 'string', default: TRANSPORTS.join(',') }, json: { type: 'string' } },
+  options: { sessions: { type: 'string', default: '1000' }, parallel: { type: 'string', default: '50' }, transports: { type: 'string', default: TRANSPORTS.join(',') }, json: { type: 'string' } },
 });
 const sessions = Number(values.sessions);
 const transports = values.transports.split(',') as Transport[];
@@ -40,7 +42,7 @@ for (const transport of transports) {
     await new Promise((r) => setTimeout(r, 1000)); // the warm-up sessions close
     const before = await residentBytes(gateway.pid);
     const startedAt = performance.now();
-    const open = await openIdleSessions(transport, sessions, ports, 50);
+    const open = await openIdleSessions(transport, sessions, ports, Number(values.parallel));
     const startSeconds = (performance.now() - startedAt) / 1000;
     await new Promise((r) => setTimeout(r, 1000)); // what each session set up after its ready event
     const after = await residentBytes(gateway.pid);
