@@ -8,6 +8,7 @@
  * makes the connection keep their contexts (up to 4,096 session.update contexts of about 1 MiB
  * each, before their fields were bounded). Past `maxBytes` the next answered event is refused.
  */
+import { ANSWERED_CLIENT_EVENTS, type ClientEvent } from '../../core/events.js';
 import { byteSizeOf } from '../../lib/byte-size.js';
 import type { EventContext } from './client-events.js';
 
@@ -15,8 +16,6 @@ import type { EventContext } from './client-events.js';
 const MAX_PENDING_ANSWERS = 4096;
 /** Client event ids kept for errors of events that get no answer when they succeed. */
 const MAX_REMEMBERED_EVENT_IDS = 256;
-/** Events the core answers (or fails) exactly once: their context waits for that answer. */
-const ANSWERED = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input']);
 
 export class EventContexts {
   private readonly pending = new Map<string, { context: EventContext; bytes: number }>();
@@ -36,7 +35,7 @@ export class EventContexts {
    * when the connection already holds `maxBytes` of contexts and the event must be refused.
    */
   add(type: string, context: EventContext): { ref: string | undefined } | null {
-    const answered = ANSWERED.has(type);
+    const answered = ANSWERED_CLIENT_EVENTS.has(type as ClientEvent['type']);
     if (!answered && context.clientEventId === undefined) return { ref: undefined };
     const bytes = byteSizeOf(context);
     if (this.heldBytes + bytes > this.maxBytes) {

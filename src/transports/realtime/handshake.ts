@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { bearerToken } from '../session-factory.js';
-import type { UpgradeRefusal } from '../websocket-sessions.js';
+import type { UpgradeRefusal } from '../websocket-shared/sessions.js';
 import type { Dialect } from './session-config.js';
 
 export const REALTIME_SUBPROTOCOL = 'realtime';

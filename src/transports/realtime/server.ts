@@ -7,14 +7,14 @@
  * A session is admitted once the upgrade request is validated, with the key from `Authorization:
  * Bearer` or the `openai-insecure-api-key.` subprotocol; a refusal is an HTTP status (401, 429,
  * 503; 400 for a bad request, 403 for a page of another site) on the upgrade. The shared guards
- * are those of ../websocket-sessions.ts.
+ * are those of ../websocket-shared/sessions.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SessionFactory } from '../session-factory.js';
 import { serveRealtime } from './connection.js';
-import { closeReason } from '../websocket-close.js';
-import { createSessionWebSocketServer } from '../websocket-sessions.js';
+import { closeReason } from '../websocket-shared/close.js';
+import { createSessionWebSocketServer } from '../websocket-shared/sessions.js';
 import { chooseProtocol, readHandshake, refusalBody } from './handshake.js';
 
 export const REALTIME_PATH = '/v1/realtime';

@@ -18,11 +18,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Session } from '../core/session.js';
-import { originAllowed } from './origin-check.js';
-import { isRefusal, type SessionFactory, type SessionRefusal } from './session-factory.js';
-import { CLOSE, closeWithin } from './websocket-close.js';
-import { socketClassWithOversizeReason } from './websocket-sink.js';
+import type { Session } from '../../core/session.js';
+import { originAllowed } from '../origin-check.js';
+import { isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
+import { CLOSE, closeWithin } from './close.js';
+import { socketClassWithOversizeReason } from './sink.js';
 
 /** Why an upgrade is refused: a session refusal, a bad request, or a page from another site. */
 export type UpgradeRefusal = SessionRefusal['code'] | 'bad_request' | 'forbidden_origin';
