@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatScenarioReport, runScenarios } from '../bench/scenarios/run-scenarios.js';
 import { spawnGateway, type SpawnedGateway } from '../bench/spawned-gateway.js';
-import { profileFromJson } from '../providers/simulated-profile.js';
+import { profileFromJson } from '../providers/simulated/profile.js';
 
 export interface ScenarioFlags {
   scenarios: string;

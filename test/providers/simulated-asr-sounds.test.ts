@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SimulatedRecognizer } from '../../src/providers/asr/simulated.js';
-import { BUILT_IN_PROFILES } from '../../src/providers/simulated-profile.js';
+import { SimulatedRecognizer } from '../../src/providers/simulated/asr.js';
+import { BUILT_IN_PROFILES } from '../../src/providers/simulated/profile.js';
 import type { AsrResult } from '../../src/providers/types.js';
 
 const RATE = 16000;

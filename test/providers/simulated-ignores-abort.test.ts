@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SimulatedChatModel } from '../../src/providers/llm/simulated.js';
-import { BUILT_IN_PROFILES } from '../../src/providers/simulated-profile.js';
-import { SimulatedSynthesizer } from '../../src/providers/tts/simulated.js';
+import { SimulatedChatModel } from '../../src/providers/simulated/llm.js';
+import { BUILT_IN_PROFILES } from '../../src/providers/simulated/profile.js';
+import { SimulatedSynthesizer } from '../../src/providers/simulated/tts.js';
 
 const base = BUILT_IN_PROFILES['zero-latency']!;
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { wordStarts } from '../../src/core/word-timeline.js';
 import { EspeakSynthesizer } from '../../src/providers/tts/espeak.js';
-import { SimulatedSynthesizer, simulatedSpeechMs } from '../../src/providers/tts/simulated.js';
-import { BUILT_IN_PROFILES } from '../../src/providers/simulated-profile.js';
+import { SimulatedSynthesizer, simulatedSpeechMs } from '../../src/providers/simulated/tts.js';
+import { BUILT_IN_PROFILES } from '../../src/providers/simulated/profile.js';
 import type { SpeechSynthesizer, TtsOptions, WordTiming } from '../../src/providers/types.js';
 
 const OPTS: TtsOptions = { voice: 'en-us', language: 'en-US', sampleRateHz: 16000 };

@@ -10,7 +10,7 @@
  * abort (profile `ignoresAbort`), when the runner has one (`connectToStubbornProviders`).
  */
 import * as pb from '../../gen/voice/v1/voice_pb.js';
-import { RECALL_PROMPT, RECALL_SEPARATOR } from '../../providers/llm/simulated.js';
+import { RECALL_PROMPT, RECALL_SEPARATOR } from '../../providers/simulated/llm.js';
 import { checkReplies, doneOf, expectedHeardText, sameWords, type Violations } from './invariants.js';
 import type { LoggedEvent, ScenarioClient } from './scenario-client.js';
 import { hum, noise, voice } from './sounds.js';
