@@ -56,15 +56,17 @@ export class PausableAudio {
 
   /**
    * Sends again from the played position (the chunk that holds it is cut there, between samples),
-   * then what waited; returns the offset audio starts from (what `response_resumed` says).
+   * then what waited; returns the offset audio starts from (what `response_resumed` says), also
+   * given to `beforeSending` before anything is sent.
    */
-  resume(): number {
+  resume(beforeSending?: (fromMs: number) => void): number {
     this.paused = false;
     const again = this.unplayed.splice(0);
     const waiting = this.held.splice(0);
     const first = again[0];
     if (first && first.offsetMs < this.playedMs) again[0] = this.cut(first, this.playedMs);
     const fromMs = again[0]?.offsetMs ?? waiting[0]?.offsetMs ?? this.playedMs;
+    beforeSending?.(fromMs); // the client hears where audio starts before the audio comes
     for (const chunk of [...again, ...waiting]) this.push(chunk);
     return fromMs;
   }

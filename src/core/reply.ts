@@ -13,6 +13,7 @@ import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer
 import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
+import { PausableAudio } from './pausable-audio.js';
 import { heardCut, type HistoryTrimmed, type SpokenPiece } from './history.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
@@ -110,6 +111,12 @@ export class Reply {
   /** An early reply's first audio was ready here, before it was released. */
   private firstAudioReadyAt: number | undefined;
   private running: Promise<ReplyOutcome> | null = null;
+  /** Its audio on the way out: user speech may pause it (interruption_mode pause). */
+  private readonly out: PausableAudio;
+  /** Where the client's playback timeline started (performance.now() ms), for clients without playback reports; moved by a resume. */
+  private timelineStartAt: number | undefined;
+  /** Times user speech paused it and it resumed. */
+  falseInterruptions = 0;
 
   constructor(
     readonly id: string,
@@ -118,7 +125,10 @@ export class Reply {
     private readonly messages: ChatMessage[],
     private readonly settings: ReplySettings,
     private readonly deps: ReplyDeps,
-  ) {}
+  ) {
+    const sampleBytes = settings.outputFormat.encoding === 'pcm16' ? 2 : 1;
+    this.out = new PausableAudio((c) => this.deps.emit({ type: 'response_audio', responseId: this.id, data: c.data, offsetMs: Math.round(c.offsetMs) }), sampleBytes);
+  }
 
   get turnId(): string {
     return this.turn.id;
@@ -181,6 +191,30 @@ export class Reply {
   /** The client has played `playedMs` of this reply's audio. */
   onPlayback(playedMs: number): void {
     this.playedMs = Math.max(this.playedMs ?? 0, Math.min(playedMs, this.audioSentMs));
+    this.out.played(this.playedMs);
+    this.playbackAdvanced?.();
+  }
+
+  get paused(): boolean {
+    return this.out.isPaused;
+  }
+
+  /** User speech: no more audio goes out (what the synthesizer makes waits) until resume or the end. */
+  pause(): boolean {
+    if (this.status || this.out.isPaused) return false;
+    this.out.pause();
+    this.deps.emit({ type: 'response_paused', responseId: this.id, audioSentMs: Math.round(this.audioSentMs) });
+    return true;
+  }
+
+  /** It was no interruption: audio goes out again from the position the client last reported played. */
+  resume(): void {
+    if (this.status || !this.out.isPaused) return;
+    this.falseInterruptions++;
+    this.out.resume((fromMs) => {
+      this.timelineStartAt = performance.now() - fromMs;
+      this.deps.emit({ type: 'response_resumed', responseId: this.id, offsetMs: Math.round(fromMs) });
+    });
     this.playbackAdvanced?.();
   }
 
@@ -266,8 +300,9 @@ export class Reply {
     const { encoding, sampleRateHz } = this.settings.outputFormat;
     const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
     this.timings.firstAudioSentAt ??= performance.now();
-    this.deps.emit({ type: 'response_audio', responseId: this.id, data, offsetMs: Math.round(this.audioSentMs) });
+    this.timelineStartAt ??= this.timings.firstAudioSentAt;
     const chunkMs = durationMs(pcm.length, sampleRateHz);
+    this.out.push({ data, offsetMs: this.audioSentMs, durationMs: chunkMs });
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
     this.deps.onAudioSent?.(chunkMs);
@@ -280,9 +315,9 @@ export class Reply {
    */
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
-    const startedAt = this.timings.firstAudioSentAt;
-    while (!signal.aborted && startedAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
-      const remainingMs = startedAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
+    while (!signal.aborted && this.timelineStartAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
+      // Paused: nothing plays until a resume (it wakes this wait) or the end.
+      const remainingMs = this.out.isPaused ? 3_600_000 : this.timelineStartAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

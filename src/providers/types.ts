@@ -168,6 +168,8 @@ export interface Providers {
   asr: SpeechRecognizer;
   llm: ChatModel;
   tts: SpeechSynthesizer;
+  /** The semantic end-of-turn model, when the server loaded one (end_of_turn_source smart_turn needs it). */
+  turn?: TurnEndModel;
 }
 
 /** The kinds of the vendor table (registry.ts): one chosen vendor each. */

@@ -125,6 +125,13 @@ export class RealtimeEventWriter {
       case 'response_done':
         this.responseDone(event, emit);
         break;
+      // Only for sessions that asked for turn_detection.interruption_mode "pause" (this gateway's extension).
+      case 'response_paused':
+        emit('response.paused', { response_id: event.responseId, audio_sent_ms: event.audioSentMs });
+        break;
+      case 'response_resumed':
+        emit('response.resumed', { response_id: event.responseId, offset_ms: event.offsetMs });
+        break;
       case 'item_retrieved':
         emit('conversation.item.retrieved', { item: this.item(event.item, 'completed', event.item.text) });
         break;
