@@ -49,10 +49,19 @@ export class BargeIn {
     const paused = this.paused;
     if (!paused) return;
     this.act(paused.decision.onSpeechStopped(performance.now()));
+    this.scheduleCheck();
+  }
+
+  /** A check at the decision's deadline (again if a timer fired a little early: timers may). */
+  private scheduleCheck(): void {
     const deadline = this.paused?.decision.deadline;
-    if (deadline == null) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.paused && this.act(this.paused.decision.check(performance.now())), Math.max(0, deadline - performance.now()));
+    if (deadline == null) return;
+    this.timer = setTimeout(() => {
+      if (!this.paused) return;
+      this.act(this.paused.decision.check(performance.now()));
+      this.scheduleCheck();
+    }, Math.max(1, Math.ceil(deadline - performance.now())));
   }
 
   /** What the recognizer heard while the agent holds the floor. */
