@@ -30,6 +30,8 @@ const NOISE_MIN_CROSSINGS = 0.25;
 const HUM_WORD = 'mm-hmm';
 /** A hum counts once it lasts this long: a 10 ms step at the edge of speech, half silence, crosses rarely too. */
 const HUM_MIN_MS = 60;
+/** Voice counts once it lasts this long: the 10 ms step at the edge of a noise burst, part silence, crosses less often than noise. */
+const VOICE_MIN_MS = 20;
 const WORDS = 'please tell me what the weather will be like tomorrow morning in the city and whether I need an umbrella'.split(' ');
 
 /** The made-up transcript of `voicedMs` of speech. */
@@ -56,6 +58,8 @@ class SimulatedAsrStream implements AsrStream {
   private hummedMs = 0;
   /** Hum-like steps in a row (not counted until HUM_MIN_MS). */
   private humRunMs = 0;
+  /** Voice-like steps in a row (not counted until VOICE_MIN_MS). */
+  private voiceRunMs = 0;
   private quietMs = 0;
   private stableSent = false;
   private ended = false;
@@ -92,6 +96,7 @@ class SimulatedAsrStream implements AsrStream {
     const { speechThresholdDbfs, partialEveryMs, stableInterimMs, endOfUtteranceMs } = this.profile;
     const crossings = rmsDbfs(frame) > speechThresholdDbfs ? zeroCrossingRate(frame) : null;
     if (crossings !== null && crossings < HUM_MAX_CROSSINGS) {
+      this.voiceRunMs = 0;
       this.humRunMs += STEP_MS;
       if (this.humRunMs < HUM_MIN_MS) return;
       if (this.hummedMs === 0 && this.voicedMs === 0) this.results.push({ kind: 'partial', text: HUM_WORD });
@@ -102,8 +107,10 @@ class SimulatedAsrStream implements AsrStream {
     }
     this.humRunMs = 0;
     if (crossings !== null && crossings < NOISE_MIN_CROSSINGS) {
+      this.voiceRunMs += STEP_MS;
+      if (this.voiceRunMs < VOICE_MIN_MS) return;
       const before = this.voicedMs;
-      this.voicedMs += STEP_MS;
+      this.voicedMs += this.voiceRunMs === VOICE_MIN_MS ? VOICE_MIN_MS : STEP_MS;
       this.quietMs = 0;
       this.stableSent = false;
       if (Math.floor(this.voicedMs / partialEveryMs) > Math.floor(before / partialEveryMs) || before === 0) {
@@ -111,6 +118,7 @@ class SimulatedAsrStream implements AsrStream {
       }
       return;
     }
+    this.voiceRunMs = 0;
     if (this.voicedMs === 0 && this.hummedMs === 0) return; // silence, or noise: no words
     this.quietMs += STEP_MS;
     if (stableInterimMs > 0 && !this.stableSent && this.quietMs >= stableInterimMs) {
