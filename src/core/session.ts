@@ -120,6 +120,8 @@ export class Session {
   private inputOffsetMs = 0;
 
   private asr: AsrStream | null = null;
+  /** Each recognizer stream's own signal: aborted when its words are no longer wanted. */
+  private readonly asrAborts = new WeakMap<AsrStream, AbortController>();
   private asrDone: Promise<void> = Promise.resolve();
   private flushing: { stream: AsrStream; turn: PendingTurn } | null = null;
   private turnCount = 0;
@@ -332,6 +334,8 @@ export class Session {
       if (this.closed) return false;
       if (edge?.type === 'speech_start') this.onSpeechStarted(edge.offsetMs);
       if (edge?.type === 'speech_end') this.onSpeechStopped(edge.offsetMs);
+      // Recognizers that transcribe utterance by utterance cut them at these edges.
+      if (edge) this.asr?.speech?.({ type: edge.type === 'speech_start' ? 'start' : 'end', msAgo: Math.max(0, this.inputOffsetMs - edge.offsetMs) });
       this.checkBargeIn();
       this.checkVadEndOfTurn();
       return true;
@@ -394,9 +398,13 @@ export class Session {
   private ensureAsr(): AsrStream | null {
     if (this.asrLanguageUnsupported) return null;
     if (this.asr) return this.asr;
-    const stream = this.providers.asr.stream({ language: this.settings.language, sampleRateHz: this.providers.asr.sampleRateHz }, this.lifetime.signal);
+    const abort = new AbortController();
+    const stream = this.providers.asr.stream({ language: this.settings.language, sampleRateHz: this.providers.asr.sampleRateHz }, AbortSignal.any([this.lifetime.signal, abort.signal]));
+    this.asrAborts.set(stream, abort);
     this.asr = stream;
     this.asrDone = this.consumeAsr(stream);
+    // Opened in the middle of speech (after a commit or a failure): the utterance starts here.
+    if (this.voice?.speaking) stream.speech?.({ type: 'start', msAgo: 0 });
     return stream;
   }
 
@@ -448,7 +456,8 @@ export class Session {
     this.asr = null;
     this.flushing = { stream, turn };
     stream.end();
-    await settlesWithin(this.asrDone, this.config.asrFinalWaitMs);
+    // Past the wait its words are dropped (turnForAsr), so its requests stop too.
+    if (!(await settlesWithin(this.asrDone, this.config.asrFinalWaitMs))) this.asrAborts.get(stream)?.abort();
     if (this.flushing?.stream === stream) this.flushing = null;
   }
 
@@ -470,7 +479,7 @@ export class Session {
     this.uncommittedMs = 0;
     turn.timings.speechEndAt = this.voice?.lastVoicedAt;
     turn.timings.turnEndedAt = performance.now();
-    if (source === 'commit' || (source === 'vad' && turn.partial)) await this.flushAsr(turn);
+    if (source === 'commit' || (source === 'vad' && (turn.partial || this.asr?.awaitingFinal))) await this.flushAsr(turn);
     const text = turnText(turn);
     if (!text) {
       if (source === 'commit') throw new GatewayError('failed_precondition', 'no words were recognized in the committed audio: nothing was added to the conversation', 'nothing_heard');
@@ -574,6 +583,7 @@ export class Session {
     const stream = this.asr;
     this.asr = null; // its results are dropped from now on (turnForAsr)
     stream?.end();
+    if (stream) this.asrAborts.get(stream)?.abort();
     this.sendItemEvent({ type: 'input_cleared', ref });
   }
 

@@ -9,6 +9,8 @@ import { fail, ok, skip, type BackendCheck } from './backend-check.js';
 import { chosenLlm } from './create-llm.js';
 import { checkReady, fetchFailure, listModels, oneTokenCompletion, type LlmEndpoint } from './llm/openai-compatible-checks.js';
 import { checkRiva } from './riva/checks.js';
+import { isSpeechServer } from './create-speech-servers.js';
+import { checkSpeechServers } from './speech-server-checks.js';
 
 export type { BackendCheck } from './backend-check.js';
 
@@ -16,8 +18,9 @@ export async function checkBackends(config: Config, deep: boolean): Promise<Back
   const local = (kind: string, name: string) => skip(kind, 'backend', `${name} runs in this process: nothing to reach`);
   const rows: BackendCheck[] = [];
   if (config.ASR_PROVIDER === 'riva' || config.TTS_PROVIDER === 'riva') rows.push(...(await checkRiva(config, deep)));
-  if (config.ASR_PROVIDER !== 'riva') rows.push(local('asr', config.ASR_PROVIDER));
-  if (config.TTS_PROVIDER !== 'riva') rows.push(local('tts', config.TTS_PROVIDER));
+  if (isSpeechServer(config.ASR_PROVIDER) || isSpeechServer(config.TTS_PROVIDER)) rows.push(...(await checkSpeechServers(config, deep)));
+  if (config.ASR_PROVIDER !== 'riva' && !isSpeechServer(config.ASR_PROVIDER)) rows.push(local('asr', config.ASR_PROVIDER));
+  if (config.TTS_PROVIDER !== 'riva' && !isSpeechServer(config.TTS_PROVIDER)) rows.push(local('tts', config.TTS_PROVIDER));
   const llm = chosenLlm(config);
   if (llm === 'openai' && config.LLM_BASE_URL) {
     rows.push(...(await checkLlm({ baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY || undefined, model: config.LLM_MODEL, timeoutMs: config.LLM_REQUEST_TIMEOUT_MS }, deep)));

@@ -2,6 +2,7 @@
 import type { Config } from '../config/schema.js';
 import { createRivaProviders } from './create-riva.js';
 import { createSimulatedProviders } from './create-simulated.js';
+import { createSpeechServerProviders } from './create-speech-servers.js';
 import { createChatModel } from './create-llm.js';
 import type { Providers } from './types.js';
 
@@ -11,7 +12,7 @@ import type { Providers } from './types.js';
  */
 export async function createProviders(config: Config): Promise<Providers> {
   // Riva and simulated providers where the settings name them; local engines fill the rest.
-  const simulated = { ...createRivaProviders(config), ...createSimulatedProviders(config) };
+  const simulated = { ...createRivaProviders(config), ...createSpeechServerProviders(config), ...createSimulatedProviders(config) };
   // Settings checks that cost nothing come before the LLM, whose model may first be downloaded.
   const pocketsphinx = simulated.asr ? null : await import('./asr/pocketsphinx.js');
   pocketsphinx?.PocketsphinxRecognizer.checkLanguage(config.ASR_LANGUAGE);
