@@ -79,8 +79,8 @@ const DEFAULTS: Required<SpeechServerOptions> = {
   models: [{ id: 'whisper-small' }, { id: 'kokoro' }],
 };
 
-/** Loud 10 ms frames, as ms. */
-function voicedMs(pcm: Int16Array, rateHz: number): number {
+/** Loud 10 ms frames, as ms: how much of an upload the test "spoke". */
+export function voicedMs(pcm: Int16Array, rateHz: number): number {
   const frame = Math.round(rateHz / 100);
   let loud = 0;
   for (let at = 0; at + frame <= pcm.length; at += frame) if (rms(pcm.subarray(at, at + frame)) > 500) loud++;

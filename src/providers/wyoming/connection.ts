@@ -85,7 +85,7 @@ export class WyomingConnection {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new WyomingError(this.kind, `the Wyoming server at ${this.address.uri} sent no ${waitingFor} within ${timeoutMs} ms (${timeoutSetting}); it may be overloaded`, false));
+        reject(new WyomingError(this.kind, `the Wyoming server at ${this.address.uri} sent nothing within ${Math.round(timeoutMs)} ms while we waited for ${waitingFor} (${timeoutSetting}); it may be overloaded`, false));
         this.close();
       }, timeoutMs);
     });
