@@ -100,7 +100,13 @@ export class UtteranceCutter {
   private keepLead(pcm: Int16Array): void {
     this.lead.push(pcm);
     this.leadSamples += pcm.length;
-    while (this.leadSamples - this.lead[0]!.length >= this.leadMaxSamples) this.leadSamples -= this.lead.shift()!.length;
+    while (this.leadSamples > this.leadMaxSamples) {
+      const extra = this.leadSamples - this.leadMaxSamples;
+      const oldest = this.lead[0]!;
+      if (oldest.length <= extra) this.lead.shift();
+      else this.lead[0] = oldest.subarray(extra);
+      this.leadSamples -= Math.min(oldest.length, extra);
+    }
   }
 
   /** The last `samples` of the lead-in (or all of it), which is emptied. */

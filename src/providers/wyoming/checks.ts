@@ -45,7 +45,7 @@ function asrModel(config: Config, models: WyomingArtifact[]): BackendCheck {
   // A model that lists no languages is taken to detect the language itself.
   const usable = models.filter((m) => m.installed && (m.languages.length === 0 || speaksLanguage(m, language)) && (!config.ASR_MODEL || m.name === config.ASR_MODEL));
   if (usable.length > 0) return ok('wyoming-asr', 'model', `${usable.map((m) => m.name).join(', ')} for ${language}`);
-  const wanted = `an installed model for ASR_LANGUAGE=${language}${config.ASR_MODEL ? ` named ASR_MODEL=${config.ASR_MODEL}` : ''}`;
+  const wanted = `installed model for ASR_LANGUAGE=${language}${config.ASR_MODEL ? ` named ASR_MODEL=${config.ASR_MODEL}` : ''}`;
   return fail('wyoming-asr', 'model', `no ${wanted}; offered: ${names(models)}`, 'start the server with a model for the language, or set ASR_LANGUAGE (and ASR_MODEL) to one it offers');
 }
 
