@@ -28,7 +28,8 @@ let wyoming: ScriptedWyoming;
 let openaiGateway: GatewayProcess;
 let wyomingGateway: GatewayProcess;
 
-const common = { VAD_PROVIDER: 'simulated', LLM_PROVIDER: 'openai', WEB_CLIENT_ENABLED: 'false', LOG_LEVEL: 'warn' };
+// The end of turn waits for the transcript; on a loaded machine that may take seconds.
+const common = { VAD_PROVIDER: 'simulated', LLM_PROVIDER: 'openai', WEB_CLIENT_ENABLED: 'false', LOG_LEVEL: 'warn', ASR_FINAL_WAIT_MS: '10000' };
 
 before(async () => {
   llm = await startScriptedOpenAiServer({ reply: (r) => (r.messages.some((m) => m.role === 'assistant') ? 'Okay.' : REPLY), tokenDelayMs: 5 });
@@ -55,7 +56,8 @@ after(async () => {
 
 const question = () => concat(silence(300), tone(800), silence(300));
 const speak = (gateway: GatewayProcess, pcm: Int16Array, extra: Partial<Parameters<typeof ask>[0]> = {}) =>
-  ask({ server: gateway.grpcAddress, pcm, sampleRateHz: 16000, settleMs: 800, timeoutMs: 30_000, ...extra });
+  // The client ends after this long with no event: a transcript comes only after the speech, so give it time.
+  ask({ server: gateway.grpcAddress, pcm, sampleRateHz: 16000, settleMs: 3000, timeoutMs: 60_000, ...extra });
 
 /** Speaks, and hangs up once the transcription server has the utterance. */
 async function hangUpWhileTranscribing(gateway: GatewayProcess, received: Promise<unknown>): Promise<void> {
