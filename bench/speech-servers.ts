@@ -1,0 +1,144 @@
+/**
+ * Gateway overhead on neural speech servers: for each provider (ASR_PROVIDER and TTS_PROVIDER
+ * openai and wyoming), the time from the speech server's first byte of its answer to the first
+ * reply audio at the client, against the scripted servers of test/support. Everything runs in
+ * this process (gateway, scripted servers, `ask` clients over gRPC on loopback), so both moments
+ * are read from the same clock (performance.now), and the figure includes gRPC to the client.
+ *
+ * - TTS: typed turns; the LLM and ASR are the zero-latency simulated ones. From the speech server
+ *   writing its first PCM bytes (HTTP body; Wyoming `audio-start`) to the client's first
+ *   `response_audio`: reading the body, odd-byte carry, resampling 24 kHz (22.05 kHz for Wyoming)
+ *   to 16 kHz, the reply, the event pump, gRPC.
+ * - ASR: spoken turns (a tone at real-time pace), TURN_END_SOURCE=asr so the final ends the turn;
+ *   LLM and TTS are the zero-latency simulated ones. From the server writing the transcript (JSON
+ *   answer; Wyoming `transcript`) to the client's first `response_audio`: parsing, the session's
+ *   end of turn, the LLM and TTS at zero latency, the event pump, gRPC.
+ *
+ *   node --import tsx bench/speech-servers.ts [--turns 20] [--no-write]
+ */
+import { appendFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { percentiles, type Percentiles } from '../src/bench/stats.js';
+import { ask } from '../src/client/ask-client.js';
+import { loadConfig } from '../src/config/load.js';
+import { startGateway } from '../src/server.js';
+import { concat, silence, tone } from '../test/support/scripted-providers.js';
+import { startScriptedSpeechServer } from '../test/support/scripted-speech-server.js';
+import { startScriptedWyoming } from '../test/support/scripted-wyoming-server.js';
+
+const { values } = parseArgs({ options: { turns: { type: 'string', default: '20' }, 'no-write': { type: 'boolean', default: false } } });
+const turns = Number(values.turns);
+if (!Number.isInteger(turns) || turns < 1) throw new Error(`--turns must be a positive integer; got ${values.turns}`);
+
+// Short replies, so that a turn's playback does not dominate the run.
+const profileDir = await mkdtemp(path.join(os.tmpdir(), 'speech-bench-'));
+const profile = path.join(profileDir, 'profile.json');
+await writeFile(profile, JSON.stringify({ extends: 'zero-latency', llm: { replyWords: 4 }, tts: { msPerChar: 10 } }));
+
+const speech = await startScriptedSpeechServer({ sse: 'none', msPerChar: 10, chunkDelayMs: 20 });
+const wyoming = await startScriptedWyoming({ msPerChar: 10, chunkDelayMs: 20 });
+const base = {
+  HOST: '127.0.0.1',
+  GRPC_PORT: '0',
+  HTTP_PORT: '0',
+  LOG_LEVEL: 'silent',
+  WEB_CLIENT_ENABLED: 'false',
+  VAD_PROVIDER: 'simulated',
+  ASR_PROVIDER: 'simulated',
+  LLM_PROVIDER: 'simulated',
+  TTS_PROVIDER: 'simulated',
+  SIM_PROFILE: profile,
+};
+
+type Case = { name: string; env: Record<string, string>; spoken: boolean; firstByteAt: (since: number) => number | undefined };
+const CASES: Case[] = [
+  {
+    name: 'ASR openai (JSON answer)',
+    env: { ASR_PROVIDER: 'openai', ASR_BASE_URL: speech.baseUrl, ASR_MODEL: 'whisper-small', TURN_END_SOURCE: 'asr' },
+    spoken: true,
+    firstByteAt: (since) => speech.requests.slice(since).find((r) => r.path === '/v1/audio/transcriptions')?.firstByteAt,
+  },
+  {
+    name: 'ASR wyoming (transcript event)',
+    env: { ASR_PROVIDER: 'wyoming', WYOMING_ASR_URI: wyoming.uri, TURN_END_SOURCE: 'asr' },
+    spoken: true,
+    firstByteAt: (since) => wyoming.sessions.slice(since).find((s) => s.received[0]?.type === 'transcribe')?.firstByteAt,
+  },
+  {
+    name: 'TTS openai (PCM body, 24 kHz)',
+    env: { TTS_PROVIDER: 'openai', TTS_BASE_URL: speech.baseUrl, TTS_MODEL: 'kokoro', TTS_VOICE: 'af_bella' },
+    spoken: false,
+    firstByteAt: (since) => speech.requests.slice(since).find((r) => r.path === '/v1/audio/speech')?.firstByteAt,
+  },
+  {
+    name: 'TTS wyoming (audio-start, 22.05 kHz)',
+    env: { TTS_PROVIDER: 'wyoming', WYOMING_TTS_URI: wyoming.uri, TTS_VOICE: 'en_US-lessac-medium' },
+    spoken: false,
+    firstByteAt: (since) => wyoming.sessions.slice(since).find((s) => s.received[0]?.type === 'synthesize')?.firstByteAt,
+  },
+];
+
+const loadBefore = os.loadavg()[0]!;
+const rows: Array<{ name: string; overhead: Percentiles; missing: number }> = [];
+for (const c of CASES) {
+  const gateway = await startGateway({ config: loadConfig({ ...base, ...c.env }) });
+  const server = `127.0.0.1:${gateway.grpcPort}`;
+  const samples: number[] = [];
+  let missing = 0;
+  for (let i = 0; i < turns; i++) {
+    const since = c.name.includes('openai') ? speech.requests.length : wyoming.sessions.length;
+    let firstAudioAt: number | undefined;
+    const result = await ask({
+      server,
+      pcm: c.spoken ? concat(silence(200), tone(600), silence(400)) : silence(100),
+      sampleRateHz: 16000,
+      texts: c.spoken ? [] : ['What is the weather like?'],
+      settleMs: 300,
+      timeoutMs: 30_000,
+      onEvent: (response) => {
+        if (response.event.case === 'responseAudio') firstAudioAt ??= performance.now();
+      },
+    });
+    const serverAt = c.firstByteAt(since);
+    if (firstAudioAt === undefined || serverAt === undefined || result.errors.length > 0) {
+      missing++;
+      process.stderr.write(`  ${c.name}: turn ${i + 1} incomplete ${JSON.stringify(result.errors)}\n`);
+      continue;
+    }
+    samples.push(firstAudioAt - serverAt);
+  }
+  await gateway.close();
+  rows.push({ name: c.name, overhead: percentiles(samples), missing });
+  process.stderr.write(`speech-servers: ${c.name}: p50 ${percentiles(samples).p50} ms\n`);
+}
+await speech.close();
+await wyoming.close();
+
+const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(1));
+const command = `flock /tmp/vg-heavy.lock node --import tsx bench/speech-servers.ts --turns ${turns}`;
+const section = [
+  '',
+  `## Neural speech servers: gateway overhead per provider (${new Date().toISOString().slice(0, 10)})`,
+  '',
+  '```sh',
+  command,
+  '```',
+  '',
+  `Machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; Node ${process.version}; load average ${loadBefore.toFixed(1)} before the run. ` +
+    'Gateway, scripted speech servers of test/support (the OpenAI-compatible one, the Wyoming one) and `ask` clients in this process, on loopback; one session per turn. ' +
+    'Overhead = the client\'s first `response_audio` minus the moment the speech server wrote the first byte of its answer (the transcript for ASR, the first PCM for TTS), same clock. ' +
+    'ASR cases: spoken turns, TURN_END_SOURCE=asr, zero-latency simulated LLM and TTS. TTS cases: typed turns, zero-latency simulated LLM; the scripted servers send 100 ms of audio every 20 ms.',
+  '',
+  '| provider | turns | p50 ms | p95 ms | p99 ms | max ms |',
+  '|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.name} | ${r.overhead.count}${r.missing ? ` (${r.missing} incomplete)` : ''} | ${fmt(r.overhead.p50)} | ${fmt(r.overhead.p95)} | ${fmt(r.overhead.p99)} | ${fmt(r.overhead.max)} |`),
+  '',
+].join('\n');
+process.stdout.write(section);
+if (!values['no-write']) {
+  await appendFile(new URL('../BENCHMARKS.md', import.meta.url), section);
+  process.stderr.write('speech-servers: appended to BENCHMARKS.md\n');
+}
