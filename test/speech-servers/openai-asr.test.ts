@@ -144,7 +144,7 @@ void describe('ASR_PROVIDER=openai: faults', () => {
       await speakUtterance(stream, 700);
       stream.end();
       const { results, error } = await done;
-      assert.equal(error, undefined, String(fault));
+      assert.equal(error, undefined, JSON.stringify(fault));
       assert.equal(results.at(-1)?.text, 'utterance of 700 ms');
       assert.equal(server.requests.length - before, 2);
     }

@@ -7,13 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { create } from '@bufbuild/protobuf';
-import * as grpc from '@grpc/grpc-js';
 import { ask } from '../../src/client/ask-client.js';
-import { AudioEncoding, ListVoicesRequestSchema, VoiceGateway, type ListVoicesResponse } from '../../src/gen/voice/v1/voice_pb.js';
-import { deserializer, methodPath, serializer } from '../../src/lib/grpc-service.js';
+import { AudioEncoding } from '../../src/gen/voice/v1/voice_pb.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { openConverse } from '../support/grpc-call.js';
+import { listVoices, openConverse } from '../support/grpc-call.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { startScriptedSpeechServer, type ScriptedSpeechServer } from '../support/scripted-speech-server.js';
@@ -179,17 +176,3 @@ void describe('serve with ASR_PROVIDER=wyoming and TTS_PROVIDER=wyoming', () => 
     assert.deepEqual(response.voices.map((v) => [v.name, v.languages]), [['de_DE-thorsten-medium', ['de_DE']]]);
   });
 });
-
-async function listVoices(address: string, language: string): Promise<ListVoicesResponse> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  const method = VoiceGateway.method.listVoices;
-  try {
-    return await new Promise((resolve, reject) =>
-      client.makeUnaryRequest(methodPath(method), serializer(method.input), deserializer(method.output), create(ListVoicesRequestSchema, { language }), (error, response) =>
-        error ? reject(error) : resolve(response!),
-      ),
-    );
-  } finally {
-    client.close();
-  }
-}

@@ -157,7 +157,7 @@ export async function startScriptedSpeechServer(initial: SpeechServerOptions = {
     wake(requestWaiters, served);
     if (await delayed(res, opts.firstByteDelayMs)) return;
     if (typeof fault === 'object' && fault) return void res.writeHead(fault.status, { 'content-type': 'application/json' }).end(fault.body ?? '{"detail":"scripted failure"}');
-    const text = String(request.input ?? '');
+    const text = typeof request.input === 'string' ? request.input : '';
     const pcm = tone(Math.max(1, text.length) * opts.msPerChar, opts.ttsRateHz);
     const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
     res.writeHead(200, { 'content-type': 'audio/pcm' });

@@ -115,7 +115,7 @@ export async function startScriptedWyoming(initial: WyomingServerOptions = {}): 
         audio = [];
         await transcribe(pcm, fault);
       } else {
-        await synthesize(String(data.text ?? ''), fault);
+        await synthesize(typeof data.text === 'string' ? data.text : '', fault);
       }
     };
     const transcribe = async (pcm: Int16Array, fault: WyomingFault | undefined) => {

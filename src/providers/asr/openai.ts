@@ -17,11 +17,11 @@
  * A server that does not stream answers JSON `{"text": ...}`, which is read the same way.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { concatPcm } from '../../audio/pcm.js';
 import { writeWav } from '../../audio/wav.js';
 import { authorization, endpoint, fetchError, httpFailure, readText, SpeechHttpError } from '../openai-speech/http.js';
 import type { AsrOptions, AsrStream, SpeechRecognizer } from '../types.js';
 import { UtteranceAsrStream, type UtteranceJob } from './utterance-stream.js';
-import { concatPcm } from './utterances.js';
 
 export interface OpenAiAsrSettings {
   /** e.g. http://127.0.0.1:8000/v1 */

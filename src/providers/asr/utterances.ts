@@ -5,6 +5,7 @@
  * speech the VAD heard before it was sure. An utterance that reaches `maxUtteranceMs` is ended
  * there and the speech goes on as a new one, so no request carries more audio than that.
  */
+import { concatPcm } from '../../audio/pcm.js';
 import type { SpeechEdge } from '../types.js';
 
 export interface UtteranceSettings {
@@ -116,15 +117,4 @@ export class UtteranceCutter {
     this.leadSamples = 0;
     return all.subarray(Math.max(0, all.length - samples));
   }
-}
-
-export function concatPcm(parts: Int16Array[]): Int16Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
