@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ask } from '../../src/client/ask-client.js';
+import { loadConfig } from '../../src/config/load.js';
 import { AudioEncoding } from '../../src/gen/voice/v1/voice_pb.js';
+import { startGateway } from '../../src/server.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { listVoices, openConverse } from '../support/grpc-call.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
@@ -126,6 +128,23 @@ void describe('serve with ASR_PROVIDER=openai and TTS_PROVIDER=openai', () => {
   void it('ListVoices answers with the server\'s voices', async () => {
     const response = await listVoices(openaiGateway.grpcAddress, 'en-GB');
     assert.deepEqual(response.voices.map((v) => v.name), ['bm_george']);
+  });
+});
+
+void describe('words nobody waits for', () => {
+  void it('a transcript later than ASR_FINAL_WAIT_MS: the turn goes on without it, and its request is aborted', async () => {
+    const config = loadConfig({ ...common, HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'silent', LLM_BASE_URL: llm.baseUrl, ASR_PROVIDER: 'openai', ASR_BASE_URL: speech.baseUrl, ASR_MODEL: 'whisper-small', ASR_FINAL_WAIT_MS: '300' });
+    const gateway = await startGateway({ config });
+    speech.configure({ firstByteDelayMs: 10_000 });
+    const aborted = speech.nextAbort('/v1/audio/transcriptions');
+    try {
+      const result = await ask({ server: `127.0.0.1:${gateway.grpcPort}`, pcm: question(), sampleRateHz: 16000, settleMs: 1500, timeoutMs: 60_000 });
+      assert.deepEqual(result.turns, [], 'no words: no turn');
+      assert.equal((await aborted).finished, false);
+    } finally {
+      speech.configure({ firstByteDelayMs: 0 });
+      await gateway.close();
+    }
   });
 });
 

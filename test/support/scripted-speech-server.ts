@@ -38,6 +38,8 @@ export interface SpeechServerOptions {
   voices?: 'kokoro' | 'speaches' | 'none';
   /** Models GET /v1/models lists (speaches adds each speech model's sample_rate). */
   models?: Array<{ id: string; sample_rate?: number }>;
+  /** Told when an answer's first byte is written (the bench, from another process). */
+  onFirstByte?: (request: ServedRequest) => void;
 }
 
 export interface ServedRequest {
@@ -77,6 +79,7 @@ const DEFAULTS: Required<SpeechServerOptions> = {
   msPerChar: 40,
   voices: 'kokoro',
   models: [{ id: 'whisper-small' }, { id: 'kokoro' }],
+  onFirstByte: () => undefined,
 };
 
 /** Loud 10 ms frames, as ms: how much of an upload the test "spoke". */
@@ -136,11 +139,13 @@ export async function startScriptedSpeechServer(initial: SpeechServerOptions = {
     const sse = served.fields.stream === 'true' && opts.sse !== 'none';
     if (!sse && !fault) {
       served.firstByteAt = performance.now();
+      opts.onFirstByte(served);
       served.finished = true;
       return json(res, 200, { text });
     }
     res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/json' });
     served.firstByteAt = performance.now();
+    opts.onFirstByte(served);
     if (!sse) return faulty(res, fault!, '{"te');
     const events = sseEvents(opts.sse as SseShape, text);
     for (const [i, event] of events.entries()) {
@@ -162,6 +167,7 @@ export async function startScriptedSpeechServer(initial: SpeechServerOptions = {
     const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
     res.writeHead(200, { 'content-type': 'audio/pcm' });
     served.firstByteAt = performance.now();
+    opts.onFirstByte(served);
     // 100 ms chunks cut one byte off the sample grid, as a real body may be split anywhere.
     const chunkBytes = Math.round(opts.ttsRateHz / 10) * 2 + 1;
     for (let at = 0, i = 0; at < bytes.length; at += chunkBytes, i++) {

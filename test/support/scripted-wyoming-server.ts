@@ -29,6 +29,8 @@ export interface WyomingServerOptions {
   msPerChar?: number;
   /** Write `data` inside the header line, as older writers did, instead of after it. */
   inlineData?: boolean;
+  /** Told when an answer's first event is written (the bench, from another process). */
+  onFirstByte?: (session: WyomingSession) => void;
 }
 
 export interface WyomingSession {
@@ -62,6 +64,7 @@ const DEFAULTS: Required<WyomingServerOptions> = {
   ttsRateHz: 22050,
   msPerChar: 40,
   inlineData: false,
+  onFirstByte: () => undefined,
 };
 
 const attribution = { name: 'scripted', url: 'https://example.invalid' };
@@ -95,7 +98,10 @@ export async function startScriptedWyoming(initial: WyomingServerOptions = {}): 
       const header = opts.inlineData
         ? { type, data, ...(payload && { payload_length: payload.length }) }
         : { type, version: '1.7.0', data_length: body.length, ...(payload && { payload_length: payload.length }) };
-      session.firstByteAt ??= performance.now();
+      if (session.firstByteAt === undefined && type !== 'info') {
+        session.firstByteAt = performance.now();
+        opts.onFirstByte(session);
+      }
       socket.write(Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...(opts.inlineData ? [] : [body]), ...(payload ? [payload] : [])]));
     };
     const onEvent = async (type: string, data: Record<string, unknown>, payload: Buffer) => {
