@@ -582,8 +582,9 @@ export class Session {
     this.uncommittedMs = 0;
     const stream = this.asr;
     this.asr = null; // its results are dropped from now on (turnForAsr)
-    stream?.end();
+    // Its words are not wanted: the requests stop before the end would send the utterance.
     if (stream) this.asrAborts.get(stream)?.abort();
+    stream?.end();
     this.sendItemEvent({ type: 'input_cleared', ref });
   }
 
