@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OpenAiRecognizer, type OpenAiAsrSettings } from '../../src/providers/asr/openai.js';
-import { ProviderError } from '../../src/providers/types.js';
+import { ProviderError, type AsrResult } from '../../src/providers/types.js';
+import { silence, tone } from '../support/scripted-providers.js';
 import { closedPort } from '../support/closed-port.js';
 import { startScriptedSpeechServer, type ScriptedSpeechServer, type SseShape } from '../support/scripted-speech-server.js';
 import { collect, speakUtterance } from '../support/utterance-driver.js';
@@ -85,22 +86,56 @@ void describe('ASR_PROVIDER=openai', () => {
   });
 
   void it('a long utterance gets partials from its audio so far, one request at a time; the final aborts the one in flight', async () => {
-    server.configure({ sse: 'none', firstByteDelayMs: 30 });
+    server.configure({ sse: 'none' });
     const before = server.requests.length;
-    const { stream, done } = open(recognizer({ partialIntervalMs: 500 }));
-    await speakUtterance(stream, 3000, { paceMs: 25 }); // 4x real time
+    const stream = recognizer({ partialIntervalMs: 500 }).stream({ language: 'en-US', sampleRateHz: 16000 }, new AbortController().signal);
+    const results: AsrResult[] = [];
+    let arrived: () => void = () => undefined;
+    const consumed = (async () => {
+      for await (const result of stream) {
+        results.push(result);
+        arrived();
+      }
+    })();
+    const partials = () => results.filter((r) => r.kind === 'partial').map((r) => r.text);
+    const untilPartials = async (n: number) => {
+      while (partials().length < n) await new Promise<void>((resolve) => (arrived = resolve));
+    };
+    const write = (pcm: Int16Array) => {
+      for (let at = 0; at < pcm.length; at += 1600) stream.write(pcm.subarray(at, at + 1600));
+    };
+    write(silence(200));
+    write(tone(100));
+    stream.speech?.({ type: 'start', msAgo: 100 });
+    // 300 ms in (the lead-in): the first partial is asked for at 500 ms (300 of them tone), and answered slowly.
+    server.configure({ firstByteDelayMs: 300 });
+    const first = server.nextRequest(PATH);
+    write(tone(400));
+    await first;
+    server.configure({ firstByteDelayMs: 0 });
+    write(tone(1500)); // three intervals more, while the first partial is in flight: no second request yet
+    assert.equal(server.requests.length - before, 1, 'one partial request at a time');
+    await untilPartials(1);
+    assert.deepEqual(partials(), ['utterance of 300 ms']);
+    write(tone(100)); // the utterance grew by more than the interval since the last partial: another
+    await untilPartials(2);
+    assert.deepEqual(partials(), ['utterance of 300 ms', 'utterance of 2100 ms']);
+    // A partial in flight when the utterance ends is aborted: the final supersedes it.
+    server.configure({ firstByteDelayMs: 5000 });
+    const third = server.nextRequest(PATH);
+    write(tone(500));
+    await third;
+    server.configure({ firstByteDelayMs: 0 });
+    const aborted = server.nextAbort(PATH);
+    write(silence(300));
+    stream.speech?.({ type: 'end', msAgo: 300 });
     stream.end();
-    const { results } = await done;
-    server.configure({ firstByteDelayMs: 0, sse: 'openai' });
-    const partials = results.filter((r) => r.kind === 'partial').map((r) => Number(/(\d+) ms/.exec(r.text)![1]));
-    assert.ok(partials.length >= 2, `partials: ${JSON.stringify(results)}`);
-    assert.deepEqual(partials, [...partials].sort((a, b) => a - b), 'each partial covers more audio');
-    assert.deepEqual(results.at(-1), { kind: 'final', text: 'utterance of 3000 ms' });
-    const requests = server.requests.slice(before);
-    const windows = requests.filter((r) => r.fields.stream === undefined);
-    assert.ok(windows.length >= 2 && windows.every((r) => r.upload!.durationMs < 3000 + 700), 'partial windows are the audio so far');
-    // One at a time: each partial request was answered or aborted before the next was sent.
-    assert.ok(requests.slice(0, -1).every((r, i) => i === 0 || r.finished || r.aborted));
+    await consumed;
+    assert.equal((await aborted).fields.stream, undefined, 'the partial request was aborted');
+    assert.deepEqual(results.at(-1), { kind: 'final', text: 'utterance of 2600 ms' });
+    const uploads = server.requests.slice(before).map((r) => [r.fields.stream ?? 'partial', r.upload!.durationMs]);
+    assert.deepEqual(uploads, [['partial', 500], ['partial', 2300], ['partial', 2800], ['true', 3100]], 'each window is the utterance so far');
+    server.configure({ sse: 'openai' });
   });
 
   void it('an utterance longer than ASR_MAX_UTTERANCE_MS is cut there: no upload carries more', async () => {
