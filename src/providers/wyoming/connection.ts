@@ -28,6 +28,8 @@ export function parseWyomingUri(uri: string): WyomingAddress {
 }
 
 const SETTING = { asr: 'WYOMING_ASR_URI', tts: 'WYOMING_TTS_URI' } as const;
+/** Events read ahead of the consumer before the socket is paused (each at most SPEECH_MAX_MESSAGE_BYTES). */
+const READ_AHEAD_EVENTS = 64;
 
 /** A ProviderError that also says whether a new connection may do better. */
 export class WyomingError extends ProviderError {
@@ -93,6 +95,7 @@ export class WyomingConnection {
       const result = await Promise.race([this.events.next(), timeout]);
       if (result.done === true) throw new WyomingError(this.kind, `the Wyoming server at ${this.address.uri} closed the connection before sending ${waitingFor}`, true);
       const value: WyomingEvent = result.value;
+      if (this.socket.isPaused() && this.events.size < READ_AHEAD_EVENTS / 2) this.socket.resume();
       if (value.type === 'error') {
         const text = typeof value.data.text === 'string' ? value.data.text : JSON.stringify(value.data);
         const code = typeof value.data.code === 'string' ? ` (${value.data.code})` : '';
@@ -111,6 +114,8 @@ export class WyomingConnection {
   private onData(chunk: Buffer): void {
     try {
       for (const event of this.decoder.push(chunk)) this.events.push(event);
+      // A server that sends faster than we read waits for us, as over any socket.
+      if (this.events.size >= READ_AHEAD_EVENTS) this.socket.pause();
     } catch (error) {
       const detail = error instanceof WyomingProtocolError ? error.message : String(error);
       this.failure = new WyomingError(this.kind, `the server at ${this.address.uri} does not speak Wyoming: ${detail}; check ${SETTING[this.kind]}`, false);
