@@ -100,7 +100,7 @@ for (const c of CASES) {
   }
   await gateway.close();
   rows.push({ name: c.name, overhead: percentiles(samples), missing });
-  process.stderr.write(`speech-servers: ${c.name}: p50 ${percentiles(samples).p50} ms\n`);
+  process.stderr.write(`speech-servers: ${c.name}: p50 ${percentiles(samples).p50} ms; turn by turn ${samples.map((v) => v.toFixed(1)).join(' ')}\n`);
 }
 child.disconnect();
 
