@@ -1,8 +1,9 @@
 /**
- * The speech servers the configuration asks for: OpenAI-compatible (`ASR_PROVIDER=openai`,
- * `TTS_PROVIDER=openai`: speaches, Kokoro-FastAPI, vLLM, LocalAI, OpenAI) and Wyoming
- * (`ASR_PROVIDER=wyoming`, `TTS_PROVIDER=wyoming`). Settings that cannot work are a ConfigError,
- * so `serve` stops with one line saying what to set.
+ * The settings of the speech-server providers, from the configuration: OpenAI-compatible
+ * (`ASR_PROVIDER=openai`, `TTS_PROVIDER=openai`: speaches, Kokoro-FastAPI, vLLM, LocalAI, OpenAI)
+ * and Wyoming (`ASR_PROVIDER=wyoming`, `TTS_PROVIDER=wyoming`); their rows in ./registry.ts build
+ * them from these. Settings that cannot work are a ConfigError, so `serve` stops with one line
+ * saying what to set.
  */
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -45,7 +46,6 @@ export function openAiTtsSettings(config: Config): OpenAiTtsSettings {
     model: config.TTS_MODEL,
     serverRateHz: config.TTS_OPENAI_SAMPLE_RATE,
     timeoutMs: config.TTS_TIMEOUT_MS,
-    maxChars: config.TTS_MAX_PIECE_CHARS,
     maxPieceAudioMs: config.TTS_MAX_PIECE_AUDIO_MS,
     maxResponseBytes: config.SPEECH_MAX_MESSAGE_BYTES,
     language: config.ASR_LANGUAGE,
@@ -69,18 +69,19 @@ export function wyomingTtsSettings(config: Config): WyomingTtsSettings {
   return {
     address: parseWyomingUri(config.WYOMING_TTS_URI),
     timeoutMs: config.TTS_TIMEOUT_MS,
-    maxChars: config.TTS_MAX_PIECE_CHARS,
     maxPieceAudioMs: config.TTS_MAX_PIECE_AUDIO_MS,
     maxEventBytes: config.SPEECH_MAX_MESSAGE_BYTES,
   };
 }
 
-/** Only the kinds set to 'openai' or 'wyoming'. */
+/** Only the kinds set to 'openai' or 'wyoming' (the doctor's round trip; the registry builds the gateway's). */
 export function createSpeechServerProviders(config: Config): Partial<Providers> {
   const out: Partial<Providers> = {};
-  if (config.ASR_PROVIDER === 'openai') out.asr = new OpenAiRecognizer(openAiAsrSettings(config));
-  if (config.ASR_PROVIDER === 'wyoming') out.asr = new WyomingRecognizer(wyomingAsrSettings(config));
-  if (config.TTS_PROVIDER === 'openai') out.tts = new OpenAiSynthesizer(openAiTtsSettings(config));
-  if (config.TTS_PROVIDER === 'wyoming') out.tts = new WyomingSynthesizer(wyomingTtsSettings(config));
+  const asr: string = config.ASR_PROVIDER;
+  const tts: string = config.TTS_PROVIDER;
+  if (asr === 'openai') out.asr = new OpenAiRecognizer(openAiAsrSettings(config));
+  if (asr === 'wyoming') out.asr = new WyomingRecognizer(wyomingAsrSettings(config));
+  if (tts === 'openai') out.tts = new OpenAiSynthesizer(openAiTtsSettings(config));
+  if (tts === 'wyoming') out.tts = new WyomingSynthesizer(wyomingTtsSettings(config));
   return out;
 }

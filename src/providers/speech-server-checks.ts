@@ -4,7 +4,7 @@
  * gateway's own providers, which shows both directions of audio work end to end.
  */
 import type { Config } from '../config/schema.js';
-import { fail, ok, skip, warn, type BackendCheck } from './backend-check.js';
+import { fail, ok, skip, warn, type BackendCheck } from './checks/check-result.js';
 import { createSpeechServerProviders, isSpeechServer } from './create-speech-servers.js';
 import { checkOpenAiAsr, checkOpenAiTts } from './openai-speech/checks.js';
 import type { SpeechRecognizer, SpeechSynthesizer } from './types.js';

@@ -25,7 +25,6 @@ function synthesizer(extra: Partial<OpenAiTtsSettings> = {}): OpenAiSynthesizer 
     model: 'kokoro',
     serverRateHz: 24000,
     timeoutMs: 5000,
-    maxChars: 200,
     maxPieceAudioMs: 60000,
     maxResponseBytes: 1 << 20,
     language: 'en-US',

@@ -155,7 +155,7 @@ void describe('ASR_PROVIDER=wyoming', () => {
 });
 
 function synthesizer(extra: Partial<WyomingTtsSettings> = {}): WyomingSynthesizer {
-  return new WyomingSynthesizer({ address: parseWyomingUri(server.uri), timeoutMs: 3000, maxChars: 200, maxPieceAudioMs: 60000, maxEventBytes: 1 << 20, ...extra });
+  return new WyomingSynthesizer({ address: parseWyomingUri(server.uri), timeoutMs: 3000, maxPieceAudioMs: 60000, maxEventBytes: 1 << 20, ...extra });
 }
 
 async function speak(tts: WyomingSynthesizer, text: string, opts: { voice?: string; signal?: AbortSignal; onChunk?: (c: TtsChunk) => void } = {}) {

@@ -88,7 +88,7 @@ export class OpenAiRecognizer implements SpeechRecognizer {
       } catch (error) {
         if (signal.aborted) throw error;
         if (deadline.aborted) throw fetchError('asr', this.url, error, s.timeoutMs);
-        if (!(error instanceof SpeechHttpError && error.retryWorthy) || attempt >= s.retries) throw error;
+        if (!(error instanceof SpeechHttpError && error.resend) || attempt >= s.retries) throw error;
       }
     }
   }

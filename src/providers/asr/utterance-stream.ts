@@ -79,7 +79,8 @@ export class UtteranceAsrStream implements AsrStream {
     if (this.ended || this.closed) return;
     this.ended = true;
     this.cutter.end(); // an utterance in progress is transcribed as it is
-    void this.tail.then(() => this.stop(null));
+    // The tail never rejects (each final's failure stops the stream itself).
+    this.tail.then(() => this.stop(null), (error: unknown) => this.stop(error));
   }
 
   private begin(lead: Int16Array): void {

@@ -78,7 +78,8 @@ class WyomingUtterance implements UtteranceJob {
         try {
           return await this.transcript(this.settings.timeoutMs - (performance.now() - started));
         } catch (error) {
-          const again = error instanceof WyomingError && error.retryWorthy && attempt < this.settings.retries && !this.signal.aborted;
+          const timeLeft = performance.now() - started < this.settings.timeoutMs;
+          const again = error instanceof WyomingError && error.reconnect && attempt < this.settings.retries && timeLeft && !this.signal.aborted;
           if (!again) throw error;
           this.connection.close();
           this.connection = this.open(); // sends the whole utterance again

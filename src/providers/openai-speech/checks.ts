@@ -5,7 +5,7 @@
  * `sample_rate`; Kokoro-FastAPI and OpenAI send 24 kHz and do not say).
  */
 import type { Config } from '../../config/schema.js';
-import { fail, ok, skip, warn, type BackendCheck } from '../backend-check.js';
+import { fail, ok, skip, warn, type BackendCheck } from '../checks/check-result.js';
 import { openAiTtsSettings } from '../create-speech-servers.js';
 import { fetchFailure } from '../llm/openai-compatible-checks.js';
 import { OpenAiSynthesizer } from '../tts/openai.js';

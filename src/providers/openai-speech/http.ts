@@ -17,15 +17,19 @@ export function authorization(apiKey: string | undefined): Record<string, string
   return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
 }
 
-/** A ProviderError that also says whether sending the same request again may work. */
+/**
+ * A ProviderError that also says whether sending the same request again at once is worth it
+ * (`resend`: the connection failed or dropped, a 502/503/504), which is narrower than the
+ * contract's `retryable` (later, unchanged: a 500 or a timeout may pass too).
+ */
 export class SpeechHttpError extends ProviderError {
   constructor(
     kind: SpeechKind,
     message: string,
-    readonly retryWorthy: boolean,
-    retryAfterS?: number,
+    readonly resend: boolean,
+    options: { retryable?: boolean; retryAfterS?: number } = {},
   ) {
-    super(kind, message, retryAfterS);
+    super(kind, message, { retryable: resend || options.retryable, retryAfterS: options.retryAfterS });
   }
 }
 
@@ -42,7 +46,7 @@ export async function httpFailure(kind: SpeechKind, url: string, response: Respo
   if (status === 429 || status >= 500) {
     const retryAfterS = Number(response.headers.get('retry-after')) || undefined;
     const why = status === 429 ? ' (rate limited)' : ' (server error)';
-    return new SpeechHttpError(kind, `${what}${why}${detail}`, status === 502 || status === 503 || status === 504, retryAfterS);
+    return new SpeechHttpError(kind, `${what}${why}${detail}`, status === 502 || status === 503 || status === 504, { retryable: true, retryAfterS });
   }
   const hints: Record<number, string> = {
     400: `; check ${prefix}_MODEL${kind === 'tts' ? ', TTS_VOICE' : ''} and that the server takes ${kind === 'asr' ? 'WAV uploads' : 'response_format pcm'}`,
@@ -58,7 +62,7 @@ export async function httpFailure(kind: SpeechKind, url: string, response: Respo
 export function fetchError(kind: SpeechKind, url: string, error: unknown, timedOutMs?: number): SpeechHttpError {
   const prefix = SETTING[kind];
   if (timedOutMs !== undefined) {
-    return new SpeechHttpError(kind, `${kind === 'asr' ? 'transcription' : 'speech'} server at ${url} did not answer within ${timedOutMs} ms (${prefix}_TIMEOUT_MS); it may be overloaded or still loading its model`, false);
+    return new SpeechHttpError(kind, `${kind === 'asr' ? 'transcription' : 'speech'} server at ${url} did not answer within ${timedOutMs} ms (${prefix}_TIMEOUT_MS); it may be overloaded or still loading its model`, false, { retryable: true });
   }
   const cause = fetchFailure(error);
   return new SpeechHttpError(kind, `could not reach the ${kind === 'asr' ? 'transcription' : 'speech'} server at ${url} (${cause}): check ${prefix}_BASE_URL and that the server is running`, true);

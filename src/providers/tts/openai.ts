@@ -16,7 +16,6 @@ import { authorization, endpoint, fetchError, httpFailure, readText, readWithin 
 import { ProviderError, type SpeechSynthesizer, type TtsChunk, type TtsOptions, type VoiceInfo } from '../types.js';
 import { speaksLanguage } from '../voices.js';
 import { ResamplerPool } from './resampler-pool.js';
-import { splitForTts } from './text-pieces.js';
 
 export interface OpenAiTtsSettings {
   /** e.g. http://127.0.0.1:8880/v1 */
@@ -27,7 +26,6 @@ export interface OpenAiTtsSettings {
   serverRateHz: number;
   /** Longest wait for the first audio of a piece, and between two chunks. */
   timeoutMs: number;
-  maxChars: number;
   maxPieceAudioMs: number;
   maxResponseBytes: number;
   /** The gateway's default language: what a voice the server cannot list is taken to speak. */
@@ -56,12 +54,10 @@ export class OpenAiSynthesizer implements SpeechSynthesizer {
     this.voicesUrl = endpoint(settings.baseUrl, '/audio/voices');
   }
 
+  /** One request per piece of text: the core's splitter keeps pieces within TTS_MAX_PIECE_CHARS, far below OpenAI's 4096. */
   async *stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncGenerator<TtsChunk> {
     const voice = opts.voice || this.settings.defaultVoice || (await this.voiceFor(opts.language));
-    for (const piece of splitForTts(text, this.settings.maxChars)) {
-      if (signal.aborted) return;
-      yield* this.synthesize(piece, voice, opts.sampleRateHz, signal);
-    }
+    if (!signal.aborted) yield* this.synthesize(text, voice, opts.sampleRateHz, signal);
   }
 
   /** The server's voices; a server with no voice list offers the configured voice. */

@@ -12,13 +12,11 @@ import { pcm16FromBytes } from '../../audio/pcm.js';
 import { ProviderError, type SpeechSynthesizer, type TtsChunk, type TtsOptions, type VoiceInfo } from '../types.js';
 import { describe, WyomingConnection, type WyomingAddress } from '../wyoming/connection.js';
 import { ResamplerPool } from './resampler-pool.js';
-import { splitForTts } from './text-pieces.js';
 
 export interface WyomingTtsSettings {
   address: WyomingAddress;
   /** Longest wait for the first audio of a piece, and between two events of it. */
   timeoutMs: number;
-  maxChars: number;
   maxPieceAudioMs: number;
   maxEventBytes: number;
 }
@@ -28,11 +26,9 @@ export class WyomingSynthesizer implements SpeechSynthesizer {
 
   constructor(readonly settings: WyomingTtsSettings) {}
 
+  /** One connection per piece of text (the core's splitter bounds its length). */
   async *stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncGenerator<TtsChunk> {
-    for (const piece of splitForTts(text, this.settings.maxChars)) {
-      if (signal.aborted) return;
-      yield* this.synthesize(piece, opts, signal);
-    }
+    if (!signal.aborted) yield* this.synthesize(text, opts, signal);
   }
 
   async listVoices(): Promise<VoiceInfo[]> {

@@ -4,7 +4,7 @@
  * or the voice (TTS).
  */
 import type { Config } from '../../config/schema.js';
-import { fail, ok, skip, type BackendCheck } from '../backend-check.js';
+import { fail, ok, skip, type BackendCheck } from '../checks/check-result.js';
 import { speaksLanguage } from '../voices.js';
 import { describe, parseWyomingUri, type WyomingService } from './connection.js';
 import type { WyomingArtifact, WyomingInfo } from './protocol.js';

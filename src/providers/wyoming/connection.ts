@@ -31,14 +31,18 @@ const SETTING = { asr: 'WYOMING_ASR_URI', tts: 'WYOMING_TTS_URI' } as const;
 /** Events read ahead of the consumer before the socket is paused (each at most SPEECH_MAX_MESSAGE_BYTES). */
 const READ_AHEAD_EVENTS = 64;
 
-/** A ProviderError that also says whether a new connection may do better. */
+/**
+ * A ProviderError that also says whether a new connection at once may do better (`reconnect`:
+ * none came up, or it closed before the answer); a timeout is retryable later, not at once.
+ */
 export class WyomingError extends ProviderError {
   constructor(
     kind: WyomingService,
     message: string,
-    readonly retryWorthy: boolean,
+    readonly reconnect: boolean,
+    retryable = reconnect,
   ) {
-    super(kind, message);
+    super(kind, message, { retryable });
   }
 }
 
@@ -87,7 +91,7 @@ export class WyomingConnection {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new WyomingError(this.kind, `the Wyoming server at ${this.address.uri} sent nothing within ${Math.round(timeoutMs)} ms while we waited for ${waitingFor} (${timeoutSetting}); it may be overloaded`, false));
+        reject(new WyomingError(this.kind, `the Wyoming server at ${this.address.uri} sent nothing within ${Math.round(timeoutMs)} ms while we waited for ${waitingFor} (${timeoutSetting}); it may be overloaded`, false, true));
         this.close();
       }, timeoutMs);
     });
