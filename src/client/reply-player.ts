@@ -36,12 +36,15 @@ export class ReplyPlayer {
     this.leadMs = options.leadMs ?? 0;
   }
 
-  /** A new reply starts; anything left of the previous one is dropped. */
-  begin(responseId: string): void {
+  /**
+   * A new reply starts; anything left of the previous one is dropped. `fromMs`: a resumed reply goes
+   * on from there, so positions stay on its own timeline.
+   */
+  begin(responseId: string, fromMs = 0): void {
     this.responseId = responseId;
     this.queue = [];
     this.queuedSamples = 0;
-    this.playedSamples = 0;
+    this.playedSamples = Math.round((fromMs * this.sampleRateHz) / 1000);
   }
 
   enqueue(responseId: string, pcm: Int16Array): void {
