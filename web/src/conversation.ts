@@ -1,7 +1,9 @@
 /**
  * One person's conversation with the gateway: the microphone goes out, replies come back and are
  * played, captions follow the voice, positions are reported so the gateway knows what was heard,
- * and a lost connection is retried. The gateway decides turns and barge-in; this only obeys
+ * and a lost connection is retried: with the token of the latest `ready` the conversation resumes
+ * where it was (its captions stay, a reply goes on from where it was heard), on any replica. The
+ * gateway decides turns and barge-in; this only obeys
  * (it flushes a reply the moment the gateway says it was interrupted). The page shows what this
  * reports through a ConversationView.
  */
@@ -64,6 +66,10 @@ export class Conversation {
   private userStopped = false;
   /** What ends a turn in hands-free mode: the gateway's default unless that is commit. */
   private handsFreeSource = pb.EndOfTurnSource.UNSPECIFIED;
+  /** The latest `ready.resume_token`: a reconnect continues the conversation with it. */
+  private resumeToken = '';
+  /** The reply that was playing when the connection went, and how much of it was played. */
+  private playedAtDrop: { responseId: string; playedMs: number } | undefined;
 
   constructor(
     private settings: ClientSettings,
@@ -178,6 +184,10 @@ export class Conversation {
   }
 
   private sendStart(socket: VoiceSocket): void {
+    if (this.resumeToken) {
+      socket.send({ case: 'start', value: { resumeToken: this.resumeToken, ...(this.playedAtDrop ? { played: this.playedAtDrop } : {}), metadata: { client: 'web' } } });
+      return;
+    }
     const rate = this.audio?.sampleRateHz ?? 16000;
     const { language, voice, instructions } = this.settings;
     socket.send({
@@ -200,13 +210,21 @@ export class Conversation {
     this.socket = null;
     this.endReplies();
     if (this.userStopped) return;
+    if (this.fatalError === pb.ErrorCode.RESUME_REFUSED) {
+      // The conversation cannot be resumed (its window passed, or it was taken over): a new one starts now.
+      this.resumeToken = '';
+      this.playedAtDrop = undefined;
+      this.attempt = 1;
+      this.connect();
+      return;
+    }
     if (!retriesOnItsOwn(code, this.fatalError)) {
       this.setState('stopped');
       const message = reason ? `The gateway ended the conversation: ${reason}` : `The connection closed (code ${code}).`;
       this.view.notice({ level: 'error', message, action: { label: 'Reconnect', run: () => this.reconnectNow() } });
       return;
     }
-    const delayMs = reconnectDelayMs(this.attempt++);
+    const delayMs = reconnectDelayMs(this.attempt++, this.resumeToken !== '');
     this.setState('reconnecting');
     const what = opened ? `The connection to the gateway was lost${reason ? ` (${reason})` : ''}.` : 'The gateway cannot be reached.';
     this.view.notice({ level: 'warning', message: `${what} Reconnecting in ${Math.round(delayMs / 1000)} s…`, action: { label: 'Reconnect now', run: () => this.reconnectNow() } });
@@ -245,6 +263,8 @@ export class Conversation {
         return this.view.turnMetrics(event.value);
       case 'error':
         return this.onServerError(event.value);
+      case 'responseResumed':
+        return this.onReplyResumed(event.value);
       case undefined:
         return;
     }
@@ -257,9 +277,24 @@ export class Conversation {
     const serverSource = ready.settings?.turn?.endOfTurnSource ?? pb.EndOfTurnSource.UNSPECIFIED;
     this.handsFreeSource = serverSource === pb.EndOfTurnSource.COMMIT ? pb.EndOfTurnSource.VAD : serverSource;
     if (this.settings.mode === 'hands-free' && serverSource === pb.EndOfTurnSource.COMMIT) this.setMode('hands-free');
+    this.resumeToken = ready.resumeToken;
+    this.playedAtDrop = undefined;
+    voiceStats.resumes += ready.resumed ? 1 : 0;
     this.setState('live');
     this.setAgent('listening');
-    this.view.notice(reconnected ? { level: 'info', message: 'Reconnected. The gateway starts a new conversation.' } : null);
+    const again = ready.resumed ? 'Reconnected: the conversation goes on.' : 'Reconnected. The gateway starts a new conversation.';
+    this.view.notice(reconnected ? { level: 'info', message: again } : null);
+  }
+
+  /** After a resume the reply that was playing goes on from where it was heard, in the same caption. */
+  private onReplyResumed(resumed: pb.ResponseResumed): void {
+    const timeline = new CaptionTimeline();
+    timeline.addText(resumed.earlierText);
+    timeline.addAudio(resumed.playedMs);
+    this.replies.set(resumed.responseId, { timeline, status: 'pending', playedMs: resumed.playedMs, reportedMs: resumed.playedMs });
+    this.currentReply = resumed.responseId;
+    this.setAgent('thinking');
+    this.view.agentCaption(resumed.responseId, resumed.earlierText, 'pending');
   }
 
   private onReplyStarted(responseId: string): void {
@@ -346,9 +381,13 @@ export class Conversation {
     this.audio?.flush(responseId);
   }
 
-  /** The connection is gone: replies in flight end where they were heard. */
+  /** The connection is gone: replies in flight stop where they were heard (a resume may go on from there). */
   private endReplies(): void {
     this.audio?.flush();
+    const current = this.currentReply ? this.replies.get(this.currentReply) : undefined;
+    if (this.currentReply && current && (current.status === 'pending' || current.status === 'speaking')) {
+      this.playedAtDrop = { responseId: this.currentReply, playedMs: Math.round(current.playedMs) };
+    }
     for (const [id, reply] of this.replies) {
       if (reply.status !== 'pending' && reply.status !== 'speaking') continue;
       reply.status = 'interrupted';
