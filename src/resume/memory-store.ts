@@ -2,7 +2,7 @@
  * The session store of one process (SESSION_STORE=memory, the default): a network drop is resumed
  * on the same process; a restart loses the sessions. Records expire as they would in Redis.
  */
-import { claimProblem, recordTtlMs, type ClaimRequest, type ClaimResult, type SaveRequest, type SessionRecord, type SessionStore, type StoreTiming } from './session-store.js';
+import { claimProblem, recordTtlMs, type RenewResult, type ClaimRequest, type ClaimResult, type SaveRequest, type SessionRecord, type SessionStore, type StoreTiming } from './session-store.js';
 
 const SWEEP_EVERY_MS = 10_000;
 
@@ -46,15 +46,19 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve({ ok: true, snapshot: record.snapshot, generation: claimed.generation, previousOwner, wasLive });
   }
 
-  renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<void> {
+  renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<RenewResult> {
     const now = this.now();
+    const result: RenewResult = { superseded: [], missing: [] };
     for (const { sessionId, generation } of sessions) {
-      const entry = this.records.get(sessionId);
-      if (!entry || entry.record.generation !== generation || entry.record.detachedAt !== 0) continue;
-      entry.record.liveUntil = now + this.timing.leaseMs;
-      entry.expiresAt = now + recordTtlMs(false, this.timing);
+      const entry = this.get(sessionId) ? this.records.get(sessionId) : undefined;
+      if (!entry) result.missing.push(sessionId);
+      else if (entry.record.generation !== generation || entry.record.detachedAt !== 0) result.superseded.push(sessionId);
+      else {
+        entry.record.liveUntil = now + this.timing.leaseMs;
+        entry.expiresAt = now + recordTtlMs(false, this.timing);
+      }
     }
-    return Promise.resolve();
+    return Promise.resolve(result);
   }
 
   remove(sessionId: string, generation: number): Promise<void> {

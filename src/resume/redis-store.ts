@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions, type Result } from 'ioredis';
-import { recordTtlMs, type ClaimProblem, type ClaimRequest, type ClaimResult, type SaveRequest, type SessionStore, type StoreTiming } from './session-store.js';
+import { recordTtlMs, type RenewResult, type ClaimProblem, type ClaimRequest, type ClaimResult, type SaveRequest, type SessionStore, type StoreTiming } from './session-store.js';
 
 /** Writes the record unless another holder took the session (its generation differs). */
 const SAVE = `
@@ -43,8 +43,10 @@ local wasLive = '0'
 if live then wasLive = '1' end
 return {'ok', r[3], newGen, r[4], wasLive}`;
 
+/** 1: renewed; 0: another holder has it (or it was detached); -1: the record is gone. */
 const RENEW = `
 local r = redis.call('HMGET', KEYS[1], 'gen', 'detachedAt')
+if not r[1] then return -1 end
 if r[1] ~= ARGV[1] or r[2] ~= '0' then return 0 end
 redis.call('HSET', KEYS[1], 'liveUntil', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -140,15 +142,20 @@ export class RedisSessionStore implements SessionStore {
     return { ok: true, snapshot: snapshot!, generation: Number(generation), previousOwner: previousOwner ?? '', wasLive: wasLive === '1' };
   }
 
-  async renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<void> {
-    if (sessions.length === 0) return;
+  async renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<RenewResult> {
+    const result: RenewResult = { superseded: [], missing: [] };
+    if (sessions.length === 0) return result;
     const liveUntil = String(Date.now() + this.timing.leaseMs);
     const ttl = String(recordTtlMs(false, this.timing));
     const pipeline = this.redis.pipeline();
     for (const { sessionId, generation } of sessions) pipeline.vgRenew(this.key(sessionId), String(generation), liveUntil, ttl);
-    const results = await pipeline.exec();
-    const failed = results?.find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
+    const results = (await pipeline.exec()) ?? [];
+    results.forEach(([error, renewed], i) => {
+      if (error) throw error;
+      if (renewed === 0) result.superseded.push(sessions[i]!.sessionId);
+      if (renewed === -1) result.missing.push(sessions[i]!.sessionId);
+    });
+    return result;
   }
 
   async remove(sessionId: string, generation: number): Promise<void> {

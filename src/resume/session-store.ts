@@ -48,6 +48,11 @@ export interface ClaimRequest {
   owner: string;
 }
 
+export interface RenewResult {
+  superseded: string[];
+  missing: string[];
+}
+
 export type ClaimProblem = 'missing' | 'expired' | 'other_subject' | 'used';
 
 export type ClaimResult =
@@ -67,8 +72,11 @@ export interface SessionStore {
   /** 'superseded': another holder claimed the session since; this holder must let it go. */
   save(request: SaveRequest): Promise<'saved' | 'superseded'>;
   claim(request: ClaimRequest): Promise<ClaimResult>;
-  /** Marks these live sessions live for another lease (their generations fence it). */
-  renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<void>;
+  /**
+   * Marks these live sessions live for another lease (their generations fence it). Says which were
+   * taken over by another holder, and which the store no longer has (a restarted Redis).
+   */
+  renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<RenewResult>;
   /** The session ended for good: its token resumes nothing any more. */
   remove(sessionId: string, generation: number): Promise<void>;
   close(): Promise<void>;

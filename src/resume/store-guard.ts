@@ -4,7 +4,7 @@
  * StoreUnavailableError; the observer hears of every failure (a metric) and of each outage's start
  * and end (one warning, one notice), not of every call.
  */
-import type { ClaimRequest, ClaimResult, SaveRequest, SessionStore } from './session-store.js';
+import type { ClaimRequest, ClaimResult, RenewResult, SaveRequest, SessionStore } from './session-store.js';
 
 export type StoreOperation = 'save' | 'claim' | 'renew' | 'remove';
 
@@ -44,7 +44,7 @@ export class GuardedStore {
     return this.run('claim', () => this.store.claim(request));
   }
 
-  renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<void> {
+  renew(sessions: ReadonlyArray<{ sessionId: string; generation: number }>): Promise<RenewResult> {
     return this.run('renew', () => this.store.renew(sessions));
   }
 

@@ -12,7 +12,9 @@ import { GuardedStore, StoreUnavailableError, type StoreOperation } from '../../
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { makeTestCa, type TestCa } from '../support/test-ca.js';
 
-const TIMING: StoreTiming = { windowMs: 400, leaseMs: 300 };
+const TIMING: StoreTiming = { windowMs: 400, leaseMs: 600 };
+/** For cases that are not about expiry: a loaded machine must not expire their records. */
+const LONG: StoreTiming = { windowMs: 60_000, leaseMs: 30_000 };
 let redis: RedisServer;
 let sequence = 0;
 
@@ -31,19 +33,23 @@ const until = async (ok: () => boolean | Promise<boolean>) => {
   while (!(await ok())) await new Promise((r) => setTimeout(r, 20));
 };
 
-const stores: Array<[string, () => SessionStore]> = [
-  ['memory', () => new MemorySessionStore(TIMING)],
-  ['redis', () => new RedisSessionStore({ url: redis.url, keyPrefix: `test${process.pid}:`, timeoutMs: 2000, timing: TIMING })],
+const stores: Array<[string, (timing: StoreTiming) => SessionStore]> = [
+  ['memory', (timing) => new MemorySessionStore(timing)],
+  ['redis', (timing) => new RedisSessionStore({ url: redis.url, keyPrefix: `test${process.pid}:`, timeoutMs: 2000, timing })],
 ];
 
 for (const [name, make] of stores) {
   void describe(`${name} session store`, () => {
+    // Expiry cases use a short window; the others a long one, so that a loaded machine expires nothing.
     let store: SessionStore;
+    let shortLived: SessionStore;
     before(() => {
-      store = make();
+      store = make(LONG);
+      shortLived = make(TIMING);
     });
     after(async () => {
       await store.close();
+      await shortLived.close();
     });
 
     void it('a detached session is claimed with its token: the state comes back and the generation rises', async () => {
@@ -94,15 +100,16 @@ for (const [name, make] of stores) {
       await store.save(saved);
       assert.ok((await store.claim({ sessionId: saved.sessionId, subject: 'subject-a', generation: 1, owner: 'replica-b' })).ok);
       assert.equal(await store.save({ ...saved, snapshot: '{"stale":true}' }), 'superseded');
+      assert.deepEqual(await store.renew([{ sessionId: saved.sessionId, generation: 1 }]), { superseded: [saved.sessionId], missing: [] });
       const claim = await store.claim({ sessionId: saved.sessionId, subject: 'subject-a', generation: 2, owner: 'replica-c' });
       assert.equal(claim.ok && claim.snapshot, '{"v":1}', 'the stale state was not written');
     });
 
     void it('a detached session expires after the window', async () => {
       const saved = record({ detached: true });
-      await store.save(saved);
+      await shortLived.save(saved);
       await new Promise((r) => setTimeout(r, TIMING.windowMs + 50));
-      const claim = await store.claim({ sessionId: saved.sessionId, subject: 'subject-a', generation: 1, owner: 'b' });
+      const claim = await shortLived.claim({ sessionId: saved.sessionId, subject: 'subject-a', generation: 1, owner: 'b' });
       assert.equal(claim.ok, false);
       assert.ok(!claim.ok && ['missing', 'expired'].includes(claim.problem), JSON.stringify(claim));
     });
@@ -110,15 +117,16 @@ for (const [name, make] of stores) {
     void it('a live session whose holder stopped renewing expires a window after its lease', async () => {
       const renewed = record();
       const abandoned = record();
-      await store.save(renewed);
-      await store.save(abandoned);
+      await shortLived.save(renewed);
+      await shortLived.save(abandoned);
       const deadline = Date.now() + TIMING.leaseMs + TIMING.windowMs + 100;
       while (Date.now() < deadline) {
-        await store.renew([{ sessionId: renewed.sessionId, generation: 1 }]);
+        assert.deepEqual(await shortLived.renew([{ sessionId: renewed.sessionId, generation: 1 }]), { superseded: [], missing: [] });
         await new Promise((r) => setTimeout(r, 50));
       }
-      assert.equal((await store.claim({ sessionId: abandoned.sessionId, subject: 'subject-a', generation: 1, owner: 'b' })).ok, false);
-      assert.equal((await store.claim({ sessionId: renewed.sessionId, subject: 'subject-a', generation: 1, owner: 'b' })).ok, true);
+      assert.deepEqual(await shortLived.renew([{ sessionId: abandoned.sessionId, generation: 1 }]), { superseded: [], missing: [abandoned.sessionId] });
+      assert.equal((await shortLived.claim({ sessionId: abandoned.sessionId, subject: 'subject-a', generation: 1, owner: 'b' })).ok, false);
+      assert.equal((await shortLived.claim({ sessionId: renewed.sessionId, subject: 'subject-a', generation: 1, owner: 'b' })).ok, true);
     });
 
     void it('a removed session resumes nothing', async () => {
@@ -139,7 +147,7 @@ void describe('redis session store: TLS, password, outages', () => {
 
   void it('talks TLS to a server signed by a private CA, with a password', async () => {
     const secure = await startRedisServer({ password: 'test-redis-password', tls: { certFile: ca.files.serverCert, keyFile: ca.files.serverKey, caFile: ca.files.ca } });
-    const store = new RedisSessionStore({ url: secure.url, password: 'test-redis-password', caFile: ca.files.ca, keyPrefix: 't:', timeoutMs: 2000, timing: TIMING });
+    const store = new RedisSessionStore({ url: secure.url, password: 'test-redis-password', caFile: ca.files.ca, keyPrefix: 't:', timeoutMs: 2000, timing: LONG });
     try {
       const saved = record({ detached: true });
       assert.equal(await store.save(saved), 'saved');
