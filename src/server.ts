@@ -4,8 +4,9 @@
  */
 import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Config } from './config/schema.js';
+import type { Config, SettingName } from './config/schema.js';
 import { Session, type SessionConfig } from './core/session.js';
+import { sessionTurnSettings, turnEngineSettings, turnValues, TURN_KNOBS, type TurnKnob, type TurnKnobName, type TurnValues } from './core/turn-config.js';
 import { GatewayObservability } from './observability/gateway-observability.js';
 import { createLogger } from './observability/logging.js';
 import { Admissions, type AdmissionSettings } from './auth/admission.js';
@@ -18,10 +19,11 @@ import { createVoiceWebSocketServer, VOICE_WEBSOCKET_PATH } from './transports/w
 import { createRealtimeServer, REALTIME_PATH } from './transports/realtime/server.js';
 import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
-import { createVoiceLister } from './transports/voice-list.js';
-import { checkBackends } from './providers/check-backends.js';
+import { createVoiceLister } from './transports/voice-v1/voice-list.js';
+import { checkBackends } from './providers/checks/run-checks.js';
 
 export function sessionConfig(config: Config): SessionConfig {
+  const turn = turnValuesOf(config);
   return {
     defaults: {
       inputFormat: { encoding: 'pcm16', sampleRateHz: config.ASR_SAMPLE_RATE },
@@ -29,34 +31,27 @@ export function sessionConfig(config: Config): SessionConfig {
       language: config.ASR_LANGUAGE,
       voice: config.TTS_VOICE,
       instructions: config.LLM_SYSTEM_PROMPT,
-      turn: {
-        endOfTurnSource: config.TURN_END_SOURCE,
-        endOfTurnSilenceMs: config.TURN_END_SILENCE_MS,
-        bargeInMinSpeechMs: config.BARGE_IN_MIN_SPEECH_MS,
-        bargeInEnabled: config.BARGE_IN_ENABLED,
-        autoRespond: true,
-        vadThreshold: config.VAD_THRESHOLD,
-        prefixPaddingMs: 0,
-      },
+      turn: sessionTurnSettings(turn),
     },
-    vad: {
-      threshold: config.VAD_THRESHOLD,
-      negThreshold: Math.min(config.VAD_NEG_THRESHOLD, config.VAD_THRESHOLD),
-      minSpeechMs: config.VAD_MIN_SPEECH_MS,
-      minSilenceMs: config.VAD_MIN_SILENCE_MS,
-    },
-    asrFinalWaitMs: config.ASR_FINAL_WAIT_MS,
-    cancelBudgetMs: config.CANCEL_BUDGET_MS,
-    maxPieceChars: config.TTS_MAX_PIECE_CHARS,
+    ...turnEngineSettings(turn),
     llmTemperature: config.LLM_TEMPERATURE,
     llmMaxTokens: config.LLM_MAX_TOKENS,
+    llmContextTokens: config.LLM_CONTEXT_TOKENS,
     maxDurationMs: config.SESSION_MAX_DURATION_MS,
     idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
     maxTextChars: config.MAX_TEXT_CHARS,
     inboundQueueMaxMessages: config.INBOUND_QUEUE_MAX_MESSAGES,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
-    speculativeStart: config.SPECULATIVE_START,
   };
+}
+
+/** Each turn knob's value: its environment variable's, or its default when it has none (core/turn-config.ts). */
+export function turnValuesOf(config: Config): TurnValues {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, knob] of Object.entries(TURN_KNOBS) as Array<[TurnKnobName, TurnKnob]>) {
+    if (knob.env) fromEnv[name] = config[knob.env as SettingName];
+  }
+  return turnValues(fromEnv);
 }
 
 export interface Gateway {

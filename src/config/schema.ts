@@ -4,6 +4,8 @@
  * is the documentation.
  */
 import { z } from 'zod';
+import { TURN_KNOBS, type BoolKnob, type ChoiceKnob, type FractionKnob, type IntKnob } from '../core/turn-config.js';
+import { vendorNames, vendorSummaries } from '../providers/vendor-list.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
@@ -11,6 +13,11 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const sampleRateHz = int(8000, 48000);
+/** A turn-taking knob's setting: bounds, default and help from its row in core/turn-config.ts. */
+const intKnob = (k: IntKnob) => ({ schema: int(k.min, k.max), default: String(k.default), help: k.help });
+const fractionKnob = (k: FractionKnob) => ({ schema: num(k.min, k.max), default: String(k.default), help: k.help });
+const boolKnob = (k: BoolKnob) => ({ schema: bool, default: String(k.default), help: k.help });
+const choiceKnob = <T extends string>(k: ChoiceKnob<T>) => ({ schema: z.enum(k.values), default: k.default, help: k.help });
 /** An optional value: empty leaves it unset (undefined), e.g. for the backend's own default. */
 const unsetOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('').transform(() => undefined), schema]);
 /** Ascending positive seconds separated by commas, at most 50 (histogram buckets). */
@@ -74,22 +81,22 @@ export const SETTINGS = {
   },
   TRACE_INCLUDE_TEXT: { schema: bool, default: 'false', help: 'Put transcripts and reply text on trace spans (they are personal data)' },
 
-  VAD_PROVIDER: { schema: z.enum(['silero', 'simulated']), default: 'silero', help: 'Voice activity detector (simulated: loudness, for benchmarks; see SIM_PROFILE)' },
+  VAD_PROVIDER: { schema: z.enum(vendorNames('vad')), default: 'silero', help: `Voice activity detector: ${vendorSummaries('vad')}` },
   VAD_MODEL: { schema: z.enum(['legacy', 'v5']), default: 'legacy', help: 'Silero model version' },
-  VAD_THRESHOLD: { schema: num(0.05, 0.99), default: '0.5', help: 'Speech probability that starts speech' },
-  VAD_NEG_THRESHOLD: { schema: num(0.01, 0.99), default: '0.35', help: 'Speech probability below which audio is silence' },
-  VAD_MIN_SPEECH_MS: { schema: int(0, 2000), default: '100', help: 'Speech shorter than this (ms) is noise' },
-  VAD_MIN_SILENCE_MS: { schema: int(32, 5000), default: '300', help: 'Silence (ms) that ends a stretch of speech' },
+  VAD_THRESHOLD: fractionKnob(TURN_KNOBS.vadThreshold),
+  VAD_NEG_THRESHOLD: fractionKnob(TURN_KNOBS.vadNegThreshold),
+  VAD_MIN_SPEECH_MS: intKnob(TURN_KNOBS.vadMinSpeechMs),
+  VAD_MIN_SILENCE_MS: intKnob(TURN_KNOBS.vadMinSilenceMs),
 
-  ASR_PROVIDER: { schema: z.enum(['pocketsphinx', 'riva', 'simulated']), default: 'pocketsphinx', help: 'Speech recognizer: pocketsphinx (local), riva (NVIDIA Riva or speech NIM at RIVA_URI), simulated (made-up words with profile latencies, for benchmarks)' },
+  ASR_PROVIDER: { schema: z.enum(vendorNames('asr')), default: 'pocketsphinx', help: `Speech recognizer: ${vendorSummaries('asr')}` },
   ASR_LANGUAGE: { schema: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/), default: 'en-US', help: 'Default BCP-47 language of user speech' },
   ASR_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default input sample rate (Hz) when a client does not say' },
-  ASR_FINAL_WAIT_MS: { schema: int(50, 10000), default: '1500', help: 'Longest wait (ms) for a final transcript after the turn ended' },
+  ASR_FINAL_WAIT_MS: intKnob(TURN_KNOBS.asrFinalWaitMs),
 
-  TTS_PROVIDER: { schema: z.enum(['espeak', 'riva', 'simulated']), default: 'espeak', help: 'Speech synthesizer: espeak (local), riva (NVIDIA Riva or speech NIM at RIVA_TTS_URI or RIVA_URI), simulated (a tone with profile latencies, for benchmarks)' },
+  TTS_PROVIDER: { schema: z.enum(vendorNames('tts')), default: 'espeak', help: `Speech synthesizer: ${vendorSummaries('tts')}` },
   TTS_VOICE: { schema: z.string(), default: '', help: 'Default voice; empty picks one for the language' },
   TTS_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default output sample rate (Hz)' },
-  TTS_MAX_PIECE_CHARS: { schema: int(20, 2000), default: '200', help: 'Longest text (chars) sent to TTS at once' },
+  TTS_MAX_PIECE_CHARS: intKnob(TURN_KNOBS.maxPieceChars),
 
   RIVA_URI: { schema: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'expected host:port'), default: '127.0.0.1:50051', help: 'Riva (or speech NIM) gRPC address, host:port; NVIDIA-hosted: grpc.nvcf.nvidia.com:443 with RIVA_USE_TLS=true' },
   RIVA_TTS_URI: { schema: z.union([z.literal(''), z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'expected host:port')]), default: '', help: 'Riva TTS address when TTS runs elsewhere than ASR (e.g. two speech NIMs); empty: RIVA_URI' },
@@ -124,12 +131,17 @@ export const SETTINGS = {
   RIVA_ASR_REPLAY_MAX_MS: { schema: int(0, 120000), default: '15000', help: 'Audio (ms) since the last final kept to send again to a reopened Riva stream, so a drop loses no words' },
   RIVA_TTS_TIMEOUT_MS: { schema: int(100, 600000), default: '20000', help: 'Deadline (ms) of one Riva synthesis call (one piece of text)' },
 
-  LLM_PROVIDER: { schema: z.enum(['auto', 'openai', 'llama-cpp', 'simulated']), default: 'auto', help: 'Language model: openai = any OpenAI-compatible server (NIM, vLLM, Ollama, llama.cpp server); llama-cpp = a GGUF model run in-process (LLM_MODEL_PATH or the default model); auto = openai when LLM_BASE_URL is set, else llama-cpp; simulated = a fixed reply with profile latencies, for benchmarks' },
+  LLM_PROVIDER: { schema: z.enum(['auto', ...vendorNames('llm')]), default: 'auto', help: `Language model: ${vendorSummaries('llm')}; auto = openai when LLM_BASE_URL is set, else llama-cpp` },
   LLM_BASE_URL: { schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]), default: '', help: 'Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (empty: none)' },
   LLM_API_KEY: { schema: z.string(), default: '', help: 'Bearer key for the LLM API (empty: none)', secret: true },
   LLM_MODEL: { schema: z.string().min(1), default: 'meta/llama-3.1-8b-instruct', help: 'Model name' },
   LLM_TEMPERATURE: { schema: num(0, 2), default: '0.5', help: 'Sampling temperature' },
   LLM_MAX_TOKENS: { schema: int(1, 32768), default: '1024', help: 'Longest reply (tokens)' },
+  LLM_CONTEXT_TOKENS: {
+    schema: int(256, 10000000),
+    default: '16384',
+    help: 'Most tokens of conversation sent to the LLM, estimated as 4 characters a token plus 4 a message; past it the oldest turns are left out (never the system prompt). Keep it below the model context less LLM_MAX_TOKENS',
+  },
   LLM_SYSTEM_PROMPT: {
     schema: z.string().max(20000),
     default: 'You are a helpful voice assistant. Answer briefly in plain spoken sentences, without lists or markdown.',
@@ -148,12 +160,12 @@ export const SETTINGS = {
 
   SIM_PROFILE: { schema: z.string().min(1), default: 'nvidia-blueprint', help: 'Latencies of the simulated providers: a built-in (nvidia-blueprint, zero-latency) or a JSON file' },
 
-  TURN_END_SOURCE: { schema: z.enum(['asr', 'vad', 'commit']), default: 'vad', help: 'What ends the user turn: asr (recognizer endpointing), vad (silence), commit (push-to-talk)' },
-  TURN_END_SILENCE_MS: { schema: int(100, 5000), default: '500', help: 'Silence (ms) that ends the turn when VAD decides' },
-  BARGE_IN_MIN_SPEECH_MS: { schema: int(0, 5000), default: '250', help: 'User speech (ms) during a reply that interrupts it' },
-  BARGE_IN_ENABLED: { schema: bool, default: 'true', help: 'Let user speech interrupt replies' },
-  CANCEL_BUDGET_MS: { schema: int(10, 10000), default: '300', help: 'A provider still busy this long (ms) after abort is abandoned' },
-  SPECULATIVE_START: { schema: bool, default: 'true', help: 'Start the LLM on a stable interim transcript (Riva early end of utterance); the final confirms it or restarts it, and its audio is held until confirmed' },
+  TURN_END_SOURCE: choiceKnob(TURN_KNOBS.endOfTurnSource),
+  TURN_END_SILENCE_MS: intKnob(TURN_KNOBS.endOfTurnSilenceMs),
+  BARGE_IN_MIN_SPEECH_MS: intKnob(TURN_KNOBS.bargeInMinSpeechMs),
+  BARGE_IN_ENABLED: boolKnob(TURN_KNOBS.bargeInEnabled),
+  CANCEL_BUDGET_MS: intKnob(TURN_KNOBS.cancelBudgetMs),
+  SPECULATIVE_START: boolKnob(TURN_KNOBS.speculativeStart),
 
   AUTH_MODE: { schema: z.enum(['none', 'api_key', 'jwt']), default: 'none', help: 'Who may open sessions, on every transport: none, api_key (API_KEYS), jwt (JWT_*)' },
   API_KEYS: { schema: z.string(), default: '', help: 'Allowed API keys as name:sha256hex entries, comma separated (make one: voice-gateway new-key NAME)' },

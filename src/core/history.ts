@@ -59,6 +59,30 @@ interface StoredItem extends ConversationItem {
 const MAX_ITEM_ID_CHARS = 64;
 
 /**
+ * Tokens of `messages` as the LLM would count them, estimated without its tokenizer: 4 characters
+ * a token (the usual figure for English with BPE tokenizers such as Llama 3's and OpenAI's) plus
+ * 4 tokens a message for the chat template's role markers. Other languages take more tokens per
+ * character, so leave LLM_CONTEXT_TOKENS some room below the model's context.
+ */
+export function estimateTokens(messages: readonly ChatMessage[]): number {
+  return messages.reduce((tokens, m) => tokens + MESSAGE_OVERHEAD_TOKENS + Math.ceil(m.content.length / CHARS_PER_TOKEN), 0);
+}
+const CHARS_PER_TOKEN = 4;
+const MESSAGE_OVERHEAD_TOKENS = 4;
+
+/** An LLM request as the history renders it, and what was left out to fit the context. */
+export interface LlmRequest {
+  messages: ChatMessage[];
+  /** Set when the oldest turns were dropped to fit `contextTokens`. */
+  trimmed?: HistoryTrimmed;
+}
+export interface HistoryTrimmed {
+  droppedMessages: number;
+  /** The estimate (estimateTokens) of what was sent. */
+  estimatedTokens: number;
+}
+
+/**
  * The conversation as a list of items with ids, so that item-aware clients (the OpenAI Realtime
  * dialect) can insert, cut and delete messages; the LLM sees the items' texts in order.
  */
@@ -67,7 +91,7 @@ export class ConversationHistory {
 
   constructor(
     /** Oldest items are dropped past this count; the system prompt is never dropped. */
-    private readonly maxItems = 200,
+    readonly maxItems = 200,
   ) {}
 
   has(id: string): boolean {
@@ -126,10 +150,28 @@ export class ConversationHistory {
     this.items.splice(this.indexOf(id), 1);
   }
 
-  /** The messages for an LLM request, the system prompt first; items with no text are left out. */
-  forRequest(systemPrompt: string): ChatMessage[] {
+  /**
+   * The LLM request: the system prompt first, then the items with text, at most `contextTokens`
+   * (estimateTokens) by dropping the oldest turns. `pendingUserText`: the request as it will be
+   * once the user's words are added as an item (a speculative start asks for it before the turn
+   * ended), rendered exactly as the due request will be, item bound included.
+   */
+  request(systemPrompt: string, contextTokens: number, pendingUserText?: string): LlmRequest {
+    const pending: StoredItem[] = pendingUserText === undefined ? [] : [{ id: '', role: 'user', text: pendingUserText, origin: 'audio' }];
+    const items = [...this.items, ...pending].slice(-this.maxItems);
     const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-    return [...system, ...this.items.filter((item) => item.text.trim()).map(({ role, text }) => ({ role, content: text }))];
+    const turns = items.filter((item) => item.text.trim()).map(({ role, text }): ChatMessage => ({ role, content: text }));
+    let droppedMessages = 0;
+    // The oldest turn goes whole (its user message and the replies after it), so that what is left
+    // starts with a user message; a tool call and its result (issue 12) must go together too.
+    while (turns.length > 1 && estimateTokens(system) + estimateTokens(turns) > contextTokens) {
+      do {
+        turns.shift();
+        droppedMessages++;
+      } while (turns.length > 1 && turns[0]!.role !== 'user');
+    }
+    const messages = [...system, ...turns];
+    return droppedMessages > 0 ? { messages, trimmed: { droppedMessages, estimatedTokens: estimateTokens(messages) } } : { messages };
   }
 
   get length(): number {

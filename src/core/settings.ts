@@ -1,13 +1,10 @@
 /** Applies a client's requested settings onto the current ones, checking every value. */
 import { AUDIO_ENCODINGS, type AudioEncoding } from '../audio/codec.js';
 import { GatewayError, type AudioFormat, type FormatPatch, type SessionSettings, type SettingsPatch } from './events.js';
+import { knobProblem, TURN_KNOBS, type TurnKnob } from './turn-config.js';
 
 export const SAMPLE_RATE_MIN_HZ = 8000;
 export const SAMPLE_RATE_MAX_HZ = 48000;
-const END_OF_TURN_SILENCE_RANGE_MS = [100, 5000] as const;
-const BARGE_IN_RANGE_MS = [0, 5000] as const;
-const PREFIX_PADDING_RANGE_MS = [0, 5000] as const;
-const VAD_THRESHOLD_RANGE = [0.05, 0.99] as const;
 const MAX_INSTRUCTIONS_CHARS = 20000;
 
 function invalid(message: string): never {
@@ -27,13 +24,10 @@ function mergeFormat(field: string, current: AudioFormat, patch: FormatPatch | u
   return { encoding: encoding as AudioEncoding, sampleRateHz };
 }
 
-function inRange(field: string, value: number, [min, max]: readonly [number, number]): number {
-  if (!Number.isInteger(value) || value < min || value > max) invalid(`${field} ${value} is out of range: use ${min} to ${max}`);
-  return value;
-}
-
-function fractionInRange(field: string, value: number, [min, max]: readonly [number, number]): number {
-  if (!Number.isFinite(value) || value < min || value > max) invalid(`${field} ${value} is out of range: use ${min} to ${max}`);
+/** `value` if its knob (core/turn-config.ts) accepts it, else an invalid_argument naming the client's field. */
+function checked<T>(knob: TurnKnob & { clientField: string }, value: T): T {
+  const problem = knobProblem(knob, knob.clientField, value);
+  if (problem) invalid(problem);
   return value;
 }
 
@@ -61,12 +55,12 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
     instructions,
     turn: {
       endOfTurnSource: turn.endOfTurnSource,
-      endOfTurnSilenceMs: inRange('turn.end_of_turn_silence_ms', turn.endOfTurnSilenceMs, END_OF_TURN_SILENCE_RANGE_MS),
-      bargeInMinSpeechMs: inRange('turn.barge_in_min_speech_ms', turn.bargeInMinSpeechMs, BARGE_IN_RANGE_MS),
+      endOfTurnSilenceMs: checked(TURN_KNOBS.endOfTurnSilenceMs, turn.endOfTurnSilenceMs),
+      bargeInMinSpeechMs: checked(TURN_KNOBS.bargeInMinSpeechMs, turn.bargeInMinSpeechMs),
       bargeInEnabled: turn.bargeInEnabled,
       autoRespond: turn.autoRespond,
-      vadThreshold: fractionInRange('turn.vad_threshold', turn.vadThreshold, VAD_THRESHOLD_RANGE),
-      prefixPaddingMs: inRange('turn.prefix_padding_ms', turn.prefixPaddingMs, PREFIX_PADDING_RANGE_MS),
+      vadThreshold: checked(TURN_KNOBS.vadThreshold, turn.vadThreshold),
+      prefixPaddingMs: checked(TURN_KNOBS.prefixPaddingMs, turn.prefixPaddingMs),
     },
   };
 }

@@ -20,7 +20,7 @@ export interface GatewayMetricsOptions {
 
 const PREFIX = 'voice_gateway_';
 
-/** Per-stage latencies of a turn (DESIGN §6), by their label value; voice-to-voice has its own. */
+/** Per-stage latencies of a turn (docs/architecture.md §6), by their label value; voice-to-voice has its own. */
 const STAGES = {
   eou_delay: 'eouDelayMs',
   asr_final: 'asrFinalMs',
@@ -43,6 +43,7 @@ export class GatewayMetrics {
   private readonly sessionsEnded: Counter<'reason'>;
   private readonly turns: Counter<'outcome'>;
   private readonly bargeIns: Counter<never>;
+  private readonly historyTrimmed: Counter<never>;
   private readonly speculative: Counter<'outcome'>;
   private readonly errors: Counter<'code'>;
   private readonly backendErrors: Counter<'backend' | 'provider' | 'code'>;
@@ -78,6 +79,7 @@ export class GatewayMetrics {
       registers,
     });
     this.errors = new Counter({ name: `${PREFIX}errors_total`, help: 'Errors sent to clients, by code', labelNames: ['code'], registers });
+    this.historyTrimmed = new Counter({ name: `${PREFIX}history_trimmed_total`, help: 'LLM requests whose oldest turns were left out to fit LLM_CONTEXT_TOKENS', registers });
     this.backendErrors = new Counter({
       name: `${PREFIX}backend_errors_total`,
       help: 'Backend failures by backend (asr, llm, tts), provider and code (the error code, or abandoned: it ignored cancellation past CANCEL_BUDGET_MS)',
@@ -124,9 +126,10 @@ export class GatewayMetrics {
     response.writeHead(200, { 'content-type': this.registry.contentType }).end(request.method === 'HEAD' ? undefined : body);
   };
 
-  private recordTurn({ metrics, status, bargeIn }: TurnReport): void {
+  private recordTurn({ metrics, status, bargeIn, historyTrimmed }: TurnReport): void {
     this.turns.inc({ outcome: status });
     if (bargeIn) this.bargeIns.inc();
+    if (historyTrimmed) this.historyTrimmed.inc();
     if (metrics.speculative !== 'none') this.speculative.inc({ outcome: metrics.speculative });
     if (metrics.voiceToVoiceMs !== undefined) this.voiceToVoice.observe(metrics.voiceToVoiceMs / 1000);
     for (const [stage, field] of Object.entries(STAGES)) {

@@ -155,7 +155,7 @@ void describe('speculative start', () => {
 
 void describe('LLM Retry-After', () => {
   void it('after a 429 with Retry-After, the next turn fails at once without a request and says when to retry', async () => {
-    const llm = new ScriptedLlm({ reply: echo, failWith: new ProviderError('llm', 'LLM server answered HTTP 429 (rate limited); retry after 30 s', 30) });
+    const llm = new ScriptedLlm({ reply: echo, failWith: new ProviderError('llm', 'LLM server answered HTTP 429 (rate limited); retry after 30 s', { retryAfterS: 30 }) });
     const d = new SessionDriver(providers({ llm }));
     await d.start();
     d.session.handle({ type: 'text', text: 'hello' });

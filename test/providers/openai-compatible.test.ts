@@ -268,4 +268,26 @@ void describe('OpenAiCompatibleChatModel', () => {
       (err: unknown) => err instanceof ProviderError && /out of KV cache/.test(err.message),
     );
   });
+
+  void it('says which failures may work if tried again unchanged (ProviderError.retryable)', async () => {
+    const cases = [
+      { status: 429, retryable: true },
+      { status: 500, retryable: true },
+      { status: 503, retryable: true },
+      { status: 400, retryable: false },
+      { status: 401, retryable: false },
+      { status: 404, retryable: false },
+    ];
+    for (const { status, retryable } of cases) {
+      const srv = await server({ reply: { status, body: '{"error":"no"}' } });
+      await assert.rejects(collect(model(srv.baseUrl).stream(user('q'), {}, signal())), (err: unknown) => {
+        assert.ok(err instanceof ProviderError);
+        assert.equal(err.retryable, retryable, `HTTP ${status}`);
+        return true;
+      });
+    }
+    const gone = await startScriptedOpenAiServer();
+    await gone.close();
+    await assert.rejects(collect(model(gone.baseUrl).stream(user('q'), {}, signal())), (err: unknown) => err instanceof ProviderError && err.retryable);
+  });
 });

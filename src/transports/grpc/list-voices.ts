@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { ListVoicesResponseSchema, type ListVoicesRequest, type ListVoicesResponse } from '../../gen/voice/v1/voice_pb.js';
 import { bearerToken } from '../session-factory.js';
-import type { VoiceLister, VoiceListing } from '../voice-list.js';
+import type { VoiceLister, VoiceListing } from '../voice-v1/voice-list.js';
 
 const STATUS: Record<Exclude<VoiceListing, { voices: unknown }>['code'], grpc.status> = {
   unauthenticated: grpc.status.UNAUTHENTICATED,

@@ -13,9 +13,9 @@ import type { Session } from '../../core/session.js';
 import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
 import type { ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents, type EventSink } from '../event-pump.js';
-import { toResponse } from '../voice-proto.js';
-import { deliverRequest, type Decoded } from '../voice-requests.js';
-import type { VoiceLister } from '../voice-list.js';
+import { toResponse } from '../voice-v1/proto-mapping.js';
+import { deliverRequest, type Decoded } from '../voice-v1/requests.js';
+import type { VoiceLister } from '../voice-v1/voice-list.js';
 import { converseDefinition, VOICE_SERVICE } from './definition.js';
 import { listVoicesHandler } from './list-voices.js';
 

@@ -5,11 +5,11 @@
  * stays open; only a session that ends closes it.
  */
 import { WebSocket, type RawData } from 'ws';
-import type { ClientEvent } from '../../core/events.js';
+import { ANSWERED_CLIENT_EVENTS, type ClientEvent } from '../../core/events.js';
 import type { Session } from '../../core/session.js';
 import { pumpEvents } from '../event-pump.js';
-import { CLOSE, closeCodeFor, closeWithin } from '../websocket-close.js';
-import { webSocketSink } from '../websocket-sink.js';
+import { CLOSE, closeCodeFor, closeWithin } from '../websocket-shared/close.js';
+import { webSocketSink } from '../websocket-shared/sink.js';
 import { readClientEvent, type EventContext } from './client-events.js';
 import { initialPatch, type Dialect } from './session-config.js';
 import { RealtimeEventWriter } from './server-events.js';
@@ -21,8 +21,6 @@ const ERROR_REPLY_MAX_BUFFERED_BYTES = 1024 * 1024;
 const MAX_PENDING_ANSWERS = 4096;
 /** Client event ids kept for errors of events that get no answer when they succeed. */
 const MAX_REMEMBERED_EVENT_IDS = 256;
-/** Events the core answers (or fails) exactly once: their context waits for that answer. */
-const ANSWERED = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input']);
 
 export interface RealtimeConnectionOptions {
   dialect: Dialect;
@@ -94,7 +92,7 @@ class EventContexts {
 
   /** The ref for a core event of `type`, or undefined when nothing needs to come back to it. */
   add(type: string, context: EventContext): string | undefined {
-    const answered = ANSWERED.has(type);
+    const answered = ANSWERED_CLIENT_EVENTS.has(type as ClientEvent['type']); // their context waits for that answer
     if (!answered && context.clientEventId === undefined) return undefined;
     const ref = String(++this.sequence);
     const map = answered ? this.pending : this.remembered;

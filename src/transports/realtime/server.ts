@@ -13,8 +13,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { isRefusal, type SessionFactory } from '../session-factory.js';
 import { serveRealtime } from './connection.js';
-import { CLOSE, closeReason } from '../websocket-close.js';
-import { socketClassWithOversizeReason } from '../websocket-sink.js';
+import { CLOSE, closeReason } from '../websocket-shared/close.js';
+import { socketClassWithOversizeReason } from '../websocket-shared/sink.js';
 import { chooseProtocol, readHandshake, refuseUpgrade } from './handshake.js';
 
 export const REALTIME_PATH = '/v1/realtime';

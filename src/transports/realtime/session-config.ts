@@ -21,6 +21,8 @@
  */
 import { z } from 'zod';
 import type { AudioFormat, FormatPatch, SessionSettings, SettingsPatch, TurnSettings } from '../../core/events.js';
+import { SAMPLE_RATE_MAX_HZ, SAMPLE_RATE_MIN_HZ } from '../../core/settings.js';
+import { TURN_KNOBS } from '../../core/turn-config.js';
 import { zodProblem } from './wire-error.js';
 
 export type Dialect = 'ga' | 'beta';
@@ -78,15 +80,17 @@ const SEMANTIC_SILENCE_MS: Record<string, number> = { low: 1200, medium: 800, au
 
 const num = (min: number, max: number) => z.number().min(min).max(max);
 const intMs = (min: number, max: number) => z.number().int().min(min).max(max);
+/** The bounds of a turn knob (core/turn-config.ts): the core's own checks would refuse anything else. */
+const knob = (k: { kind: 'int' | 'fraction'; min: number; max: number }) => (k.kind === 'int' ? intMs(k.min, k.max) : num(k.min, k.max));
 
-const gaFormat = z.looseObject({ type: z.enum(['audio/pcm', 'audio/pcmu', 'audio/pcma']), rate: intMs(8000, 48000).optional() });
+const gaFormat = z.looseObject({ type: z.enum(['audio/pcm', 'audio/pcmu', 'audio/pcma']), rate: intMs(SAMPLE_RATE_MIN_HZ, SAMPLE_RATE_MAX_HZ).optional() });
 const betaFormat = z.enum(['pcm16', 'g711_ulaw', 'g711_alaw']);
 const turnDetection = z
   .looseObject({
     type: z.enum(['server_vad', 'semantic_vad']).default('server_vad'),
-    threshold: num(0.05, 0.99).optional(),
-    prefix_padding_ms: intMs(0, 5000).optional(),
-    silence_duration_ms: intMs(100, 5000).optional(),
+    threshold: knob(TURN_KNOBS.vadThreshold).optional(),
+    prefix_padding_ms: knob(TURN_KNOBS.prefixPaddingMs).optional(),
+    silence_duration_ms: knob(TURN_KNOBS.endOfTurnSilenceMs).optional(),
     create_response: z.boolean().optional(),
     interrupt_response: z.boolean().optional(),
     eagerness: z.enum(['low', 'medium', 'high', 'auto']).optional(),

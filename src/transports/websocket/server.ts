@@ -17,11 +17,11 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Session } from '../../core/session.js';
 import { ConverseResponseSchema } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents } from '../event-pump.js';
-import { toResponse } from '../voice-proto.js';
-import { decodeRequest, deliverRequest } from '../voice-requests.js';
+import { toResponse } from '../voice-v1/proto-mapping.js';
+import { decodeRequest, deliverRequest } from '../voice-v1/requests.js';
 import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
-import { CLOSE, closeCodeFor, closeReason, closeWithin } from '../websocket-close.js';
-import { socketClassWithOversizeReason, webSocketSink } from '../websocket-sink.js';
+import { CLOSE, closeCodeFor, closeReason, closeWithin } from '../websocket-shared/close.js';
+import { socketClassWithOversizeReason, webSocketSink } from '../websocket-shared/sink.js';
 
 /** Where browsers connect on the HTTP port. */
 export const VOICE_WEBSOCKET_PATH = '/v1/voice';

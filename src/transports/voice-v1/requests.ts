@@ -4,9 +4,9 @@
  * session goes on, whichever transport it came through.
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import type { Session } from '../core/session.js';
-import { ConverseRequestSchema, type ConverseRequest } from '../gen/voice/v1/voice_pb.js';
-import { toClientEvent } from './voice-proto.js';
+import type { Session } from '../../core/session.js';
+import { ConverseRequestSchema, type ConverseRequest } from '../../gen/voice/v1/voice_pb.js';
+import { toClientEvent } from './proto-mapping.js';
 
 /** A request that did not parse: kept as a value so the session can answer it with an `error`. */
 export type Decoded = { ok: true; request: ConverseRequest } | { ok: false; reason: string };

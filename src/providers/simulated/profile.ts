@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../../config/load.js';
 
 const ms = z.number().min(0).max(60_000);
 

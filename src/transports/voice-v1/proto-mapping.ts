@@ -3,9 +3,9 @@
  * speaks voice.v1 (gRPC, and WebSocket frames) uses this one mapping, so there is one contract.
  */
 import { create } from '@bufbuild/protobuf';
-import type { AudioEncoding as CoreEncoding } from '../audio/codec.js';
-import type { ClientEvent, EndOfTurnSource, ErrorCode, FormatPatch, ServerEvent, SessionSettings, SettingsPatch } from '../core/events.js';
-import * as pb from '../gen/voice/v1/voice_pb.js';
+import type { AudioEncoding as CoreEncoding } from '../../audio/codec.js';
+import type { ClientEvent, EndOfTurnSource, ErrorCode, FormatPatch, ServerEvent, SessionSettings, SettingsPatch } from '../../core/events.js';
+import * as pb from '../../gen/voice/v1/voice_pb.js';
 
 const ENCODING_TO_CORE: Record<number, CoreEncoding> = {
   [pb.AudioEncoding.PCM16]: 'pcm16',

@@ -3,19 +3,15 @@
  * run in-process by node-llama-cpp. `LLM_PROVIDER=auto` (the default) picks the server when
  * `LLM_BASE_URL` is set, else the local model, so a fresh machine works with no settings.
  */
-import { ConfigError } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { OpenAiCompatibleChatModel } from './llm/openai-compatible.js';
-import type { ChatModel } from './types.js';
+import { ConfigError } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { chosenLlm } from '../registry.js';
+import { OpenAiCompatibleChatModel } from './openai-compatible.js';
+import type { ChatModel } from '../types.js';
 
-export type LlmChoice = Exclude<Config['LLM_PROVIDER'], 'auto'>;
+export { chosenLlm };
 
-export function chosenLlm(config: Pick<Config, 'LLM_PROVIDER' | 'LLM_BASE_URL'>): LlmChoice {
-  if (config.LLM_PROVIDER !== 'auto') return config.LLM_PROVIDER;
-  return config.LLM_BASE_URL ? 'openai' : 'llama-cpp';
-}
-
-/** The remote or local model (the simulated one is made by create-simulated.ts). */
+/** The remote or local model (the simulated one is made by its row in ../registry.ts). */
 export async function createChatModel(config: Config): Promise<ChatModel> {
   const choice = chosenLlm(config);
   switch (choice) {
@@ -24,11 +20,11 @@ export async function createChatModel(config: Config): Promise<ChatModel> {
     case 'llama-cpp':
       return localModel(config);
     case 'simulated':
-      throw new Error('createChatModel does not make the simulated LLM: createSimulatedProviders does');
+      throw new Error('createChatModel does not make the simulated LLM: its row in providers/registry.ts does');
   }
 }
 
-function remoteModel(config: Config): ChatModel {
+export function remoteModel(config: Config): ChatModel {
   if (!config.LLM_BASE_URL) {
     throw new ConfigError('LLM_PROVIDER=openai needs LLM_BASE_URL, the OpenAI-compatible API, e.g. LLM_BASE_URL=http://127.0.0.1:8000/v1');
   }
@@ -43,10 +39,10 @@ function remoteModel(config: Config): ChatModel {
   });
 }
 
-async function localModel(config: Config): Promise<ChatModel> {
+export async function localModel(config: Config): Promise<ChatModel> {
   // Imported only here, so that users of a remote LLM never load node-llama-cpp.
-  const { resolveModelFile } = await import('./llm/model-cache.js');
-  const { LlamaCppChatModel } = await import('./llm/llama-cpp.js');
+  const { resolveModelFile } = await import('./model-cache.js');
+  const { LlamaCppChatModel } = await import('./llama-cpp.js');
   const modelPath = await resolveModelFile({
     modelPath: config.LLM_MODEL_PATH,
     url: config.LLM_MODEL_URL,

@@ -10,7 +10,7 @@
  */
 import { rmsDbfs } from '../../audio/pcm.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
-import type { SimulatedProfile } from '../simulated-profile.js';
+import type { SimulatedProfile } from './profile.js';
 import type { AsrOptions, AsrResult, AsrStream, SpeechRecognizer } from '../types.js';
 
 const SAMPLE_RATE_HZ = 16000;

@@ -26,10 +26,10 @@ import {
   type StreamingRecognizeResponse,
 } from '../../gen/riva/proto/riva_asr_pb.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
-import type { RivaChannel } from '../riva/channel.js';
-import { isRetryable, rivaError } from '../riva/errors.js';
+import type { RivaChannel } from './channel.js';
+import { isRetryable, rivaError } from './errors.js';
 import type { AsrOptions, AsrResult, AsrStream, SpeechRecognizer } from '../types.js';
-import { checkEndpointing, streamingConfig, type RivaRecognitionSettings } from './riva-config.js';
+import { checkEndpointing, streamingConfig, type RivaRecognitionSettings } from './asr-config.js';
 
 export interface RivaAsrSettings extends RivaRecognitionSettings {
   /** Audio per request message. */

@@ -2,12 +2,11 @@
  * The Riva providers the configuration asks for (`ASR_PROVIDER=riva`, `TTS_PROVIDER=riva`), on
  * channels shared by every session: one per distinct address.
  */
-import type { Config } from '../config/schema.js';
-import { RivaRecognizer, type RivaAsrSettings } from './asr/riva.js';
-import { parseCustomConfiguration } from './asr/riva-config.js';
-import { RivaChannel, type RivaConnectionSettings } from './riva/channel.js';
-import { RivaSynthesizer, type RivaTtsSettings } from './tts/riva.js';
-import type { Providers } from './types.js';
+import type { Config } from '../../config/schema.js';
+import { RivaRecognizer, type RivaAsrSettings } from './asr.js';
+import { parseCustomConfiguration } from './asr-config.js';
+import { RivaChannel, type RivaConnectionSettings } from './channel.js';
+import { RivaSynthesizer, type RivaTtsSettings } from './tts.js';
 
 export function rivaConnection(config: Config, service: 'asr' | 'tts'): RivaConnectionSettings {
   return {
@@ -60,14 +59,12 @@ export function rivaTtsSettings(config: Config): RivaTtsSettings {
   return { maxChars: config.TTS_MAX_PIECE_CHARS, timeoutMs: config.RIVA_TTS_TIMEOUT_MS, configTimeoutMs: config.RIVA_TIMEOUT_MS };
 }
 
-/** Only the kinds set to 'riva'; bad Riva settings are a ConfigError. */
-export function createRivaProviders(config: Config): Partial<Providers> {
-  const wantAsr = config.ASR_PROVIDER === 'riva';
-  const wantTts = config.TTS_PROVIDER === 'riva';
-  if (!wantAsr && !wantTts) return {};
-  const channels = rivaChannels(config);
-  return {
-    ...(wantAsr && { asr: new RivaRecognizer(channels.asr, rivaAsrSettings(config)) }),
-    ...(wantTts && { tts: new RivaSynthesizer(channels.tts, rivaTtsSettings(config)) }),
-  };
+/** Riva ASR on the shared channel (its row in ../registry.ts). */
+export function rivaRecognizer(config: Config, channels: { asr: RivaChannel }): RivaRecognizer {
+  return new RivaRecognizer(channels.asr, rivaAsrSettings(config));
+}
+
+/** Riva TTS on the shared channel (its row in ../registry.ts). */
+export function rivaSynthesizer(config: Config, channels: { tts: RivaChannel }): RivaSynthesizer {
+  return new RivaSynthesizer(channels.tts, rivaTtsSettings(config));
 }

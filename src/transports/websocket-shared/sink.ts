@@ -4,8 +4,8 @@
  * a socket class that gives an oversized frame's close (1009) a reason a person can act on.
  */
 import { WebSocket } from 'ws';
-import type { ServerEvent } from '../core/events.js';
-import type { EventSink } from './event-pump.js';
+import type { ServerEvent } from '../../core/events.js';
+import type { EventSink } from '../event-pump.js';
 
 /**
  * Bytes the socket may hold before the pump waits. The bound that counts is the session's

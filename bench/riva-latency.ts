@@ -3,7 +3,7 @@
  * and the scripted OpenAI-compatible server, measured at the client as NVIDIA's blueprint does:
  * from the end of the user's speech in the sent audio to the first reply audio received.
  *
- *   node --import tsx test/riva/measure-latency.ts [turns]
+ *   node --import tsx bench/riva-latency.ts [turns]
  *
  * The backends take the per-stage times of NVIDIA's published single-stream run (ASR 40 ms,
  * LLM first token 126 ms, TTS first audio 78 ms) and Riva's two-pass end of utterance with the
@@ -11,13 +11,13 @@
  */
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { bytesFromPcm16 } from '../../src/audio/pcm.js';
-import * as pb from '../../src/gen/voice/v1/voice_pb.js';
-import { deserializer, methodPath, serializer } from '../../src/lib/grpc-service.js';
-import { startRivaGateway } from '../support/riva-gateway.js';
-import { silence, tone } from '../support/scripted-providers.js';
-import { startScriptedOpenAiServer } from '../support/scripted-openai-server.js';
-import { startScriptedRiva } from '../support/scripted-riva-server.js';
+import { bytesFromPcm16 } from '../src/audio/pcm.js';
+import * as pb from '../src/gen/voice/v1/voice_pb.js';
+import { deserializer, methodPath, serializer } from '../src/lib/grpc-service.js';
+import { startRivaGateway } from '../test/support/riva-gateway.js';
+import { silence, tone } from '../test/support/scripted-providers.js';
+import { startScriptedOpenAiServer } from '../test/support/scripted-openai-server.js';
+import { startScriptedRiva } from '../test/support/scripted-riva-server.js';
 
 const TURNS = Number(process.argv[2] ?? 10);
 const CHUNK_MS = 20;

@@ -1,7 +1,10 @@
 /**
- * One reply: the LLM's token stream is cut into speakable pieces, each piece is synthesized while
- * the LLM keeps streaming, and the audio goes out as it comes. Interrupting aborts the LLM request
- * and every TTS call; the reply then waits for no provider longer than the cancel budget.
+ * One reply, and the handle the session keeps of it. The run: the LLM's token stream is cut into
+ * speakable pieces, each piece is synthesized while the LLM keeps streaming, and the audio goes
+ * out as it comes. Interrupting aborts the LLM request and every TTS call; the reply then waits
+ * for no provider longer than the cancel budget. The handle: the turn it answers (ids, the user's
+ * words, the turn's moments), its item in the conversation, the barge-in that ended it and the
+ * cause of its end. Replies are started by one owner (./replies.ts), early ones included.
  */
 import { bytesFromPcm16, durationMs } from '../audio/pcm.js';
 import { encodeAudio } from '../audio/codec.js';
@@ -9,11 +12,13 @@ import { StreamResampler } from '../audio/resampler.js';
 import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer } from '../providers/types.js';
 import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
-import type { AudioFormat, ErrorCode, ResponseStatus, ServerEvent } from './events.js';
-import { heardText, type SpokenPiece } from './history.js';
+import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
+import { heardText, type HistoryTrimmed, type SpokenPiece } from './history.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
+import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
+import type { TurnReport, TurnTimings } from './turn-metrics.js';
 
-export interface ResponseSettings {
+export interface ReplySettings {
   outputFormat: AudioFormat;
   voice: string;
   language: string;
@@ -24,7 +29,7 @@ export interface ResponseSettings {
 }
 
 /** Moments of the reply (performance.now() ms) from which the turn metrics are computed. */
-export interface ResponseTimings {
+export interface ReplyTimings {
   llmRequestAt?: number;
   llmFirstTokenAt?: number;
   llmFirstPieceAt?: number;
@@ -45,13 +50,13 @@ export interface TtsPieceTimings {
   audioMs: number;
 }
 
-export interface ResponseOutcome {
+export interface ReplyOutcome {
   status: ResponseStatus;
   heardText: string;
   audioSentMs: number;
 }
 
-export interface ResponseDeps {
+export interface ReplyDeps {
   llm: ChatModel;
   tts: SpeechSynthesizer;
   emit: (event: ServerEvent) => void;
@@ -62,32 +67,77 @@ export interface ResponseDeps {
 }
 
 const PLAYBACK_MARGIN_MS = 150;
-/** The first piece may end at a comma once it has this many characters (the bench predicts it too). */
-export const FIRST_PIECE_MIN_CHARS = 12;
 
-export class Response {
-  readonly timings: ResponseTimings = {};
+/** Why a reply ended: its status, for an interrupted one who interrupted it, for a failed one the error. */
+export interface ReplyEnd {
+  status: ResponseStatus;
+  cause?: InterruptCause;
+  error?: { code: ErrorCode; message: string; retryable: boolean };
+}
+
+/** The turn a reply answers. */
+export interface ReplyTurn {
+  /** The user's turn (its item id too); empty for a reply the client asked for with no new turn. */
+  id: string;
+  /** What the user said (or typed). */
+  text: string;
+  /** Moments of the user's turn; `speculative` is set when the reply starts. */
+  timings: TurnTimings;
+}
+
+export class Reply {
+  /** Moments of the reply, written by this class alone (an early reply's held audio included). */
+  readonly timings: ReplyTimings = {};
+  /** Its assistant item in the conversation, once it is the session's current reply. */
+  itemId = '';
+  /** User speech that interrupted it. */
+  bargeIn: TurnReport['bargeIn'];
+  /** Set once, when it ended. */
+  end: ReplyEnd | undefined;
+  /** The oldest turns were left out of its LLM request to fit LLM_CONTEXT_TOKENS. */
+  historyTrimmed: HistoryTrimmed | undefined;
   private readonly abort = new AbortController();
   private readonly pieces: SpokenPiece[] = [];
   private audioSentMs = 0;
   private playedMs: number | null = null;
   private playbackAdvanced: (() => void) | null = null;
   private status: ResponseStatus | null = null;
+  private failure: ReplyEnd['error'];
+  /** An early reply's first audio was ready here, before it was released. */
+  private firstAudioReadyAt: number | undefined;
+  private running: Promise<ReplyOutcome> | null = null;
 
   constructor(
     readonly id: string,
-    readonly turnId: string,
+    /** The turn it answers: an early reply's is replaced by the due one when it is confirmed. */
+    public turn: ReplyTurn,
     private readonly messages: ChatMessage[],
-    private readonly settings: ResponseSettings,
-    private readonly deps: ResponseDeps,
+    private readonly settings: ReplySettings,
+    private readonly deps: ReplyDeps,
   ) {}
 
-  get hasAudio(): boolean {
-    return this.audioSentMs > 0;
+  get turnId(): string {
+    return this.turn.id;
   }
 
-  /** Runs the reply to its end: all audio played, interrupted, or failed. Never rejects. */
-  async run(): Promise<ResponseOutcome> {
+  /** The run, started on the first call: all audio played, interrupted, or failed. Never rejects. */
+  run(): Promise<ReplyOutcome> {
+    this.running ??= this.runToEnd();
+    return this.running;
+  }
+
+  /** Synthesis of an early reply had its first audio ready at `at` (performance.now() ms), before release. */
+  noteFirstAudioReady(at: number): void {
+    this.firstAudioReadyAt ??= at;
+  }
+
+  /** Records how it ended (once) and returns it. */
+  ended(outcome: ReplyOutcome, cause?: InterruptCause): ReplyEnd {
+    this.end ??= { status: outcome.status, ...(outcome.status === 'interrupted' && cause ? { cause } : {}), ...(this.failure ? { error: this.failure } : {}) };
+    return this.end;
+  }
+
+  private async runToEnd(): Promise<ReplyOutcome> {
     const pieces = new AsyncQueue<string>();
     // A TTS failure aborts the whole reply, the LLM request included.
     const speaking = this.speak(pieces).catch((error: unknown) => this.fail('tts_unavailable', error));
@@ -118,7 +168,7 @@ export class Response {
    * Stops the reply now (barge-in or client interrupt). `heardMs`: the client says it played
    * exactly this much (a truncation), which replaces any playback report.
    */
-  interrupt(heardMs?: number): ResponseOutcome {
+  interrupt(heardMs?: number): ReplyOutcome {
     if (heardMs !== undefined) this.playedMs = Math.min(heardMs, this.audioSentMs);
     this.finish('interrupted');
     return this.outcome();
@@ -130,7 +180,7 @@ export class Response {
     this.playbackAdvanced?.();
   }
 
-  private outcome(): ResponseOutcome {
+  private outcome(): ReplyOutcome {
     const heardMs = this.status === 'completed' ? Infinity : (this.playedMs ?? this.audioSentMs);
     return { status: this.status ?? 'completed', heardText: heardText(this.pieces, heardMs), audioSentMs: this.audioSentMs };
   }
@@ -144,6 +194,7 @@ export class Response {
   private fail(code: ErrorCode, error: unknown): void {
     if (this.status) return;
     const message = error instanceof ProviderError ? error.message : `${code}: ${String(error)}`;
+    this.failure = { code, message, retryable: error instanceof ProviderError && error.retryable };
     this.deps.emit({ type: 'error', code, message, sessionContinues: true });
     this.finish('failed');
   }
@@ -180,7 +231,9 @@ export class Response {
       let resampler: StreamResampler | null = null;
       try {
         for await (const chunk of untilAborted(audio, signal, cancelBudgetMs, () => this.deps.onAbandoned('tts'))) {
-          timing.firstAudioAt ??= performance.now();
+          // An early reply's audio was ready before it was released: the backend's latency ended then.
+          const now = performance.now();
+          timing.firstAudioAt ??= this.timings.ttsFirstAudioAt === undefined ? Math.min(now, this.firstAudioReadyAt ?? now) : now;
           this.timings.ttsFirstAudioAt ??= timing.firstAudioAt;
           if (chunk.sampleRateHz !== outputFormat.sampleRateHz) {
             resampler ??= await StreamResampler.create(chunk.sampleRateHz, outputFormat.sampleRateHz);

@@ -12,9 +12,9 @@ import { create } from '@bufbuild/protobuf';
 import { pcm16FromBytes } from '../../audio/pcm.js';
 import { AudioEncoding } from '../../gen/riva/proto/riva_audio_pb.js';
 import { RivaSpeechSynthesis, SynthesizeSpeechRequestSchema, type SynthesizeSpeechResponse } from '../../gen/riva/proto/riva_tts_pb.js';
-import type { RivaChannel } from '../riva/channel.js';
-import { rivaVoices } from '../riva/discovery.js';
-import { rivaError } from '../riva/errors.js';
+import type { RivaChannel } from './channel.js';
+import { rivaVoices } from './discovery.js';
+import { rivaError } from './errors.js';
 import type { SpeechSynthesizer, TtsChunk, TtsOptions, VoiceInfo } from '../types.js';
 import { splitForTts } from './text-pieces.js';
 

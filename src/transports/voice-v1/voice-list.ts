@@ -3,8 +3,8 @@
  * Riva's GetRivaSynthesisConfig, espeak's installed voices. The same credential as a session is
  * needed, and the backend is asked at most once per `cacheMs`, so the call cannot be used to load it.
  */
-import type { SpeechSynthesizer, VoiceInfo } from '../providers/types.js';
-import { speaksLanguage } from '../providers/voices.js';
+import type { SpeechSynthesizer, VoiceInfo } from '../../providers/types.js';
+import { speaksLanguage } from '../../providers/voices.js';
 
 export type VoiceListing = { voices: VoiceInfo[] } | { refused: string; code: 'unauthenticated' | 'unimplemented' | 'unavailable' };
 

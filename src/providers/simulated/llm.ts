@@ -5,8 +5,8 @@
  * The reply is a fixed text of `replyWords` words that opens with a short sentence, or an echo of
  * the user's last message.
  */
-import { waitUntil } from '../simulated-clock.js';
-import type { SimulatedProfile } from '../simulated-profile.js';
+import { waitUntil } from './clock.js';
+import type { SimulatedProfile } from './profile.js';
 import type { ChatMessage, ChatModel, LlmOptions } from '../types.js';
 
 type LlmProfile = SimulatedProfile['llm'];

@@ -3,7 +3,7 @@
  * threshold is speech. Costs next to nothing, so a benchmark measures the gateway, not a model.
  */
 import { rmsDbfs } from '../../audio/pcm.js';
-import type { SimulatedProfile } from '../simulated-profile.js';
+import type { SimulatedProfile } from './profile.js';
 import type { VadStream, VoiceActivityDetector } from '../types.js';
 
 const SAMPLE_RATE_HZ = 16000;

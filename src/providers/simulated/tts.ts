@@ -4,8 +4,8 @@
  * audio lasts `msPerChar` per character of text and is a tone or noise, never silence, so that a
  * listener (or a VAD hearing echo) can tell it is there.
  */
-import { waitUntil } from '../simulated-clock.js';
-import type { SimulatedProfile } from '../simulated-profile.js';
+import { waitUntil } from './clock.js';
+import type { SimulatedProfile } from './profile.js';
 import type { SpeechSynthesizer, TtsChunk, TtsOptions } from '../types.js';
 
 type TtsProfile = SimulatedProfile['tts'];

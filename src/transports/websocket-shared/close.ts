@@ -3,8 +3,8 @@
  * them. A browser sees only the code and the reason, so the reason is the sentence to act on.
  */
 import type { WebSocket } from 'ws';
-import type { ErrorCode, ServerEvent } from '../core/events.js';
-import type { SessionEndCause } from '../core/session.js';
+import type { ErrorCode, ServerEvent } from '../../core/events.js';
+import type { SessionEndCause } from '../../core/session.js';
 
 export const CLOSE = {
   normal: 1000,
