@@ -25,6 +25,8 @@ const FATAL_STATUS: Partial<Record<ErrorCode, grpc.status>> = {
   resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
   unavailable: grpc.status.UNAVAILABLE,
   unauthenticated: grpc.status.UNAUTHENTICATED,
+  resume_refused: grpc.status.FAILED_PRECONDITION,
+  reconnect_to_resume: grpc.status.UNAVAILABLE,
 };
 
 /** How long a client that stopped reading gets to take its final status before it is cut off. */
