@@ -23,6 +23,7 @@ import type { TurnReport } from './turn-metrics.js';
 import { turnRules, turnState, type TurnState } from './turn-state.js';
 import { turnText, UserTurns } from './user-turns.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
+import { readSnapshot, restoreParts, snapshotOf, type SessionSnapshot } from './session-snapshot.js';
 
 /** What the server decides for every session (from the configuration). */
 export interface SessionConfig {
@@ -69,17 +70,22 @@ export interface SessionObserver {
   onAbandoned?(kind: 'llm' | 'tts'): void;
   onError?(code: ErrorCode, message: string): void;
   onClosed?(reason: string, cause: SessionEndCause): void;
+  /** The state worth keeping for a resume changed (a turn or reply ended, a piece was spoken, ...). */
+  onCheckpoint?(): void;
 }
+
+/** Events after which a snapshot (./session-snapshot.ts) differs in what a resume needs. */
+const CHECKPOINT_EVENTS = new Set<ServerEvent['type']>(['ready', 'response_started', 'response_text', 'response_done', 'item_added', 'item_deleted', 'item_truncated', 'settings_updated']);
 
 const EVENT_OVERHEAD_BYTES = 64;
 
 export class Session {
-  readonly id = `sess_${randomUUID().slice(0, 12)}`;
+  readonly id: string;
   /** Server events for the transport to send, bounded in bytes. */
   readonly events: AsyncQueue<ServerEvent>;
 
   private settings: SessionSettings;
-  private started = false;
+  private isStarted = false;
   private closed = false;
   private closedBecause: string | undefined;
   private closedCause: SessionEndCause | undefined;
@@ -94,6 +100,12 @@ export class Session {
   private eventsTaken = 0;
   private eventsProcessed = 0;
   private readonly settledWaiters: Array<{ upTo: number; wake: () => void }> = [];
+  /** When it opened (ms since the epoch); a resumed session keeps its first one. */
+  private openedAtMs = Date.now();
+  /** No client is connected (a resume may follow). */
+  private detached = false;
+  /** Handed over for a resume elsewhere: client events no longer change it. */
+  private handedOver = false;
 
   private readonly replies: Replies;
   private readonly items: ConversationItems;
@@ -104,7 +116,10 @@ export class Session {
     private readonly providers: Providers,
     private readonly config: SessionConfig,
     private readonly observer: SessionObserver = {},
+    /** A restored session keeps its id. */
+    id = `sess_${randomUUID().slice(0, 12)}`,
   ) {
+    this.id = id;
     this.settings = config.defaults;
     this.events = new AsyncQueue<ServerEvent>({
       maxSize: config.outboundQueueMaxBytes,
@@ -129,9 +144,23 @@ export class Session {
     return turnState({ reply: this.replies.phase, userSpeaking: this.listening?.userSpeaking ?? false });
   }
 
+  /** `ready` has gone out: the session is resumable. */
+  get started(): boolean {
+    return this.isStarted;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** No reply in progress and no user turn being spoken: a hand-over now cuts nothing. */
+  get quiet(): boolean {
+    return !this.replies.active && this.listening?.pendingTurnId === undefined;
+  }
+
   /** Takes one client event; never throws (problems become `error` events). */
   handle(event: ClientEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.handedOver) return;
     this.resetIdleTimer();
     if (!this.inbound.push(event)) {
       this.fatal('resource_exhausted', `more than ${this.config.inboundQueueMaxMessages} client messages are waiting to be processed: send audio at real-time pace`, 'client_flood');
@@ -171,9 +200,57 @@ export class Session {
     return this.lifetime.signal;
   }
 
-  /** The gateway is going away: tell the client to reconnect, then close. */
-  goAway(message: string): void {
-    if (!this.closed) this.fatal('unavailable', message, 'shutdown');
+  /** The gateway is going away: tell the client (to reconnect, or to resume with `code` reconnect_to_resume), then close. */
+  goAway(message: string, code: ErrorCode = 'unavailable'): void {
+    if (!this.closed) this.fatal(code, message, 'shutdown');
+  }
+
+  // --- resume (./session-snapshot.ts; src/resume drives these) ------------------------------------
+
+  snapshot(): SessionSnapshot {
+    return snapshotOf({ id: this.id, openedAtMs: this.openedAtMs, settings: this.settings, itemEvents: this.itemEvents, history: this.history, items: this.items, replies: this.replies, listening: this.listening });
+  }
+
+  /**
+   * In place of `start`: the conversation of `data` (a snapshot saved elsewhere), then `ready`
+   * (resumed). The reply that was in progress there ends interrupted at what the client played; the
+   * turn the user was speaking ends with the words recognized, and is answered.
+   */
+  async restore(data: unknown, played: { responseId: string; playedMs: number } | undefined): Promise<void> {
+    const snapshot = readSnapshot(data, this.id);
+    this.settings = snapshot.settings;
+    this.itemEvents = snapshot.itemEvents;
+    this.openedAtMs = snapshot.openedAtMs;
+    restoreParts({ history: this.history, items: this.items, replies: this.replies }, snapshot);
+    await this.begin(true);
+    const lost = snapshot.replies.active;
+    if (lost) this.replies.endLost(lost, played?.responseId === lost.id ? played.playedMs : undefined);
+    const spoken = snapshot.pendingTurn;
+    if (spoken?.text) this.items.userTurnEnded({ id: spoken.id, text: spoken.text, timings: { turnEndedAt: performance.now() } });
+    this.observer.onCheckpoint?.();
+  }
+
+  /** The client is gone for now: nothing counts as played, and no idle time runs, until it is back. */
+  detach(): void {
+    this.detached = true;
+    clearTimeout(this.idleTimer);
+    this.replies.pause();
+  }
+
+  /** The client is back (same process): `ready` again, the reply goes on from `played`, a spoken turn ends. */
+  reattach(played: { responseId: string; playedMs: number } | undefined): void {
+    if (this.closed) return;
+    this.detached = false;
+    this.resetIdleTimer();
+    this.send({ type: 'ready', sessionId: this.id, settings: this.settings, resumed: true });
+    this.replies.resumeFrom(played);
+    if (this.listening?.pendingTurnId !== undefined) void this.listening.finishTurn().catch((error: unknown) => this.reportError(error));
+  }
+
+  /** Drain: a reply in progress ends where the client stopped hearing it; the rest waits in the snapshot. */
+  handOver(): void {
+    this.handedOver = true;
+    this.replies.interruptByClient();
   }
 
   /** The client ended its stream: finish cleanly. */
@@ -215,7 +292,7 @@ export class Session {
   private async dispatch(event: ClientEvent): Promise<void> {
     if (event.type === 'start') return this.onStart(event.settings, event.itemEvents ?? false);
     const listening = this.listening;
-    if (!this.started || !listening) throw new GatewayError('failed_precondition', `"${event.type}" came before "start": the first message of a session must be start`);
+    if (!this.isStarted || !listening) throw new GatewayError('failed_precondition', `"${event.type}" came before "start": the first message of a session must be start`);
     switch (event.type) {
       case 'audio':
         return listening.push(event.data);
@@ -247,20 +324,23 @@ export class Session {
   }
 
   private async onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): Promise<void> {
-    if (this.started) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
+    if (this.isStarted) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
     this.settings = applySettings(this.config.defaults, patch);
     this.itemEvents = itemEvents;
+    await this.begin(false);
+  }
+
+  /** Listening, the duration bound, and `ready`. */
+  private async begin(resumed: boolean): Promise<void> {
     const listening = this.listen();
     this.listening = listening;
     await listening.configureInput();
-    this.started = true;
+    this.isStarted = true;
+    const leftMs = Math.max(0, this.openedAtMs + this.config.maxDurationMs - Date.now());
     this.timers.push(
-      setTimeout(
-        () => this.fatal('resource_exhausted', `the session reached its maximum duration of ${this.config.maxDurationMs / 1000} s: start a new session`, 'max_duration'),
-        this.config.maxDurationMs,
-      ),
+      setTimeout(() => this.fatal('resource_exhausted', `the session reached its maximum duration of ${this.config.maxDurationMs / 1000} s: start a new session`, 'max_duration'), leftMs),
     );
-    this.send({ type: 'ready', sessionId: this.id, settings: this.settings });
+    this.send({ type: 'ready', sessionId: this.id, settings: this.settings, ...(resumed ? { resumed } : {}) });
     listening.checkLanguage();
   }
 
@@ -273,6 +353,7 @@ export class Session {
     else listening.settingsChanged();
     listening.checkLanguage();
     this.sendItemEvent({ type: 'settings_updated', settings: this.settings, ref });
+    this.observer.onCheckpoint?.();
   }
 
   /** Listening, and what the session does with what it hears. */
@@ -285,6 +366,7 @@ export class Session {
       speechStopped: (turnId, audioOffsetMs) => this.send({ type: 'speech_stopped', audioOffsetMs, turnId }),
       transcript: (turn, kind, pending) => {
         const text = turnText(turn);
+        if (kind === 'final') this.observer.onCheckpoint?.(); // the words of a turn being spoken survive a crash
         this.send({ type: 'transcript', turnId: turn.id, stability: kind === 'stable' ? 'stable' : 'partial', text });
         if (pending) this.replies.speculate({ id: turn.id, text, timings: turn.timings }, kind);
       },
@@ -305,6 +387,7 @@ export class Session {
 
   private send(event: ServerEvent): void {
     if (this.closed || this.events.closed) return;
+    if (CHECKPOINT_EVENTS.has(event.type)) queueMicrotask(() => this.observer.onCheckpoint?.()); // after the part that sent it has finished its change
     if (!this.events.push(event)) {
       // Not `fatal`: its own error event could not be queued either.
       const reason = `the client stopped reading: more than ${this.config.outboundQueueMaxBytes} bytes were waiting`;
@@ -331,6 +414,7 @@ export class Session {
 
   private resetIdleTimer(): void {
     clearTimeout(this.idleTimer);
+    if (this.detached) return;
     this.idleTimer = setTimeout(
       () => this.fatal('resource_exhausted', `no message from the client for ${this.config.idleTimeoutMs / 1000} s: the session was closed as idle`, 'idle_timeout'),
       this.config.idleTimeoutMs,

@@ -95,6 +95,17 @@ export class UserTurns {
     return this.pendingTurn?.id;
   }
 
+  /** The turn being spoken and its words so far, for a snapshot (./session-snapshot.ts). */
+  snapshot(): { id: string; text: string } | null {
+    const turn = this.pendingTurn;
+    return turn ? { id: turn.id, text: turnText(turn) } : null;
+  }
+
+  /** The client went away mid-turn and is back: the turn ends with what was recognized. */
+  finishTurn(): Promise<void> {
+    return this.endTurn('vad');
+  }
+
   /** Resamplers from the input rate to the VAD's and the recognizer's, and the session's VAD threshold. */
   async configureInput(): Promise<void> {
     const inputRateHz = this.settings().inputFormat.sampleRateHz;

@@ -66,5 +66,6 @@ export function fanOut(observers: SessionObserver[], onFailure: (error: unknown,
     onAbandoned: (kind) => each('onAbandoned', (o) => o.onAbandoned?.(kind)),
     onError: (code, message) => each('onError', (o) => o.onError?.(code, message)),
     onClosed: (reason, cause) => each('onClosed', (o) => o.onClosed?.(reason, cause)),
+    onCheckpoint: () => each('onCheckpoint', (o) => o.onCheckpoint?.()),
   };
 }

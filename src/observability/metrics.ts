@@ -114,6 +114,7 @@ export class GatewayMetrics {
       this.sessionsActive.dec();
       this.sessionsEnded.inc({ reason: cause });
     },
+    onCheckpoint: () => undefined,
   };
 
   /** The `GET /metrics` handler (Prometheus text format). */
