@@ -21,6 +21,7 @@ import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
 import { createVoiceLister } from './transports/voice-v1/voice-list.js';
 import { checkBackends } from './providers/checks/run-checks.js';
+import { createLiveSessions } from './resume/create-live-sessions.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   const turn = turnValuesOf(config);
@@ -105,7 +106,13 @@ export async function startGateway({ config, providers, logger, traceExporter }:
     : { vad: config.VAD_PROVIDER, asr: config.ASR_PROVIDER, llm: config.LLM_PROVIDER, tts: config.TTS_PROVIDER };
   const observability = new GatewayObservability({ config, log, providerNames, traceExporter });
   const perSession = sessionConfig(config);
-  const sessions = new Set<Session>();
+  // Sessions and the connections that drive them, resumable (src/resume).
+  const sessions = createLiveSessions({
+    config,
+    log,
+    registry: observability.metrics.registry,
+    makeSession: (hooks, id) => new Session(chosen, perSession, observability.forSession(hooks), id),
+  });
   let draining = false;
 
   const admissions = new Admissions(admissionSettings(config));
@@ -117,18 +124,9 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       log.warn({ code: admission.code }, admission.message); // the message never holds the credential
       return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
     }
-    const session: Session = new Session(
-      chosen,
-      perSession,
-      observability.forSession({
-        onClosed: () => {
-          sessions.delete(session);
-          admission.release();
-        },
-      }),
-    );
-    sessions.add(session);
-    return session;
+    const link = sessions.connect(admission.principal);
+    link.closedSignal.addEventListener('abort', () => admission.release(), { once: true });
+    return link;
   };
 
   const grpcServer: GrpcServer = await startGrpcServer({
@@ -153,10 +151,6 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
   log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme }, 'voice gateway listening');
 
-  const waitForSessions = async (ms: number) => {
-    const deadline = Date.now() + ms;
-    while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
 
   const gateway: Gateway = {
     grpcPort: grpcServer.port,
@@ -168,17 +162,16 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       draining = true;
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       log.info({ activeSessions: sessions.size, graceMs }, 'draining: no new sessions');
-      await waitForSessions(graceMs);
-      if (sessions.size > 0) log.info({ activeSessions: sessions.size }, 'drain grace over: telling clients to reconnect');
-      for (const session of sessions) session.goAway('the gateway is shutting down: reconnect to continue the conversation');
-      await waitForSessions(GO_AWAY_FLUSH_MS);
+      // Each session is handed over (saved, told to resume elsewhere) at its next pause, or when the grace ends.
+      await sessions.drain(graceMs);
+      await new Promise((resolve) => setTimeout(resolve, GO_AWAY_FLUSH_MS)); // the last clients take their "reconnect"
       await gateway.close();
     },
     async close() {
       clearInterval(tlsReload);
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
-      for (const session of sessions) session.close('the gateway is shutting down', 'shutdown');
+      await sessions.close();
       await Promise.all([voiceWebSocket.close(), realtime.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },

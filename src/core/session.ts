@@ -388,12 +388,15 @@ export class Session {
   private send(event: ServerEvent): void {
     if (this.closed || this.events.closed) return;
     if (CHECKPOINT_EVENTS.has(event.type)) queueMicrotask(() => this.observer.onCheckpoint?.()); // after the part that sent it has finished its change
-    if (!this.events.push(event)) {
-      // Not `fatal`: its own error event could not be queued either.
-      const reason = `the client stopped reading: more than ${this.config.outboundQueueMaxBytes} bytes were waiting`;
-      this.observer.onError?.('resource_exhausted', reason);
-      this.close(reason, 'client_too_slow');
-    }
+    if (!this.events.push(event)) this.clientTooSlow();
+  }
+
+  /** The client's connection holds more than OUTBOUND_QUEUE_MAX_BYTES unread: the session ends. */
+  clientTooSlow(): void {
+    // Not `fatal`: its own error event could not be queued either.
+    const reason = `the client stopped reading: more than ${this.config.outboundQueueMaxBytes} bytes were waiting`;
+    this.observer.onError?.('resource_exhausted', reason);
+    this.close(reason, 'client_too_slow');
   }
 
   /** `ref`: that of the client event that caused it, for the transport to answer it. */

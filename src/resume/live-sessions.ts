@@ -42,6 +42,8 @@ export interface ResumableSession extends SessionPort, DrivenSession {
   reattach(played: PlayedPosition | undefined): void;
   /** Drain: a reply in progress is cut at what was heard, so the snapshot is final. */
   handOver(): void;
+  /** The connection holds more than OUTBOUND_QUEUE_MAX_BYTES unread: the session ends. */
+  clientTooSlow(): void;
   /** Ends the session with an error that tells the client why (and whether to reconnect). */
   goAway(message: string, code?: ErrorCode): void;
 }
@@ -274,9 +276,7 @@ export class LiveSessions implements LinkOwner {
       const link = held.link;
       if (!link) continue;
       const sent: ServerEvent = event.type === 'ready' ? { ...event, resumeToken: (await held.token) ?? '', resumeWindowMs: this.options.windowMs } : event;
-      if (!link.deliver(sent)) {
-        held.session.close(`the client stopped reading: more than ${this.outboundQueueMaxBytes} bytes were waiting`, 'client_too_slow');
-      }
+      if (!link.deliver(sent)) held.session.clientTooSlow();
     }
     held.link?.finish(held.session.closeReason, held.session.closeCause);
   }

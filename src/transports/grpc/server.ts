@@ -9,7 +9,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { ErrorCode } from '../../core/events.js';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
 import type { ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents, type EventSink } from '../event-pump.js';
@@ -135,7 +135,7 @@ const REFUSAL_STATUS: Record<SessionRefusal['code'], grpc.status> = {
   resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
 };
 
-async function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): Promise<void> {
+async function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort): Promise<void> {
   call.on('data', (decoded: Decoded) => deliverRequest(session, decoded));
   call.on('end', () => session.end());
   call.on('cancelled', () => session.close('the client cancelled the call', 'client_gone'));

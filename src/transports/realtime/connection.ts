@@ -6,7 +6,7 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import { ANSWERED_CLIENT_EVENTS, type ClientEvent } from '../../core/events.js';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { pumpEvents } from '../event-pump.js';
 import { CLOSE, closeCodeFor, closeWithin } from '../websocket-shared/close.js';
 import { webSocketSink } from '../websocket-shared/sink.js';
@@ -29,7 +29,7 @@ export interface RealtimeConnectionOptions {
   closeGraceMs: number;
 }
 
-export function serveRealtime(ws: WebSocket, session: Session, options: RealtimeConnectionOptions): void {
+export function serveRealtime(ws: WebSocket, session: SessionPort, options: RealtimeConnectionOptions): void {
   const contexts = new EventContexts();
   const writer = new RealtimeEventWriter(options.dialect, options.model, (ref) => contexts.take(ref));
   ws.on('error', () => undefined); // the 'close' that follows ends the session
@@ -67,7 +67,7 @@ export function serveRealtime(ws: WebSocket, session: Session, options: Realtime
   void pump(ws, session, writer, options.closeGraceMs);
 }
 
-async function pump(ws: WebSocket, session: Session, writer: RealtimeEventWriter, closeGraceMs: number): Promise<void> {
+async function pump(ws: WebSocket, session: SessionPort, writer: RealtimeEventWriter, closeGraceMs: number): Promise<void> {
   const sink = webSocketSink(ws, (event) => writer.map(event).map((wire) => JSON.stringify(wire)));
   const end = await pumpEvents(session, sink, { closeGraceMs });
   if (end.kind === 'gone') return;

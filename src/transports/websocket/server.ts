@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { toBinary } from '@bufbuild/protobuf';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { ConverseResponseSchema } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents } from '../event-pump.js';
 import { toResponse } from '../voice-v1/proto-mapping.js';
@@ -117,7 +117,7 @@ function credentialOf(request: IncomingMessage): string | undefined {
   return bearerToken(header('authorization')) ?? header('x-api-key') ?? (fromProtocol || undefined);
 }
 
-function serve(ws: WebSocket, made: Session | SessionRefusal, closeGraceMs: number): void {
+function serve(ws: WebSocket, made: SessionPort | SessionRefusal, closeGraceMs: number): void {
   ws.on('error', () => undefined); // the 'close' that follows ends the session
   if (isRefusal(made)) {
     const retry = made.retryAfterS === undefined ? '' : ` (retry after ${made.retryAfterS} s)`;
@@ -136,7 +136,7 @@ function serve(ws: WebSocket, made: Session | SessionRefusal, closeGraceMs: numb
   void pump(ws, session, closeGraceMs);
 }
 
-async function pump(ws: WebSocket, session: Session, closeGraceMs: number): Promise<void> {
+async function pump(ws: WebSocket, session: SessionPort, closeGraceMs: number): Promise<void> {
   const sink = webSocketSink(ws, (event) => [toBinary(ConverseResponseSchema, toResponse(event))]);
   const end = await pumpEvents(session, sink, { closeGraceMs });
   if (end.kind === 'gone') return;
