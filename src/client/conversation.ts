@@ -105,6 +105,11 @@ export class Conversation {
     });
   }
 
+  /** Where the reply then playing had been played to when the connection last dropped. */
+  get playedAtLastDrop(): { responseId: string; playedMs: number } | undefined {
+    return this.playedAtDrop;
+  }
+
   /** The address the conversation talks to now. */
   get server(): string {
     return this.servers[this.serverIndex]!;

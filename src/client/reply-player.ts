@@ -54,6 +54,11 @@ export class ReplyPlayer {
     this.queuedSamples += pcm.length;
   }
 
+  /** The reply being played and how much of it was played, without moving the playhead. */
+  get position(): { responseId: string; playedMs: number } | null {
+    return this.responseId ? { responseId: this.responseId, playedMs: (this.playedSamples * 1000) / this.sampleRateHz } : null;
+  }
+
   get playing(): boolean {
     return this.queuedSamples > 0;
   }
