@@ -102,6 +102,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--ramp-max <n>', 'last level of --ramp', '1024')
     .option('--ramp-refine <n>', 'bisection levels after the first level over budget', '2')
     .option('--json <out.json>', 'also write the results as JSON')
+    .option('--resume', 'measure resume instead: --sessions callers on two spawned gateways sharing --redis-url, all dropped at once, then resumed (p50/p99 from disconnect to the first event)')
+    .option('--redis-url <url>', 'with --resume: the Redis the two gateways share')
     .action(async (flags: import('./bench.js').BenchFlags) => (await import('./bench.js')).runBench(flags));
 
   try {

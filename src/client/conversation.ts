@@ -115,12 +115,6 @@ export class Conversation {
     return this.servers[this.serverIndex]!;
   }
 
-  /** Drops the connection as a network would (tests, the bench); the conversation resumes on its own. */
-  dropConnection(): void {
-    this.dropping = true;
-    this.call.cancel();
-  }
-
   private openCall(start: MessageInitShape<typeof pb.StartSessionSchema>): void {
     this.client = new grpc.Client(this.server, grpc.credentials.createInsecure(), this.options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {});
     const call = this.client.makeBidiStreamRequest(
@@ -140,9 +134,7 @@ export class Conversation {
   /** The call is over: the conversation ends, or it resumes on a new call. */
   private callEnded(call: grpc.ClientDuplexStream<pb.ConverseRequest, pb.ConverseResponse>, error: grpc.ServiceError | null): void {
     if (call !== this.call || this.over) return;
-    const dropped = this.dropping;
-    this.dropping = false;
-    if (this.sendingEnded || !(dropped || this.mayResume(error))) {
+    if (this.sendingEnded || !this.mayResume(error)) {
       if (error && error.code !== grpc.status.CANCELLED) this.settle.reject(error);
       else this.settle.resolve();
       return;
@@ -181,7 +173,6 @@ export class Conversation {
   }
 
   private resumeAttempts = 0;
-  private dropping = false;
   private playedAtDrop: { responseId: string; playedMs: number } | undefined;
 
   /** True once the call has ended (the gateway closed it, or it failed). */

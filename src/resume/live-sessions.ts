@@ -63,6 +63,7 @@ export interface LiveSessionsOptions {
 }
 
 class Held {
+  session!: ResumableSession;
   link: SessionLink | null = null;
   generation = 1;
   token: Promise<string> | null = null;
@@ -73,10 +74,7 @@ class Held {
   handedOver = false;
   /** Another holder took it: nothing more is written. */
   superseded = false;
-  constructor(
-    public session: ResumableSession,
-    readonly subject: string,
-  ) {}
+  constructor(readonly subject: string) {}
 }
 
 const DRAIN_POLL_MS = 50;
@@ -224,16 +222,9 @@ export class LiveSessions implements LinkOwner {
   // --- sessions, links, events -------------------------------------------------------------------
 
   private open(subject: string, id?: string): Held {
-    let held!: Held;
-    const session = this.options.makeSession(
-      {
-        onCheckpoint: () => this.checkpoint(held),
-        onClosed: () => this.closed(held),
-      },
-      id,
-    );
-    held = new Held(session, subject);
-    this.held.set(session.id, held);
+    const held = new Held(subject);
+    held.session = this.options.makeSession({ onCheckpoint: () => this.checkpoint(held), onClosed: () => this.closed(held) }, id);
+    this.held.set(held.session.id, held);
     this.setGeneration(held, 1);
     void this.forward(held);
     return held;

@@ -12,6 +12,7 @@ import * as pb from '../../src/gen/voice/v1/voice_pb.js';
 import { openConverse, type ConverseCall } from '../support/grpc-call.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+import { startTcpProxy, type TcpProxy } from '../../src/bench/network-link.js';
 import { waitUntil } from '../support/wait-until.js';
 
 const ALICE = 'alice-key-0123456789abcdef0123456789';
@@ -21,6 +22,8 @@ const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 let llm: ScriptedServer;
 let gateway: GatewayProcess;
 let shortWindow: GatewayProcess;
+/** The network to each gateway: cutting it drops the connections through it, as a network does. */
+const networks = new Map<string, TcpProxy>();
 const tokensSeen: string[] = [];
 
 before(async () => {
@@ -32,12 +35,24 @@ before(async () => {
   ]);
 });
 after(async () => {
+  for (const network of networks.values()) await network.close();
   await Promise.all([gateway?.stop(), shortWindow?.stop()]);
   await llm?.close();
 });
 
 function call(address: string, key: string): ConverseCall {
   return openConverse(address, { metadata: { authorization: `Bearer ${key}` } });
+}
+
+/** A session opened through a network that the test can cut. */
+async function openedThroughNetwork(address: string): Promise<{ token: string; sessionId: string; cut: () => void }> {
+  let network = networks.get(address);
+  if (!network) networks.set(address, (network = await startTcpProxy(address)));
+  const { c, token, sessionId } = await opened(`127.0.0.1:${network.port}`);
+  return { token, sessionId, cut: () => {
+    network.cutAll();
+    c.client.close();
+  } };
 }
 
 /** Opens a session (with a first exchange) and returns its call and the token of its ready. */
@@ -76,11 +91,6 @@ async function refused(c: ConverseCall, why: RegExp): Promise<void> {
   c.close();
 }
 
-/** Drops a call the way a network does (the client cancels; the server sees the call gone). */
-function drop(c: ConverseCall): void {
-  c.call.cancel();
-  c.client.close();
-}
 
 void describe('resume tokens that are refused', () => {
   void it('a forged token: not signed by this gateway, or altered', async () => {
@@ -95,8 +105,8 @@ void describe('resume tokens that are refused', () => {
   });
 
   void it("another credential's token is refused, and its owner can still resume", async () => {
-    const { c, token, sessionId } = await opened(gateway.grpcAddress);
-    drop(c);
+    const { token, sessionId, cut } = await openedThroughNetwork(gateway.grpcAddress);
+    cut();
     await refused(await resume(gateway.grpcAddress, token, BOB), /issued to another credential/);
     const back = await resume(gateway.grpcAddress, token, ALICE);
     const ready = back.events.find((e) => e.event.case === 'ready');
@@ -106,8 +116,8 @@ void describe('resume tokens that are refused', () => {
   });
 
   void it('a token already used while its session is live is refused: no second live session', async () => {
-    const { c, token } = await opened(gateway.grpcAddress);
-    drop(c);
+    const { token, cut } = await openedThroughNetwork(gateway.grpcAddress);
+    cut();
     const resumed = await resume(gateway.grpcAddress, token);
     const ready = resumed.events.find((e) => e.event.case === 'ready');
     assert.ok(ready?.event.case === 'ready' && ready.event.value.resumed);
@@ -122,8 +132,8 @@ void describe('resume tokens that are refused', () => {
   });
 
   void it('an expired token: the window after the drop has passed', async () => {
-    const { c, token } = await opened(shortWindow.grpcAddress);
-    drop(c);
+    const { token, cut } = await openedThroughNetwork(shortWindow.grpcAddress);
+    cut();
     await new Promise((r) => setTimeout(r, 1600)); // RESUME_WINDOW_MS is 1000 on this gateway
     await refused(await resume(shortWindow.grpcAddress, token), /can no longer be resumed.*RESUME_WINDOW_MS/);
   });

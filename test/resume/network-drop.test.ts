@@ -9,7 +9,7 @@ import { after, before, it } from 'node:test';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../src/bench/network-link.js';
 import { waitUntil } from '../support/wait-until.js';
 import { ask, converse, FIRST_REPLY, LONG_REPLY, MS_PER_CHAR, playedAtLeast, scriptedReply, SYSTEM_PROMPT } from './support.js';
 
@@ -44,6 +44,7 @@ void it('a dropped connection resumes the same session: the reply goes on from w
   assert.ok(network.cutAll() > 0, 'connections were cut');
   await waitUntil(() => talk.conversation.resumes.length === 1, 'the client resumes', 30_000);
   assert.equal(talk.conversation.sessionId, sessionId);
+  await waitUntil(() => talk.events.some((e) => e.event.case === 'responseResumed'), 'the reply resumes', 30_000);
   const resumed = talk.events.find((e) => e.event.case === 'responseResumed');
   assert.ok(resumed?.event.case === 'responseResumed', 'the reply goes on');
   const played = talk.conversation.playedAtLastDrop!;

@@ -10,12 +10,14 @@ import { openConverse } from '../support/grpc-call.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+import { startTcpProxy, type TcpProxy } from '../../src/bench/network-link.js';
 import { waitUntil } from '../support/wait-until.js';
 import { ask, converse, FIRST_REPLY, MS_PER_CHAR, scriptedReply, SYSTEM_PROMPT } from './support.js';
 
 let redis: RedisServer;
 let llm: ScriptedServer;
 let gateway: GatewayProcess;
+let network: TcpProxy;
 
 before(async () => {
   redis = await startRedisServer();
@@ -29,9 +31,12 @@ before(async () => {
     RESUME_SECRET: 'redis-outage-test-secret-0123456789abcdef',
     SESSION_STORE_TIMEOUT_MS: '300',
     SESSION_STORE_HEARTBEAT_MS: '500',
+    LOG_LEVEL: 'info',
   });
+  network = await startTcpProxy(gateway.grpcAddress);
 });
 after(async () => {
+  await network?.close();
   await gateway?.stop();
   await llm?.close();
   await redis?.stop();
@@ -43,7 +48,7 @@ async function metric(name: string): Promise<number> {
 }
 
 void it('with Redis stopped the conversation goes on, with a warning and a metric; a resume then starts anew and says why', async () => {
-  const talk = converse(gateway.grpcAddress);
+  const talk = converse(`127.0.0.1:${network.port}`);
   const first = await ask(talk, 'first question');
   await waitUntil(() => talk.done(first) !== undefined, 'the first reply', 30_000);
   const token = talk.conversation.resumeToken;
@@ -80,7 +85,7 @@ void it('with Redis stopped the conversation goes on, with a warning and a metri
   await redis.start();
   await waitUntil(() => gateway.output().includes('the session store answers again'), 'the store is back', 30_000);
   assert.equal(await metric('voice_gateway_session_store_up'), 1);
-  talk.conversation.dropConnection();
+  network.cutAll();
   await waitUntil(() => talk.conversation.resumes.length === 1, 'a resume once Redis is back', 30_000);
   await talk.conversation.close();
 });

@@ -29,8 +29,6 @@ const FATAL_STATUS: Partial<Record<ErrorCode, grpc.status>> = {
   reconnect_to_resume: grpc.status.UNAVAILABLE,
 };
 
-/** How long after its request stream ended a call's cancellation still counts as a drop. */
-const CANCEL_AFTER_END_MS = 20;
 /** How long a client that stopped reading gets to take its final status before it is cut off. */
 const STUCK_CLIENT_GRACE_MS = 10_000;
 const PROTO_ROOT = fileURLToPath(new URL('../../../proto', import.meta.url));
@@ -139,9 +137,7 @@ const REFUSAL_STATUS: Record<SessionRefusal['code'], grpc.status> = {
 
 async function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort): Promise<void> {
   call.on('data', (decoded: Decoded) => deliverRequest(session, decoded));
-  // A cancelled call (a client that dropped) also ends its request stream: only an end that is not
-  // followed by the cancellation at once is the client finishing (a dropped one may resume).
-  call.on('end', () => setTimeout(() => !call.cancelled && session.end(), CANCEL_AFTER_END_MS));
+  call.on('end', () => session.end());
   call.on('cancelled', () => session.close('the client cancelled the call', 'client_gone'));
   call.on('error', () => session.close('the call failed', 'transport_error'));
 

@@ -27,13 +27,16 @@ export interface RealtimeConnectionOptions {
   model: string;
   maxMessageBytes: number;
   closeGraceMs: number;
+  /** Extension: the session continues that of this token (src/resume). */
+  resumeToken?: string;
 }
 
 export function serveRealtime(ws: WebSocket, session: SessionPort, options: RealtimeConnectionOptions): void {
   const contexts = new EventContexts();
   const writer = new RealtimeEventWriter(options.dialect, options.model, (ref) => contexts.take(ref));
   ws.on('error', () => undefined); // the 'close' that follows ends the session
-  session.handle({ type: 'start', settings: initialPatch(), metadata: { transport: 'openai-realtime', dialect: options.dialect, model: options.model }, itemEvents: true });
+  const metadata = { transport: 'openai-realtime', dialect: options.dialect, model: options.model };
+  session.handle({ type: 'start', settings: initialPatch(), metadata, itemEvents: true, ...(options.resumeToken ? { resumeToken: options.resumeToken } : {}) });
 
   const reply = (error: WireError, clientEventId?: string) => {
     if (ws.readyState !== WebSocket.OPEN) return;

@@ -63,7 +63,7 @@ export function createRealtimeServer(options: RealtimeServerOptions): RealtimeSe
           if (isRefusal(made)) return refuseUpgrade(socket, made.code, made.refused, made.retryAfterS);
           if (socket.destroyed) return made.close('the client left during the WebSocket handshake', 'client_gone');
           wss.handleUpgrade(request, socket, head, (ws) =>
-            serveRealtime(ws, made, { dialect: handshake.dialect, model: handshake.model, maxMessageBytes: options.maxMessageBytes, closeGraceMs }),
+            serveRealtime(ws, made, { dialect: handshake.dialect, model: handshake.model, maxMessageBytes: options.maxMessageBytes, closeGraceMs, resumeToken: handshake.resumeToken }),
           );
         },
         () => socket.destroy(),

@@ -1,7 +1,8 @@
 /**
- * A TCP proxy on loopback that stands for the network (or a load balancer) between a client and
+ * A TCP proxy on loopback that stands for the network (or a load balancer) between clients and
  * gateways: it forwards each connection to the current upstream, and it can cut every connection
  * at once, as a dropped Wi-Fi or a dead node does (the client sees the socket die, no close frame).
+ * The resume bench drops its callers with it; tests use it as the network too.
  */
 import { connect, createServer, type Socket } from 'node:net';
 
