@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--in <file.wav>', 'the question, a WAV file at any common rate')
     .option('--out <reply.wav>', 'write the reply audio as heard')
     .option('--json', 'print one JSON object {"turns":[...]}')
-    .option('--server <host:port>', 'gateway address', '127.0.0.1:50051')
+    .option('--server <host:port>', 'gateway address; several, comma separated, are tried in turn when the conversation resumes after a drop', '127.0.0.1:50051')
     .option('--fast', 'send audio as fast as possible instead of at real-time pace')
     .option('--language <bcp47>', 'language of the question')
     .option('--text <message...>', 'typed messages to send after the audio')
@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('talk')
     .description('Talk to the gateway: microphone in, speaker out (sox rec/play), live transcript and reply on screen')
-    .option('--server <host:port>', 'gateway address', '127.0.0.1:50051')
+    .option('--server <host:port>', 'gateway address; several, comma separated, are tried in turn when the conversation resumes after a drop', '127.0.0.1:50051')
     .option('--full-duplex', 'keep the microphone open while the agent speaks (headsets: lets you interrupt by voice)')
     .option('--mute-tail-ms <ms>', 'half duplex: the microphone stays muted this long after the reply audio ends (room echo, device buffers)', '400')
     .option('--language <bcp47>', 'language you speak (the reply voice follows it)')
