@@ -83,6 +83,7 @@ export class LiveSessions implements LinkOwner {
   readonly outboundQueueMaxBytes: number;
   readonly inboundQueueMaxMessages: number;
   private readonly held = new Map<string, Held>();
+  private readonly links = new WeakMap<SessionLink, Held>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly options: LiveSessionsOptions) {
@@ -232,12 +233,14 @@ export class LiveSessions implements LinkOwner {
 
   private attach(held: Held, link: SessionLink): void {
     held.link = link;
+    this.links.set(link, held);
     link.session = held.session;
   }
 
+  /** The session `link` drives, while it drives one. */
   private heldBy(link: SessionLink): Held | undefined {
-    for (const held of this.held.values()) if (held.link === link) return held;
-    return undefined;
+    const held = this.links.get(link);
+    return held?.link === link ? held : undefined;
   }
 
   /** A session made for a connection that resumed another: it never started and says nothing. */
