@@ -10,11 +10,11 @@ import { Session } from '../../src/core/session.js';
 import type { SessionSnapshot } from '../../src/core/session-snapshot.js';
 import type { Providers } from '../../src/providers/types.js';
 import { sessionConfig, SessionDriver } from '../support/session-harness.js';
-import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad } from '../support/scripted-providers.js';
+import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad, tone } from '../support/scripted-providers.js';
 import { waitUntil } from '../support/wait-until.js';
 
-function providers(llm: ScriptedLlm): Providers {
-  return { vad: new ScriptedVad(), asr: new ScriptedAsr([]), llm, tts: new ScriptedTts({ msPerChar: 20 }) };
+function providers(llm: ScriptedLlm, heard: string[] = []): Providers {
+  return { vad: new ScriptedVad(), asr: new ScriptedAsr(heard), llm, tts: new ScriptedTts({ msPerChar: 20 }) };
 }
 
 /** A restored session and the events it sends. */
@@ -97,6 +97,23 @@ void describe('session snapshot and restore', () => {
       { role: 'assistant', content: 'The first sentence is here.' },
       { role: 'user', content: 'go on' },
     ]);
+    again.session.close('done', 'other');
+  });
+
+  void it('a turn the user was speaking when saved ends with the words recognized, and is answered', async () => {
+    const llm = new ScriptedLlm({ reply: () => ['Sure.'] });
+    const driver = new SessionDriver(providers(llm, ['turn on the lights']));
+    await driver.start();
+    driver.audio(tone(1000)); // speech, and no silence after it: the turn has not ended
+    await driver.next('transcript', (e) => e.stability === 'partial' && e.text === 'turn on the lights');
+    const snapshot = driver.session.snapshot();
+    assert.deepEqual(snapshot.pendingTurn, { id: 'turn_1', text: 'turn on the lights' });
+    driver.session.close('saved', 'other');
+    const again = restored(llm, snapshot);
+    await again.done;
+    await waitUntil(() => llm.requests.length === 1, 'the turn is answered', 10_000);
+    assert.deepEqual(llm.requests[0]!.at(-1), { role: 'user', content: 'turn on the lights' });
+    assert.ok(again.events.some((e) => e.type === 'transcript' && e.stability === 'final' && e.turnId === 'turn_1'));
     again.session.close('done', 'other');
   });
 });
