@@ -227,7 +227,7 @@ export class Conversation {
     const delayMs = reconnectDelayMs(this.attempt++, this.resumeToken !== '');
     this.setState('reconnecting');
     const what = opened ? `The connection to the gateway was lost${reason ? ` (${reason})` : ''}.` : 'The gateway cannot be reached.';
-    this.view.notice({ level: 'warning', message: `${what} Reconnecting in ${Math.round(delayMs / 1000)} s…`, action: { label: 'Reconnect now', run: () => this.reconnectNow() } });
+    this.view.notice({ level: 'warning', message: `${what} Reconnecting in ${Math.max(1, Math.ceil(delayMs / 1000))} s…`, action: { label: 'Reconnect now', run: () => this.reconnectNow() } });
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
   }
 
