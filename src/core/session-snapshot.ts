@@ -6,13 +6,22 @@
  * pair (`snapshot`/`restore` on ConversationHistory, ConversationItems, Replies, UserTurns); this
  * file puts them together, so the session class only calls in.
  */
-import type { SessionSettings } from './events.js';
+import type { ServerEvent, SessionSettings } from './events.js';
 import type { ConversationHistory, StoredItem } from './history.js';
 import type { ConversationItems, ItemsSnapshot } from './conversation-items.js';
 import type { Replies, RepliesSnapshot } from './replies.js';
 import type { UserTurns } from './user-turns.js';
 
 export const SNAPSHOT_VERSION = 1;
+
+/** Events after which a snapshot differs in what a resume needs: the session reports a checkpoint. */
+export const CHECKPOINT_EVENTS = new Set<ServerEvent['type']>(['ready', 'response_started', 'response_text', 'response_done', 'item_added', 'item_deleted', 'item_truncated', 'settings_updated']);
+
+/** Where the client had played the reply that was playing when its connection dropped. */
+export interface PlayedPosition {
+  responseId: string;
+  playedMs: number;
+}
 
 export interface SessionSnapshot {
   v: typeof SNAPSHOT_VERSION;
@@ -64,6 +73,18 @@ export function readSnapshot(data: unknown, sessionId: string): SessionSnapshot 
     throw new Error('the saved session is incomplete');
   }
   return snapshot as SessionSnapshot;
+}
+
+/**
+ * After a restored session's `ready`: the reply that was in progress where it was saved ends
+ * interrupted at what the client played (its LLM stream is gone), and the turn the user was
+ * speaking ends with the words recognized, and is answered.
+ */
+export function endCutOff(parts: Pick<SnapshotParts, 'items' | 'replies'>, snapshot: SessionSnapshot, played: PlayedPosition | undefined): void {
+  const lost = snapshot.replies.active;
+  if (lost) parts.replies.endLost(lost, played?.responseId === lost.id ? played.playedMs : undefined);
+  const spoken = snapshot.pendingTurn;
+  if (spoken?.text) parts.items.userTurnEnded({ id: spoken.id, text: spoken.text, timings: { turnEndedAt: performance.now() } });
 }
 
 /** The conversation parts of `snapshot`, in place of those of a session not yet started. */

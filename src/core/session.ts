@@ -23,7 +23,7 @@ import type { TurnReport } from './turn-metrics.js';
 import { turnRules, turnState, type TurnState } from './turn-state.js';
 import { turnText, UserTurns } from './user-turns.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
-import { readSnapshot, restoreParts, snapshotOf, type SessionSnapshot } from './session-snapshot.js';
+import { CHECKPOINT_EVENTS, endCutOff, readSnapshot, restoreParts, snapshotOf, type PlayedPosition, type SessionSnapshot } from './session-snapshot.js';
 
 /** What the server decides for every session (from the configuration). */
 export interface SessionConfig {
@@ -74,13 +74,9 @@ export interface SessionObserver {
   onCheckpoint?(): void;
 }
 
-/** Events after which a snapshot (./session-snapshot.ts) differs in what a resume needs. */
-const CHECKPOINT_EVENTS = new Set<ServerEvent['type']>(['ready', 'response_started', 'response_text', 'response_done', 'item_added', 'item_deleted', 'item_truncated', 'settings_updated']);
-
 const EVENT_OVERHEAD_BYTES = 64;
 
 export class Session {
-  readonly id: string;
   /** Server events for the transport to send, bounded in bytes. */
   readonly events: AsyncQueue<ServerEvent>;
 
@@ -100,12 +96,9 @@ export class Session {
   private eventsTaken = 0;
   private eventsProcessed = 0;
   private readonly settledWaiters: Array<{ upTo: number; wake: () => void }> = [];
-  /** When it opened (ms since the epoch); a resumed session keeps its first one. */
-  private openedAtMs = Date.now();
-  /** No client is connected (a resume may follow). */
-  private detached = false;
-  /** Handed over for a resume elsewhere: client events no longer change it. */
-  private handedOver = false;
+  private openedAtMs = Date.now(); // ms since the epoch; a resumed session keeps its first one
+  private detached = false; // no client is connected (a resume may follow)
+  private handedOver = false; // handed over for a resume elsewhere: client events no longer change it
 
   private readonly replies: Replies;
   private readonly items: ConversationItems;
@@ -117,9 +110,8 @@ export class Session {
     private readonly config: SessionConfig,
     private readonly observer: SessionObserver = {},
     /** A restored session keeps its id. */
-    id = `sess_${randomUUID().slice(0, 12)}`,
+    readonly id = `sess_${randomUUID().slice(0, 12)}`,
   ) {
-    this.id = id;
     this.settings = config.defaults;
     this.events = new AsyncQueue<ServerEvent>({
       maxSize: config.outboundQueueMaxBytes,
@@ -144,15 +136,9 @@ export class Session {
     return turnState({ reply: this.replies.phase, userSpeaking: this.listening?.userSpeaking ?? false });
   }
 
-  /** `ready` has gone out: the session is resumable. */
   get started(): boolean {
     return this.isStarted;
   }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** No reply in progress and no user turn being spoken: a hand-over now cuts nothing. */
   get quiet(): boolean {
     return !this.replies.active && this.listening?.pendingTurnId === undefined;
@@ -205,28 +191,18 @@ export class Session {
     if (!this.closed) this.fatal(code, message, 'shutdown');
   }
 
-  // --- resume (./session-snapshot.ts; src/resume drives these) ------------------------------------
-
+  /** For a resume (./session-snapshot.ts; src/resume drives these methods). */
   snapshot(): SessionSnapshot {
     return snapshotOf({ id: this.id, openedAtMs: this.openedAtMs, settings: this.settings, itemEvents: this.itemEvents, history: this.history, items: this.items, replies: this.replies, listening: this.listening });
   }
 
-  /**
-   * In place of `start`: the conversation of `data` (a snapshot saved elsewhere), then `ready`
-   * (resumed). The reply that was in progress there ends interrupted at what the client played; the
-   * turn the user was speaking ends with the words recognized, and is answered.
-   */
-  async restore(data: unknown, played: { responseId: string; playedMs: number } | undefined): Promise<void> {
+  /** In place of `start`: the conversation of a snapshot saved elsewhere, then `ready` (resumed) and what was cut off (restoreParts). */
+  async restore(data: unknown, played: PlayedPosition | undefined): Promise<void> {
     const snapshot = readSnapshot(data, this.id);
-    this.settings = snapshot.settings;
-    this.itemEvents = snapshot.itemEvents;
-    this.openedAtMs = snapshot.openedAtMs;
+    ({ settings: this.settings, itemEvents: this.itemEvents, openedAtMs: this.openedAtMs } = snapshot);
     restoreParts({ history: this.history, items: this.items, replies: this.replies }, snapshot);
     await this.begin(true);
-    const lost = snapshot.replies.active;
-    if (lost) this.replies.endLost(lost, played?.responseId === lost.id ? played.playedMs : undefined);
-    const spoken = snapshot.pendingTurn;
-    if (spoken?.text) this.items.userTurnEnded({ id: spoken.id, text: spoken.text, timings: { turnEndedAt: performance.now() } });
+    endCutOff({ items: this.items, replies: this.replies }, snapshot, played);
     this.observer.onCheckpoint?.();
   }
 
@@ -238,8 +214,7 @@ export class Session {
   }
 
   /** The client is back (same process): `ready` again, the reply goes on from `played`, a spoken turn ends. */
-  reattach(played: { responseId: string; playedMs: number } | undefined): void {
-    if (this.closed) return;
+  reattach(played: PlayedPosition | undefined): void {
     this.detached = false;
     this.resetIdleTimer();
     this.send({ type: 'ready', sessionId: this.id, settings: this.settings, resumed: true });
@@ -337,9 +312,8 @@ export class Session {
     await listening.configureInput();
     this.isStarted = true;
     const leftMs = Math.max(0, this.openedAtMs + this.config.maxDurationMs - Date.now());
-    this.timers.push(
-      setTimeout(() => this.fatal('resource_exhausted', `the session reached its maximum duration of ${this.config.maxDurationMs / 1000} s: start a new session`, 'max_duration'), leftMs),
-    );
+    const tooLong = `the session reached its maximum duration of ${this.config.maxDurationMs / 1000} s: start a new session`;
+    this.timers.push(setTimeout(() => this.fatal('resource_exhausted', tooLong, 'max_duration'), leftMs));
     this.send({ type: 'ready', sessionId: this.id, settings: this.settings, ...(resumed ? { resumed } : {}) });
     listening.checkLanguage();
   }

@@ -29,7 +29,6 @@ export interface PlayedPosition {
 /** What this needs of a core session beyond what a transport uses. */
 export interface ResumableSession extends SessionPort, DrivenSession {
   readonly id: string;
-  readonly isClosed: boolean;
   /** No reply in progress and no user turn being spoken: a hand-over now cuts nothing. */
   readonly quiet: boolean;
   /** Its state, as JSON-able data (text and ids, never audio). */
@@ -125,7 +124,7 @@ export class LiveSessions implements LinkOwner {
     }
     if (!claim.ok) return this.refuse(link, claim.problem);
     const local = this.held.get(sessionId);
-    if (local && !local.session.isClosed && claim.previousOwner === this.options.owner) {
+    if (local && local.session.closeReason === undefined && claim.previousOwner === this.options.owner) {
       // Held here: the same session goes on, replies and recognizer streams included.
       this.drop(fresh);
       clearTimeout(local.windowTimer);
@@ -159,7 +158,7 @@ export class LiveSessions implements LinkOwner {
   gone(link: SessionLink, reason: string, cause: SessionEndCause): void {
     const held = this.heldBy(link);
     if (!held) return link.finish(reason, cause);
-    const resumable = (cause === 'client_gone' || cause === 'transport_error') && held.session.started && !held.session.isClosed && !held.superseded;
+    const resumable = (cause === 'client_gone' || cause === 'transport_error') && held.session.started && held.session.closeReason === undefined && !held.superseded;
     if (!resumable) return held.session.close(reason, cause);
     held.link = null;
     link.finish(reason, cause);
@@ -187,7 +186,7 @@ export class LiveSessions implements LinkOwner {
       const late = Date.now() >= deadline;
       for (const held of [...this.held.values()]) {
         if (held.handedOver) continue;
-        if (!held.session.started || held.session.isClosed) {
+        if (!held.session.started || held.session.closeReason !== undefined) {
           if (late) held.session.close('the gateway is shutting down', 'shutdown');
           continue;
         }
@@ -319,7 +318,7 @@ export class LiveSessions implements LinkOwner {
   }
 
   private async renew(): Promise<void> {
-    const live = [...this.held.values()].filter((h) => h.link && h.session.started && !h.session.isClosed && !h.superseded && !h.writing);
+    const live = [...this.held.values()].filter((h) => h.link && h.session.started && h.session.closeReason === undefined && !h.superseded && !h.writing);
     if (live.length === 0) return;
     const generations = new Map(live.map((h) => [h.session.id, h.generation]));
     try {
