@@ -10,10 +10,13 @@ import { sessionTurnSettings, turnEngineSettings, turnValues, TURN_KNOBS, type T
 import { GatewayObservability } from './observability/gateway-observability.js';
 import { createLogger } from './observability/logging.js';
 import { Admissions, type AdmissionSettings } from './auth/admission.js';
+import { defaultMaxSessions, hostResources } from './auth/session-cap.js';
+import { guardProcess } from './observability/internal-errors.js';
 import { createProviders } from './providers/create.js';
 import type { Providers } from './providers/types.js';
 import { startGrpcServer, VOICE_SERVICE, type GrpcServer } from './transports/grpc/server.js';
 import { emptyRoutes, startHttpServer, type HttpServer } from './transports/http/server.js';
+import { withCredential } from './transports/http/credential-route.js';
 import { BUILT_WEB_CLIENT_DIR, webClientRoutes } from './transports/http/web-client.js';
 import { createVoiceWebSocketServer, VOICE_WEBSOCKET_PATH } from './transports/websocket/server.js';
 import { createRealtimeServer, REALTIME_PATH } from './transports/realtime/server.js';
@@ -42,7 +45,9 @@ export function sessionConfig(config: Config): SessionConfig {
     idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
     maxTextChars: config.MAX_TEXT_CHARS,
     inboundQueueMaxMessages: config.INBOUND_QUEUE_MAX_MESSAGES,
+    inboundQueueMaxBytes: config.INBOUND_QUEUE_MAX_BYTES,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
+    startTimeoutMs: config.START_TIMEOUT_MS,
   };
 }
 
@@ -79,7 +84,9 @@ export function admissionSettings(config: Config): AdmissionSettings {
     jwtAlgorithm: config.JWT_ALGORITHM,
     jwtIssuer: config.JWT_ISSUER,
     jwtAudience: config.JWT_AUDIENCE,
-    maxSessions: config.MAX_SESSIONS,
+    jwtMaxLifetimeS: config.JWT_MAX_LIFETIME_S,
+    jwtPrincipalClaim: config.JWT_PRINCIPAL_CLAIM,
+    maxSessions: config.MAX_SESSIONS ?? defaultMaxSessions(hostResources()),
     perKeyMaxSessions: config.KEY_MAX_SESSIONS,
     perKeyMaxNewSessionsPerMinute: config.KEY_MAX_NEW_SESSIONS_PER_MINUTE,
   };
@@ -92,15 +99,20 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Trace spans go here instead of where the OTEL_* settings say (tests, embedding). */
   traceExporter?: SpanExporter;
+  /**
+   * Handle errors that escape everything else (unhandled rejections, uncaught exceptions) for the
+   * whole process: `serve` does; an application that embeds the gateway may have its own.
+   */
+  guardProcess?: boolean;
 }
 
-export async function startGateway({ config, providers, logger, traceExporter }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, providers, logger, traceExporter, guardProcess: guard = false }: GatewayOptions): Promise<Gateway> {
   const log = logger ?? createLogger(config.LOG_LEVEL);
   const tls = readTlsFiles(config.TLS_CERT_FILE, config.TLS_KEY_FILE); // before providers load: a bad file stops the start at once
   const chosen = providers ?? (await createProviders(config));
   // A backend that is down or misconfigured is reported now, not at the first turn; the start
   // goes on, since backends on Kubernetes often come up after the gateway.
-  if (!providers) void warnAboutBackends(config, log);
+  if (!providers) warnAboutBackends(config, log).catch(() => undefined); // it logs its own failures
   const providerNames = providers
     ? { vad: 'custom', asr: 'custom', llm: 'custom', tts: 'custom' }
     : { vad: config.VAD_PROVIDER, asr: config.ASR_PROVIDER, llm: config.LLM_PROVIDER, tts: config.TTS_PROVIDER };
@@ -115,18 +127,19 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   });
   let draining = false;
 
-  const admissions = new Admissions(admissionSettings(config));
+  const admissionConfig = admissionSettings(config);
+  const admissions = new Admissions(admissionConfig);
 
-  const createSession: SessionFactory = async (credential) => {
+  const createSession: SessionFactory = async (credential, client) => {
     if (draining) return { refused: 'the gateway is draining for shutdown: reconnect and another instance will take the session', code: 'unavailable' };
     const admission = await admissions.admit(credential);
     if (!admission.ok) {
-      log.warn({ code: admission.code }, admission.message); // the message never holds the credential
+      // Neither holds the credential; the reason may say more than the client was told.
+      log.warn({ code: admission.code, client: client?.address, transport: client?.transport }, admission.logReason ?? admission.message);
       return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
     }
-    const link = sessions.connect(admission.principal);
-    link.closedSignal.addEventListener('abort', () => admission.release(), { once: true });
-    return link;
+    // The link holds the admission: released when its connection ends, or kept (parked) by a session waiting for a resume.
+    return sessions.connect(admission);
   };
 
   const grpcServer: GrpcServer = await startGrpcServer({
@@ -138,10 +151,17 @@ export async function startGateway({ config, providers, logger, traceExporter }:
     listVoices: createVoiceLister(chosen.tts, (credential) => admissions.verify(credential)),
   });
   const httpRoutes = emptyRoutes();
-  httpRoutes.routes.set('/metrics', observability.metrics.handle);
-  const voiceWebSocket = createVoiceWebSocketServer({ maxMessageBytes: config.MAX_MESSAGE_BYTES, createSession });
+  httpRoutes.routes.set('/metrics', config.METRICS_AUTH === 'gateway' ? withCredential(observability.metrics.handle, (credential) => admissions.verify(credential)) : observability.metrics.handle);
+  const allowedOrigins = config.ALLOWED_ORIGINS;
+  const voiceWebSocket = createVoiceWebSocketServer({ maxMessageBytes: config.MAX_MESSAGE_BYTES, createSession, allowedOrigins });
   httpRoutes.upgrades.set(VOICE_WEBSOCKET_PATH, voiceWebSocket.upgrade);
-  const realtime = createRealtimeServer({ createSession, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxFrameBytes: config.REALTIME_MAX_FRAME_BYTES });
+  const realtime = createRealtimeServer({
+    createSession,
+    maxMessageBytes: config.MAX_MESSAGE_BYTES,
+    maxFrameBytes: config.REALTIME_MAX_FRAME_BYTES,
+    pendingAnswersMaxBytes: config.REALTIME_PENDING_ANSWERS_MAX_BYTES,
+    allowedOrigins,
+  });
   httpRoutes.upgrades.set(REALTIME_PATH, realtime.upgrade);
   if (config.WEB_CLIENT_ENABLED) {
     for (const [path, handler] of webClientRoutes(config.WEB_CLIENT_DIR || BUILT_WEB_CLIENT_DIR)) httpRoutes.routes.set(path, handler);
@@ -149,7 +169,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   const http = await startHttpServer(config.HOST, config.HTTP_PORT, httpRoutes, tls ?? undefined);
   // gRPC watches its TLS files itself; the HTTP port is given a renewed certificate from here.
   const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
-  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme }, 'voice gateway listening');
+  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme, maxSessions: admissionConfig.maxSessions || 'no cap' }, 'voice gateway listening');
 
 
   const gateway: Gateway = {
@@ -168,6 +188,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       await gateway.close();
     },
     async close() {
+      unguard?.();
       clearInterval(tlsReload);
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
@@ -176,6 +197,17 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },
   };
+  // An exception outside any session leaves the process in a state nobody knows: stop taking
+  // sessions, let the active ones finish (DRAIN_GRACE_MS), exit 1 for the supervisor to restart it.
+  const unguard = guard
+    ? guardProcess({
+        log,
+        metrics: observability.metrics,
+        onUnsafe: () => {
+          gateway.drain(config.DRAIN_GRACE_MS).then(() => process.exit(1), () => process.exit(1));
+        },
+      })
+    : undefined;
   return gateway;
 }
 

@@ -93,7 +93,9 @@ export async function runBench(flags: BenchFlags): Promise<void> {
 
   let spawned: SpawnedGateway | null = null;
   const stopSpawned = () => spawned?.stop() ?? Promise.resolve();
-  const onSignal = () => void stopSpawned().then(() => process.exit(130));
+  const onSignal = () => {
+    stopSpawned().then(() => process.exit(130), () => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   try {
     if (flags.spawnServer) {

@@ -139,7 +139,7 @@ export class Conversation {
       else this.settle.resolve();
       return;
     }
-    void this.resume(error);
+    this.resume(error).catch((failure: unknown) => this.settle.reject(failure));
   }
 
   /** A drop, a restart or a drain is resumed; a refusal (a bad key, a limit, a bad token) is not. */

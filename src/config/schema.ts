@@ -31,6 +31,24 @@ const secondsList = z.string().transform((text, ctx) => {
   return values;
 });
 
+/** Web origins (scheme://host[:port]) separated by commas, or `*` (ALLOWED_ORIGINS). */
+const originList = z.string().transform((text, ctx) => {
+  const origins = text.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let valid = origin === '*';
+    try {
+      valid ||= new URL(origin).origin === origin;
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(origin.slice(0, 100))} is not an origin: expected scheme://host[:port] with no path, e.g. https://app.example.com, or *` });
+      return z.NEVER;
+    }
+  }
+  return origins;
+});
+
 /**
  * The default local model: Qwen2.5-0.5B-Instruct, Q4_K_M (a few hundred MB, Apache-2.0), from
  * Qwen's own repository: small enough for a laptop CPU, instruct-tuned, with a chat template
@@ -165,6 +183,7 @@ export const SETTINGS = {
   BARGE_IN_MIN_SPEECH_MS: intKnob(TURN_KNOBS.bargeInMinSpeechMs),
   BARGE_IN_ENABLED: boolKnob(TURN_KNOBS.bargeInEnabled),
   CANCEL_BUDGET_MS: intKnob(TURN_KNOBS.cancelBudgetMs),
+  TURN_MAX_SPEECH_MS: intKnob(TURN_KNOBS.turnMaxSpeechMs),
   SPECULATIVE_START: boolKnob(TURN_KNOBS.speculativeStart),
 
   AUTH_MODE: { schema: z.enum(['none', 'api_key', 'jwt']), default: 'none', help: 'Who may open sessions, on every transport: none, api_key (API_KEYS), jwt (JWT_*)' },
@@ -173,21 +192,36 @@ export const SETTINGS = {
   JWT_PUBLIC_KEY_FILE: { schema: z.string(), default: '', help: 'PEM public key that verifies JWTs, when no JWKS URL' },
   JWT_ALGORITHM: { schema: z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA']), default: 'RS256', help: 'Algorithm of JWT_PUBLIC_KEY_FILE' },
   JWT_ISSUER: { schema: z.string(), default: '', help: 'Required JWT issuer (empty: any)' },
-  JWT_AUDIENCE: { schema: z.string(), default: '', help: 'Required JWT audience (empty: any)' },
-  MAX_SESSIONS: { schema: int(0, 1000000), default: '0', help: 'Sessions the process holds at most (0: no cap)' },
+  JWT_AUDIENCE: { schema: z.string(), default: '', help: 'The audience (aud) a JWT must be for: required with AUTH_MODE=jwt, so that tokens issued for other services are refused' },
+  JWT_MAX_LIFETIME_S: { schema: int(60, 2592000), default: '86400', help: 'Longest lifetime (s) of an accepted JWT, exp - iat (exp - now without iat); a token without exp is refused' },
+  JWT_PRINCIPAL_CLAIM: { schema: z.string().regex(/^[\w.:-]{1,64}$/, 'expected a claim name'), default: 'sub', help: 'The JWT claim that names the holder (per-holder limits and logs); a token without it is refused' },
+  MAX_SESSIONS: {
+    schema: unsetOr(int(0, 1000000)),
+    default: '',
+    help: 'Sessions the process holds at most; empty: derived from this machine (half of the memory, or the container limit, at 32 MiB per session, and 200 per core: the smaller); 0: no cap',
+  },
   KEY_MAX_SESSIONS: { schema: int(0, 1000000), default: '0', help: 'Concurrent sessions per API key or JWT subject (0: no cap)' },
   KEY_MAX_NEW_SESSIONS_PER_MINUTE: { schema: int(0, 1000000), default: '0', help: 'New sessions per minute per API key or JWT subject (0: no cap)' },
   DRAIN_GRACE_MS: { schema: int(0, 3600000), default: '30000', help: 'On SIGTERM, time (ms) active sessions get to finish before clients are told to reconnect' },
   SESSION_MAX_DURATION_MS: { schema: int(1000, 86400000), default: '3600000', help: 'Longest session (ms)' },
-  SESSION_IDLE_TIMEOUT_MS: { schema: int(1000, 3600000), default: '60000', help: 'A session with no client message this long (ms) is closed' },
+  SESSION_IDLE_TIMEOUT_MS: { schema: int(1000, 3600000), default: '60000', help: 'A session with no client message this long (ms) is closed; messages the session refuses do not count' },
+  START_TIMEOUT_MS: { schema: int(100, 600000), default: '10000', help: 'A connection that sends no valid start message within this (ms) is closed' },
   MAX_MESSAGE_BYTES: { schema: int(1024, 67108864), default: '1048576', help: 'Largest client message (bytes)' },
   REALTIME_MAX_FRAME_BYTES: {
     schema: int(1024, 268435456),
-    default: '16777216',
-    help: 'OpenAI Realtime endpoint: a frame over MAX_MESSAGE_BYTES gets an error event, one over this (bytes) closes the socket (1009) unread',
+    default: '2097152',
+    help: 'OpenAI Realtime endpoint: a frame over MAX_MESSAGE_BYTES gets an error event, one over this (bytes) closes the socket (1009); every socket may buffer this much',
   },
+  REALTIME_PENDING_ANSWERS_MAX_BYTES: { schema: int(65536, 268435456), default: '1048576', help: 'OpenAI Realtime endpoint: bytes of client events a socket keeps while they wait for their answers; past it events are refused until the client reads' },
+  ALLOWED_ORIGINS: {
+    schema: originList,
+    default: '',
+    help: 'Web pages (origins, comma separated, or *) that may open WebSocket sessions besides the gateway\'s own; clients that send no Origin (SDKs, CLI, telephony) are always allowed',
+  },
+  METRICS_AUTH: { schema: z.enum(['none', 'gateway']), default: 'none', help: 'Who may read /metrics: none (anyone who reaches the HTTP port: fine for a cluster-internal port) or gateway (the credential AUTH_MODE asks of sessions)' },
   MAX_TEXT_CHARS: { schema: int(1, 100000), default: '4000', help: 'Longest typed user message (chars)' },
   INBOUND_QUEUE_MAX_MESSAGES: { schema: int(8, 100000), default: '500', help: 'Client messages waiting to be processed before the session is closed' },
+  INBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '8388608', help: 'Bytes of client messages waiting to be processed before the session is closed (audio counts its bytes)' },
   OUTBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '16777216', help: 'Bytes waiting for a slow client before it is disconnected' },
 
   // Resume (docs/architecture.md, "Resume"): a dropped client, a restarted pod or a rolling update continues the conversation.

@@ -5,6 +5,7 @@
  * "the client stopped the reply" goes through one path (`Replies.interruptByClient`), and typed
  * text and added items through one (`addMessage`).
  */
+import { quoted } from './client-text.js';
 import { applySettings } from './settings.js';
 import { GatewayError, type ConversationItem, type NewItem, type ServerEvent, type SessionSettings } from './events.js';
 import { checkAudioEnd, type ConversationHistory } from './history.js';
@@ -15,8 +16,8 @@ export interface ItemHost {
   settings(): SessionSettings;
   send(event: ServerEvent): void;
   sendItemEvent(event: ServerEvent): void;
-  /** The id of the turn the user is speaking, if any. */
-  pendingTurnId(): string | undefined;
+  /** The id belongs to the user's turn in progress (being spoken, or ended and waiting for its final). */
+  turnIdTaken(id: string): boolean;
   /** Drop the user's audio since the last end of turn. */
   clearInput(): void;
 }
@@ -81,8 +82,8 @@ export class ConversationItems {
 
   addItem(item: NewItem, after: string | null | undefined, ref: string | undefined): void {
     const text = this.checkedText(item.text, 'item');
-    if (item.id !== undefined && item.id === this.host.pendingTurnId()) {
-      throw new GatewayError('invalid_argument', `id "${item.id}" is taken by the user's turn in progress: choose another id or leave it out`, 'item_exists');
+    if (item.id !== undefined && this.host.turnIdTaken(item.id)) {
+      throw new GatewayError('invalid_argument', `id ${quoted(item.id)} is taken by the user's turn in progress: choose another id or leave it out`, 'item_exists');
     }
     const added = this.addMessage({ id: item.id ?? this.history.freeId(`item_${++this.itemCount}`), role: item.role, text, origin: 'text' }, after, { ref });
     if (added.role === 'user') this.unanswered = { id: added.id, text, timings: { turnEndedAt: performance.now() } };
@@ -104,7 +105,7 @@ export class ConversationItems {
   cancel(responseId: string | undefined): void {
     const current = this.replies.active;
     if (!current || (responseId !== undefined && responseId !== current.id)) {
-      throw new GatewayError('failed_precondition', `${responseId ? `reply ${responseId} is` : 'no reply is'} in progress: there is nothing to cancel`, 'no_response');
+      throw new GatewayError('failed_precondition', `${responseId ? `reply ${quoted(responseId)} is` : 'no reply is'} in progress: there is nothing to cancel`, 'no_response');
     }
     this.replies.interruptByClient();
   }

@@ -4,6 +4,7 @@
  */
 import type { ChatMessage } from '../providers/types.js';
 import { GatewayError, type ConversationItem } from './events.js';
+import { quoted } from './client-text.js';
 
 /** One TTS piece of a reply, placed on the reply's audio timeline. */
 export interface SpokenPiece {
@@ -117,9 +118,9 @@ export class ConversationHistory {
    */
   insert(item: ConversationItem, after?: string | null): string | null {
     if (!item.id || item.id.length > MAX_ITEM_ID_CHARS) {
-      throw new GatewayError('invalid_argument', `item id ${JSON.stringify(item.id)} is not accepted: use 1 to ${MAX_ITEM_ID_CHARS} characters`);
+      throw new GatewayError('invalid_argument', `item id ${quoted(item.id)} is not accepted: use 1 to ${MAX_ITEM_ID_CHARS} characters`);
     }
-    if (this.has(item.id)) throw new GatewayError('invalid_argument', `an item with id "${item.id}" already exists: choose another id or leave it out`, 'item_exists');
+    if (this.has(item.id)) throw new GatewayError('invalid_argument', `an item with id ${quoted(item.id)} already exists: choose another id or leave it out`, 'item_exists');
     const at = after === undefined ? this.items.length : after === null ? 0 : this.indexOf(after) + 1;
     this.items.splice(at, 0, { ...item });
     const previous = at > 0 ? this.items[at - 1]!.id : null;
@@ -139,7 +140,7 @@ export class ConversationHistory {
   truncate(id: string, audioEndMs: number): string {
     const item = this.find(id);
     if (item.role !== 'assistant' || !item.spoken) {
-      throw new GatewayError('invalid_argument', `item "${id}" has no reply audio to truncate: only assistant items that were spoken can be truncated`, 'not_truncatable');
+      throw new GatewayError('invalid_argument', `item ${quoted(id)} has no reply audio to truncate: only assistant items that were spoken can be truncated`, 'not_truncatable');
     }
     checkAudioEnd(id, audioEndMs, spokenMs(item.spoken));
     item.text = heardText(item.spoken, audioEndMs);
@@ -162,11 +163,12 @@ export class ConversationHistory {
     const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
     const turns = items.filter((item) => item.text.trim()).map(({ role, text }): ChatMessage => ({ role, content: text }));
     let droppedMessages = 0;
+    let tokens = estimateTokens(system) + estimateTokens(turns);
     // The oldest turn goes whole (its user message and the replies after it), so that what is left
     // starts with a user message; a tool call and its result (issue 12) must go together too.
-    while (turns.length > 1 && estimateTokens(system) + estimateTokens(turns) > contextTokens) {
+    while (turns.length > 1 && tokens > contextTokens) {
       do {
-        turns.shift();
+        tokens -= estimateTokens(turns.splice(0, 1));
         droppedMessages++;
       } while (turns.length > 1 && turns[0]!.role !== 'user');
     }
@@ -193,7 +195,7 @@ export class ConversationHistory {
 
   private indexOf(id: string): number {
     const at = this.items.findIndex((item) => item.id === id);
-    if (at < 0) throw new GatewayError('invalid_argument', `no item has id "${id}" in this conversation`, 'item_not_found');
+    if (at < 0) throw new GatewayError('invalid_argument', `no item has id ${quoted(id)} in this conversation`, 'item_not_found');
     return at;
   }
 
@@ -205,6 +207,6 @@ export class ConversationHistory {
 /** audio_end_ms past the reply's audio is an error; a rounding millisecond is not. */
 export function checkAudioEnd(id: string, audioEndMs: number, totalMs: number): void {
   if (!Number.isFinite(audioEndMs) || audioEndMs < 0 || audioEndMs > Math.ceil(totalMs)) {
-    throw new GatewayError('invalid_argument', `audio_end_ms ${audioEndMs} is out of range for item "${id}": its audio lasts ${Math.ceil(totalMs)} ms`, 'audio_end_out_of_range');
+    throw new GatewayError('invalid_argument', `audio_end_ms ${audioEndMs} is out of range for item ${quoted(id)}: its audio lasts ${Math.ceil(totalMs)} ms`, 'audio_end_out_of_range');
   }
 }

@@ -10,7 +10,7 @@ import type { InterruptCause, ServerEvent, SessionSettings } from './events.js';
 import { heardText, type ConversationHistory, type LlmRequest, type SpokenPiece } from './history.js';
 import { RetryAfterGate } from './llm-retry-after.js';
 import { Reply, type ReplyOutcome, type ReplyTurn } from './reply.js';
-import type { SessionConfig, SessionObserver } from './session.js';
+import type { SessionConfig, SessionObserver } from './session-config.js';
 import { heldSynthesizer, Speculator } from './speculation.js';
 import { turnMetrics } from './turn-metrics.js';
 import type { ReplyPhase } from './turn-state.js';
@@ -38,6 +38,8 @@ export interface ReplyHost {
   send(event: ServerEvent): void;
   /** An event only for clients that asked for item events. */
   sendItemEvent(event: ServerEvent): void;
+  /** Work nobody awaits (a reply's run): its failure is the session's to report. */
+  background(work: Promise<unknown>): void;
 }
 
 export class Replies {
@@ -89,9 +91,11 @@ export class Replies {
     this.host.send({ type: 'response_started', responseId: reply.id, turnId: turn.id });
     this.host.sendItemEvent({ type: 'item_added', item: this.history.get(reply.itemId), previousItemId, responseId: reply.id });
     early.confirmed?.release((event) => this.emit(reply, event));
-    void reply.run().then((outcome) => {
-      if (this.current === reply) this.end(outcome);
-    });
+    this.host.background(
+      reply.run().then((outcome) => {
+        if (this.current === reply) this.end(outcome);
+      }),
+    );
   }
 
   /**
@@ -103,7 +107,7 @@ export class Replies {
     const request = this.history.request(this.host.settings().instructions, this.config.llmContextTokens, turn.text);
     this.speculator.onTranscript(turn.id, kind, request.messages, (speculation) => {
       const reply: Reply = this.build(turn, request, heldSynthesizer(this.providers.tts, speculation.gate, (at) => reply.noteFirstAudioReady(at)), speculation.emit);
-      void reply.run(); // at once: the LLM and TTS work while the user's final is awaited
+      this.host.background(reply.run()); // at once: the LLM and TTS work while the user's final is awaited
       return reply;
     });
   }

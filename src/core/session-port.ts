@@ -5,7 +5,7 @@
  */
 import type { AsyncQueue } from '../lib/async-queue.js';
 import type { ClientEvent, ServerEvent } from './events.js';
-import type { SessionEndCause } from './session.js';
+import type { SessionEndCause } from './session-config.js';
 
 export interface SessionPort {
   /** Server events for the transport to send, bounded in bytes. */
@@ -18,6 +18,13 @@ export interface SessionPort {
   end(): void;
   /** The connection is over (the client went away, the transport failed, or a limit). */
   close(reason: string, cause?: SessionEndCause): void;
+  /**
+   * `handler` run in the scope of the session this connection drives when it is called
+   * (./session-scope.ts): a bug in a transport callback ends that session, not the process.
+   */
+  bind<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void;
+  /** A bug surfaced in the transport's work for this connection: its session ends with `internal`. */
+  fail(error: unknown): void;
   /** Aborted when the connection's session ends: a transport blocked on a slow client stops waiting. */
   readonly closedSignal: AbortSignal;
   readonly closeReason: string | undefined;

@@ -5,7 +5,8 @@
  *
  *   - listening (./user-turns.ts): input audio, VAD, the recognizer, the user's turns;
  *   - replies (./replies.ts): the one owner of replies, early ones included;
- *   - conversation items (./conversation-items.ts): typed text, items, respond, cancel.
+ *   - conversation items (./conversation-items.ts): typed text, items, respond, cancel;
+ *   - resume (./session-resume.ts): its state as data, and a client that goes away and comes back.
  *
  * Who has the floor is read from ./turn-state.ts, never stored. Client events are processed one
  * at a time in arrival order (audio order matters); replies and the recognizer's results run
@@ -14,71 +15,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Providers } from '../providers/types.js';
 import { AsyncQueue } from '../lib/async-queue.js';
+import { byteSizeOf } from '../lib/byte-size.js';
+import { boundedMessage } from './client-text.js';
 import { ConversationItems } from './conversation-items.js';
 import { GatewayError, type ClientEvent, type ErrorCode, type ServerEvent, type SessionSettings } from './events.js';
 import { ConversationHistory } from './history.js';
 import { Replies } from './replies.js';
+import { runInSessionScope, type SessionScope } from './session-scope.js';
 import { applySettings } from './settings.js';
-import type { TurnReport } from './turn-metrics.js';
 import { turnRules, turnState, type TurnState } from './turn-state.js';
 import { turnText, UserTurns } from './user-turns.js';
-import type { VadSegmenterSettings } from './vad-segmenter.js';
-import { CHECKPOINT_EVENTS, endCutOff, readSnapshot, restoreParts, snapshotOf, type PlayedPosition, type SessionSnapshot } from './session-snapshot.js';
+import type { SessionConfig, SessionEndCause, SessionObserver } from './session-config.js';
+import { CHECKPOINT_EVENTS } from './session-snapshot.js';
+import { SessionResume } from './session-resume.js';
+import { SessionDeadlines } from './session-deadlines.js';
+import { ProcessedBarrier } from './processed-barrier.js';
 
-/** What the server decides for every session (from the configuration). */
-export interface SessionConfig {
-  defaults: SessionSettings;
-  vad: VadSegmenterSettings;
-  asrFinalWaitMs: number;
-  cancelBudgetMs: number;
-  maxPieceChars: number;
-  llmTemperature: number;
-  llmMaxTokens: number;
-  maxDurationMs: number;
-  idleTimeoutMs: number;
-  maxTextChars: number;
-  inboundQueueMaxMessages: number;
-  outboundQueueMaxBytes: number;
-  /** What is sent to the LLM is cut to this many (estimated) tokens, oldest turns first (LLM_CONTEXT_TOKENS). */
-  llmContextTokens: number;
-  /** A stable interim transcript starts the reply early; the final confirms or restarts it. */
-  speculativeStart: boolean;
-}
-
-/** Why a session ended, from a small fixed set (metrics label it; `reason` says it in words). */
-export type SessionEndCause =
-  | 'client_ended'
-  | 'client_gone'
-  | 'client_too_slow'
-  | 'client_flood'
-  | 'idle_timeout'
-  | 'max_duration'
-  | 'transport_error'
-  | 'shutdown'
-  | 'other';
-
-/**
- * Observers (metrics, traces, logs) learn what happened without sitting in the audio path. They
- * must be quick and must not throw; the session does not guard them.
- */
-export interface SessionObserver {
-  onOpened?(sessionId: string): void;
-  /** Audio of `durationMs` came in from the client or went out in a reply. */
-  onAudio?(direction: 'in' | 'out', durationMs: number): void;
-  /** A reply ended (completed, interrupted or failed), with everything measured on the way. */
-  onTurn?(report: TurnReport): void;
-  onAbandoned?(kind: 'llm' | 'tts'): void;
-  onError?(code: ErrorCode, message: string): void;
-  onClosed?(reason: string, cause: SessionEndCause): void;
-  /** The state worth keeping for a resume changed (a turn or reply ended, a piece was spoken, ...). */
-  onCheckpoint?(): void;
-}
-
-const EVENT_OVERHEAD_BYTES = 64;
+export type { SessionConfig, SessionEndCause, SessionObserver } from './session-config.js';
 
 export class Session {
   /** Server events for the transport to send, bounded in bytes. */
   readonly events: AsyncQueue<ServerEvent>;
+  /** What a resume drives (src/resume): snapshot, restore, detach, reattach, hand-over. */
+  readonly resume: SessionResume;
 
   private settings: SessionSettings;
   private isStarted = false;
@@ -88,17 +47,14 @@ export class Session {
   private readonly history = new ConversationHistory();
   private readonly inbound: AsyncQueue<ClientEvent>;
   private readonly lifetime = new AbortController();
-  private readonly timers: NodeJS.Timeout[] = [];
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** Errors that escape this session's work are laid at its door (session-scope.ts). */
+  private readonly scope: SessionScope;
+  /** Start timeout, idle time, maximum duration (./session-deadlines.ts). */
+  private readonly deadlines: SessionDeadlines;
   /** The transport asked for item events (start.itemEvents). */
   private itemEvents = false;
   /** Client events taken and processed, for `settled()`. */
-  private eventsTaken = 0;
-  private eventsProcessed = 0;
-  private readonly settledWaiters: Array<{ upTo: number; wake: () => void }> = [];
-  private openedAtMs = Date.now(); // ms since the epoch; a resumed session keeps its first one
-  private detached = false; // no client is connected (a resume may follow)
-  private handedOver = false; // handed over for a resume elsewhere: client events no longer change it
+  private readonly barrier = new ProcessedBarrier();
 
   private readonly replies: Replies;
   private readonly items: ConversationItems;
@@ -112,23 +68,46 @@ export class Session {
     /** A restored session keeps its id. */
     readonly id = `sess_${randomUUID().slice(0, 12)}`,
   ) {
+    this.scope = { sessionId: id, fail: (error) => this.fail(error) };
     this.settings = config.defaults;
+    this.deadlines = new SessionDeadlines(config, (code, message, cause) => this.fatal(code, message, cause));
     this.events = new AsyncQueue<ServerEvent>({
       maxSize: config.outboundQueueMaxBytes,
-      sizeOf: (e) => (e.type === 'response_audio' ? e.data.byteLength + EVENT_OVERHEAD_BYTES : EVENT_OVERHEAD_BYTES),
+      sizeOf: byteSizeOf, // text counts too: echoed text once let a client that does not read fill memory
       onReturn: () => this.close('the transport stopped reading events', 'client_gone'),
     });
-    this.inbound = new AsyncQueue<ClientEvent>({ maxSize: config.inboundQueueMaxMessages });
-    const host = { settings: () => this.settings, send: (e: ServerEvent) => this.send(e), sendItemEvent: (e: ServerEvent) => this.sendItemEvent(e) };
+    this.inbound = new AsyncQueue<ClientEvent>({ maxItems: config.inboundQueueMaxMessages, maxSize: config.inboundQueueMaxBytes, sizeOf: byteSizeOf });
+    const host = {
+      settings: () => this.settings,
+      send: (e: ServerEvent) => this.send(e),
+      sendItemEvent: (e: ServerEvent) => this.sendItemEvent(e),
+      background: (work: Promise<unknown>) => this.background(work),
+    };
     this.replies = new Replies(providers, config, this.history, observer, host);
     this.items = new ConversationItems(this.history, this.replies, config.maxTextChars, {
       ...host,
-      pendingTurnId: () => this.listening?.pendingTurnId,
+      turnIdTaken: (id) => this.listening?.turnIdTaken(id) ?? false,
       clearInput: () => this.listening?.clear(),
     });
-    void this.processInbound();
-    this.resetIdleTimer();
+    const { history, items, replies } = this;
+    this.resume = new SessionResume({
+      ...host,
+      parts: () => ({ id: this.id, openedAtMs: this.deadlines.openedAtMs, settings: this.settings, itemEvents: this.itemEvents, history, items, replies, listening: this.listening }),
+      adopt: (saved) => ({ settings: this.settings, itemEvents: this.itemEvents, openedAtMs: this.deadlines.openedAtMs } = saved),
+      begin: () => this.begin(true),
+      run: (work) => runInSessionScope(this.scope, work),
+      pauseIdle: (paused) => this.deadlines.pauseIdle(paused),
+      checkpoint: () => this.observer.onCheckpoint?.(),
+    });
+    runInSessionScope(this.scope, () => {
+      this.background(this.processInbound());
+      this.deadlines.opened();
+    });
     observer.onOpened?.(this.id);
+  }
+
+  get started(): boolean {
+    return this.isStarted;
   }
 
   /** Who has the floor now, read from the facts (./turn-state.ts). */
@@ -136,23 +115,18 @@ export class Session {
     return turnState({ reply: this.replies.phase, userSpeaking: this.listening?.userSpeaking ?? false });
   }
 
-  get started(): boolean {
-    return this.isStarted;
-  }
-  /** No reply in progress and no user turn being spoken: a hand-over now cuts nothing. */
-  get quiet(): boolean {
-    return !this.replies.active && this.listening?.pendingTurnId === undefined;
-  }
-
-  /** Takes one client event; never throws (problems become `error` events). */
+  /**
+   * Takes one client event; never throws (problems become `error` events). Only an event the
+   * session accepts counts as activity for the idle timeout.
+   */
   handle(event: ClientEvent): void {
-    if (this.closed || this.handedOver) return;
-    this.resetIdleTimer();
+    if (this.closed || this.resume.handedOver) return;
     if (!this.inbound.push(event)) {
-      this.fatal('resource_exhausted', `more than ${this.config.inboundQueueMaxMessages} client messages are waiting to be processed: send audio at real-time pace`, 'client_flood');
+      const { inboundQueueMaxMessages, inboundQueueMaxBytes } = this.config;
+      this.fatal('resource_exhausted', `more than ${inboundQueueMaxMessages} client messages or ${inboundQueueMaxBytes} bytes are waiting to be processed: send audio at real-time pace`, 'client_flood');
       return;
     }
-    this.eventsTaken++;
+    this.barrier.took();
   }
 
   /**
@@ -160,15 +134,21 @@ export class Session {
    * closed): what a test waits for before it checks that something did not happen.
    */
   settled(): Promise<void> {
-    if (this.closed || this.eventsProcessed >= this.eventsTaken) return Promise.resolve();
-    return new Promise((wake) => this.settledWaiters.push({ upTo: this.eventsTaken, wake }));
+    return this.closed ? Promise.resolve() : this.barrier.settled();
   }
 
-  /** A message the transport could not parse: the client hears why; the session goes on. */
+  /** A message the transport could not parse: the client hears why; the session goes on. It is not activity. */
   rejectMessage(reason: string): void {
     if (this.closed) return;
-    this.resetIdleTimer();
     this.reportError(new GatewayError('invalid_argument', reason));
+  }
+
+  /**
+   * `handler` run inside this session's scope: a transport binds its per-connection callbacks, so
+   * that an exception in one is laid at this session's door (session-scope.ts), not the process's.
+   */
+  bind<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args) => runInSessionScope(this.scope, () => handler(...args));
   }
 
   /** Why the session closed, once it has. */
@@ -191,43 +171,6 @@ export class Session {
     if (!this.closed) this.fatal(code, message, 'shutdown');
   }
 
-  /** For a resume (./session-snapshot.ts; src/resume drives these methods). */
-  snapshot(): SessionSnapshot {
-    return snapshotOf({ id: this.id, openedAtMs: this.openedAtMs, settings: this.settings, itemEvents: this.itemEvents, history: this.history, items: this.items, replies: this.replies, listening: this.listening });
-  }
-
-  /** In place of `start`: the conversation of a snapshot saved elsewhere, then `ready` (resumed) and what was cut off (restoreParts). */
-  async restore(data: unknown, played: PlayedPosition | undefined): Promise<void> {
-    const snapshot = readSnapshot(data, this.id);
-    ({ settings: this.settings, itemEvents: this.itemEvents, openedAtMs: this.openedAtMs } = snapshot);
-    restoreParts({ history: this.history, items: this.items, replies: this.replies }, snapshot);
-    await this.begin(true);
-    endCutOff({ items: this.items, replies: this.replies }, snapshot, played);
-    this.observer.onCheckpoint?.();
-  }
-
-  /** The client is gone for now: nothing counts as played, and no idle time runs, until it is back. */
-  detach(): void {
-    this.detached = true;
-    clearTimeout(this.idleTimer);
-    this.replies.pause();
-  }
-
-  /** The client is back (same process): `ready` again, the reply goes on from `played`, a spoken turn ends. */
-  reattach(played: PlayedPosition | undefined): void {
-    this.detached = false;
-    this.resetIdleTimer();
-    this.send({ type: 'ready', sessionId: this.id, settings: this.settings, resumed: true });
-    this.replies.resumeFrom(played);
-    if (this.listening?.pendingTurnId !== undefined) void this.listening.finishTurn().catch((error: unknown) => this.reportError(error));
-  }
-
-  /** Drain: a reply in progress ends where the client stopped hearing it; the rest waits in the snapshot. */
-  handOver(): void {
-    this.handedOver = true;
-    this.replies.interruptByClient();
-  }
-
   /** The client ended its stream: finish cleanly. */
   end(): void {
     this.close('client ended the session', 'client_ended');
@@ -240,12 +183,11 @@ export class Session {
     this.closedCause = cause;
     this.replies.close();
     this.lifetime.abort();
-    this.timers.forEach(clearTimeout);
-    clearTimeout(this.idleTimer);
+    this.deadlines.stop();
     this.inbound.endNow();
     this.listening?.close();
     this.events.end();
-    for (const { wake } of this.settledWaiters.splice(0)) wake();
+    this.barrier.releaseAll();
     this.observer.onClosed?.(reason, cause);
   }
 
@@ -254,20 +196,18 @@ export class Session {
       if (this.closed) return;
       try {
         await this.dispatch(event);
+        this.deadlines.activity(); // refused events are not activity: garbage cannot keep a session open
       } catch (error) {
         this.reportError(error, event.ref);
       }
-      this.eventsProcessed++;
-      for (let i = this.settledWaiters.length - 1; i >= 0; i--) {
-        if (this.settledWaiters[i]!.upTo <= this.eventsProcessed) this.settledWaiters.splice(i, 1)[0]!.wake();
-      }
+      this.barrier.processedOne();
     }
   }
 
   private async dispatch(event: ClientEvent): Promise<void> {
     if (event.type === 'start') return this.onStart(event.settings, event.itemEvents ?? false);
     const listening = this.listening;
-    if (!this.isStarted || !listening) throw new GatewayError('failed_precondition', `"${event.type}" came before "start": the first message of a session must be start`);
+    if (!this.started || !listening) throw new GatewayError('failed_precondition', `"${event.type}" came before "start": the first message of a session must be start`);
     switch (event.type) {
       case 'audio':
         return listening.push(event.data);
@@ -298,32 +238,30 @@ export class Session {
     }
   }
 
-  private async onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): Promise<void> {
+  private onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): void {
     if (this.isStarted) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
     this.settings = applySettings(this.config.defaults, patch);
     this.itemEvents = itemEvents;
-    await this.begin(false);
+    this.begin(false);
   }
 
-  /** Listening, the duration bound, and `ready`. */
-  private async begin(resumed: boolean): Promise<void> {
+  /** Listening, the duration bound (from when the session first opened), and `ready`. */
+  private begin(resumed: boolean): void {
     const listening = this.listen();
     this.listening = listening;
-    await listening.configureInput();
+    listening.configureInput();
     this.isStarted = true;
-    const leftMs = Math.max(0, this.openedAtMs + this.config.maxDurationMs - Date.now());
-    const tooLong = `the session reached its maximum duration of ${this.config.maxDurationMs / 1000} s: start a new session`;
-    this.timers.push(setTimeout(() => this.fatal('resource_exhausted', tooLong, 'max_duration'), leftMs));
+    this.deadlines.started();
     this.send({ type: 'ready', sessionId: this.id, settings: this.settings, ...(resumed ? { resumed } : {}) });
     listening.checkLanguage();
   }
 
   /** The input format may change until audio has come in (a Realtime client sets it after connecting). */
-  private async onUpdate(listening: UserTurns, patch: Parameters<typeof applySettings>[1], ref: string | undefined): Promise<void> {
+  private onUpdate(listening: UserTurns, patch: Parameters<typeof applySettings>[1], ref: string | undefined): void {
     const before = this.settings.inputFormat;
     this.settings = applySettings(this.settings, patch, listening.heardAudio);
     const after = this.settings.inputFormat;
-    if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) await listening.configureInput();
+    if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) listening.configureInput();
     else listening.settingsChanged();
     listening.checkLanguage();
     this.sendItemEvent({ type: 'settings_updated', settings: this.settings, ref });
@@ -333,7 +271,7 @@ export class Session {
   /** Listening, and what the session does with what it hears. */
   private listen(): UserTurns {
     const rules = () => turnRules(this.currentState);
-    return new UserTurns(this.providers, this.config.vad, () => this.settings, this.config.asrFinalWaitMs, () => this.items.newTurnId(), this.lifetime.signal, {
+    return new UserTurns(this.providers, this.config, () => this.settings, () => this.items.newTurnId(), this.lifetime.signal, {
       agentHasFloor: () => rules().agentHasFloor,
       audioIn: (ms) => this.observer.onAudio?.('in', ms),
       speechStarted: (turnId, audioOffsetMs) => this.send({ type: 'speech_started', audioOffsetMs, turnId }),
@@ -350,6 +288,7 @@ export class Session {
       },
       turnEnded: (turn, text) => this.items.userTurnEnded({ id: turn.id, text, timings: turn.timings }),
       error: (error) => this.reportError(error),
+      background: (work) => this.background(work),
     });
   }
 
@@ -361,7 +300,7 @@ export class Session {
 
   private send(event: ServerEvent): void {
     if (this.closed || this.events.closed) return;
-    if (CHECKPOINT_EVENTS.has(event.type)) queueMicrotask(() => this.observer.onCheckpoint?.()); // after the part that sent it has finished its change
+    if (CHECKPOINT_EVENTS.has(event.type)) queueMicrotask(() => this.observer.onCheckpoint?.()); // once the part that sent it finished its change
     if (!this.events.push(event)) this.clientTooSlow();
   }
 
@@ -376,25 +315,39 @@ export class Session {
   /** `ref`: that of the client event that caused it, for the transport to answer it. */
   private reportError(error: unknown, ref?: string): void {
     const code: ErrorCode = error instanceof GatewayError ? error.code : 'internal';
-    const message = error instanceof GatewayError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    const message = boundedMessage(error instanceof GatewayError ? error.message : `internal error: ${errorText(error)}`);
     const reason = error instanceof GatewayError && error.reason ? { reason: error.reason } : {};
     this.observer.onError?.(code, message);
     this.send({ type: 'error', code, message, sessionContinues: true, ...reason, ...(ref === undefined ? {} : { ref }) });
   }
 
   /** An error that ends the session. */
-  private fatal(code: ErrorCode, message: string, cause: SessionEndCause): void {
+  private fatal(code: ErrorCode, text: string, cause: SessionEndCause): void {
+    const message = boundedMessage(text);
     this.observer.onError?.(code, message);
     this.send({ type: 'error', code, message, sessionContinues: false });
     this.close(message, cause);
   }
 
-  private resetIdleTimer(): void {
-    clearTimeout(this.idleTimer);
-    if (this.detached) return;
-    this.idleTimer = setTimeout(
-      () => this.fatal('resource_exhausted', `no message from the client for ${this.config.idleTimeoutMs / 1000} s: the session was closed as idle`, 'idle_timeout'),
-      this.config.idleTimeoutMs,
-    );
+  /**
+   * Work nobody awaits (the inbound loop, an end of turn, a reply's ending) answers for its own
+   * failure here: a GatewayError is the client's to hear, anything else is a bug that ends this
+   * session only. The lint rule no-floating-promises (eslint.config.js) allows no other way.
+   */
+  private background(work: Promise<unknown>): void {
+    work.catch((error: unknown) => (error instanceof GatewayError ? this.reportError(error) : this.fail(error)));
   }
+
+  /**
+   * A bug surfaced in work done for this session (by the core or by its transport): the client is
+   * told, the session ends, other sessions go on.
+   */
+  fail(error: unknown): void {
+    this.observer.onInternalError?.(error);
+    if (!this.closed) this.fatal('internal', `internal error: ${errorText(error)}: the session was closed; start a new one`, 'internal_error');
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,11 +1,21 @@
 /** Applies a client's requested settings onto the current ones, checking every value. */
 import { AUDIO_ENCODINGS, type AudioEncoding } from '../audio/codec.js';
+import { quoted } from './client-text.js';
 import { GatewayError, type AudioFormat, type FormatPatch, type SessionSettings, type SettingsPatch } from './events.js';
 import { knobProblem, TURN_KNOBS, type TurnKnob } from './turn-config.js';
 
 export const SAMPLE_RATE_MIN_HZ = 8000;
 export const SAMPLE_RATE_MAX_HZ = 48000;
 const MAX_INSTRUCTIONS_CHARS = 20000;
+const MAX_VOICE_CHARS = 128;
+/** BCP-47 tags in use are far shorter; the bound keeps the pattern test cheap. */
+const MAX_LANGUAGE_CHARS = 64;
+/**
+ * Voice names as engines spell them (Riva "Magpie-Multilingual.EN-US.Aria", espeak "en-us+f3",
+ * "English_(America)"): no control characters, quotes or markup, which no engine needs and which
+ * would travel into logs and provider requests.
+ */
+const VOICE_NAME = /^[\p{L}\p{N} ._:+()/@-]*$/u;
 
 function invalid(message: string): never {
   throw new GatewayError('invalid_argument', message);
@@ -15,7 +25,7 @@ function mergeFormat(field: string, current: AudioFormat, patch: FormatPatch | u
   if (!patch) return current;
   const encoding = patch.encoding ?? current.encoding;
   if (!(AUDIO_ENCODINGS as readonly string[]).includes(encoding)) {
-    invalid(`${field}.encoding ${JSON.stringify(encoding)} is not supported: use ${AUDIO_ENCODINGS.join(', ')}`);
+    invalid(`${field}.encoding ${quoted(encoding)} is not supported: use ${AUDIO_ENCODINGS.join(', ')}`);
   }
   const sampleRateHz = patch.sampleRateHz ?? current.sampleRateHz;
   if (!Number.isInteger(sampleRateHz) || sampleRateHz < SAMPLE_RATE_MIN_HZ || sampleRateHz > SAMPLE_RATE_MAX_HZ) {
@@ -31,6 +41,12 @@ function checked<T>(knob: TurnKnob & { clientField: string }, value: T): T {
   return value;
 }
 
+function checkVoice(voice: string): string {
+  if (voice.length > MAX_VOICE_CHARS) invalid(`voice is ${voice.length} characters long: at most ${MAX_VOICE_CHARS}`);
+  if (!VOICE_NAME.test(voice)) invalid(`voice ${quoted(voice)} may hold only letters, digits, spaces and . _ : + ( ) / @ -: pick a name from ListVoices`);
+  return voice;
+}
+
 /**
  * The settings after `patch`. `inputFormatLocked` refuses a change of input format (once audio has
  * come in, the recognizer and VAD streams hold state at the old rate).
@@ -43,7 +59,7 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
     }
   }
   const language = patch.language ?? current.language;
-  if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(language)) invalid(`language ${JSON.stringify(language)} is not a BCP-47 tag like "en-US" or "hi"`);
+  if (language.length > MAX_LANGUAGE_CHARS || !/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(language)) invalid(`language ${quoted(language)} is not a BCP-47 tag like "en-US" or "hi"`);
   const instructions = patch.instructions ?? current.instructions;
   if (instructions.length > MAX_INSTRUCTIONS_CHARS) invalid(`instructions are ${instructions.length} characters long: at most ${MAX_INSTRUCTIONS_CHARS}`);
   const turn = { ...current.turn, ...patch.turn };
@@ -51,7 +67,7 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
     inputFormat: mergeFormat('input_format', current.inputFormat, patch.inputFormat),
     outputFormat: mergeFormat('output_format', current.outputFormat, patch.outputFormat),
     language,
-    voice: patch.voice ?? current.voice,
+    voice: patch.voice === undefined ? current.voice : checkVoice(patch.voice),
     instructions,
     turn: {
       endOfTurnSource: turn.endOfTurnSource,

@@ -85,20 +85,18 @@ export function heldSynthesizer(tts: SpeechSynthesizer, gate: HoldGate, onFirstA
       }
       const chunks = new AsyncQueue<TtsChunk>();
       let stopped = false;
-      void (async () => {
-        try {
-          let first = true;
-          for await (const chunk of tts.stream(text, opts, signal)) {
-            if (stopped) return;
-            if (first) onFirstAudio(performance.now());
-            first = false;
-            chunks.push(chunk);
-          }
-          chunks.end();
-        } catch (error) {
-          chunks.fail(error);
+      const synthesize = async () => {
+        let first = true;
+        for await (const chunk of tts.stream(text, opts, signal)) {
+          if (stopped) return;
+          if (first) onFirstAudio(performance.now());
+          first = false;
+          chunks.push(chunk);
         }
-      })();
+        chunks.end();
+      };
+      // A synthesis failure reaches the reply through the queue, as if it had not been held.
+      synthesize().catch((error: unknown) => chunks.fail(error));
       try {
         // An abort (a miss, barge-in) must not leave this generator waiting on the gate.
         const released = await Promise.race([gate.wait(), whenAborted(signal).then(() => false)]);

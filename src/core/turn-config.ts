@@ -82,6 +82,10 @@ export const TURN_KNOBS = {
     help: 'Start the LLM on a stable interim transcript (Riva early end of utterance); the final confirms it or restarts it, and its audio is held until confirmed',
   },
   maxPieceChars: { kind: 'int', unit: 'chars', min: 20, max: 2000, default: 200, env: 'TTS_MAX_PIECE_CHARS', help: 'Longest text (chars) sent to TTS at once' },
+  turnMaxSpeechMs: {
+    kind: 'int', unit: 'ms', min: 1000, max: 3600000, default: 120000, env: 'TURN_MAX_SPEECH_MS',
+    help: 'A user turn that lasts this long (ms of audio since it began) is ended and answered, so a turn without end (a stuck microphone) cannot grow without bound',
+  },
 } as const satisfies Record<string, TurnKnob>;
 
 /** Fixed rules, not settings. A commit needs this much audio since the last end of turn (as OpenAI's Realtime API asks). */
@@ -140,6 +144,7 @@ export function vadSegmenterSettings(v: TurnValues): VadSegmenterSettings {
 }
 
 /** What the session engine takes from the values besides the client's `turn` settings (SessionConfig). */
-export function turnEngineSettings(v: TurnValues): { vad: VadSegmenterSettings; asrFinalWaitMs: number; cancelBudgetMs: number; maxPieceChars: number; speculativeStart: boolean } {
-  return { vad: vadSegmenterSettings(v), asrFinalWaitMs: v.asrFinalWaitMs, cancelBudgetMs: v.cancelBudgetMs, maxPieceChars: v.maxPieceChars, speculativeStart: v.speculativeStart };
+export function turnEngineSettings(v: TurnValues): { vad: VadSegmenterSettings; asrFinalWaitMs: number; cancelBudgetMs: number; maxPieceChars: number; speculativeStart: boolean; turnMaxSpeechMs: number } {
+  const { asrFinalWaitMs, cancelBudgetMs, maxPieceChars, speculativeStart, turnMaxSpeechMs } = v;
+  return { vad: vadSegmenterSettings(v), asrFinalWaitMs, cancelBudgetMs, maxPieceChars, speculativeStart, turnMaxSpeechMs };
 }

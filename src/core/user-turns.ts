@@ -16,8 +16,8 @@ import type { TurnTimings } from './turn-metrics.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
 import { VoiceActivity } from './voice-activity.js';
 
-/** What ends a user's turn. */
-export type TurnEndSource = 'asr' | 'vad' | 'commit';
+/** What ends a user's turn; `max_length`: it reached TURN_MAX_SPEECH_MS. */
+export type TurnEndSource = 'asr' | 'vad' | 'commit' | 'max_length';
 
 /** The turn the user is speaking: its id (also its item's), its words so far and its moments. */
 export interface PendingTurn {
@@ -25,6 +25,8 @@ export interface PendingTurn {
   finals: string[];
   partial: string;
   timings: TurnTimings;
+  /** Input audio time (ms) when the turn began: TURN_MAX_SPEECH_MS counts from it. */
+  startOffsetMs: number;
 }
 
 /** What listening tells the session. Hooks run synchronously, in audio order. */
@@ -46,6 +48,15 @@ export interface UserTurnHooks {
   turnEnded(turn: PendingTurn, text: string, source: TurnEndSource): void;
   /** A problem the session survives (the recognizer failed or cannot do the language). */
   error(error: GatewayError): void;
+  /** Work nobody awaits (an end of turn): its failure is the session's to report. */
+  background(work: Promise<unknown>): void;
+}
+
+/** The session's settings that listening uses. */
+export interface ListeningConfig {
+  vad: VadSegmenterSettings;
+  asrFinalWaitMs: number;
+  turnMaxSpeechMs: number;
 }
 
 export class UserTurns {
@@ -68,16 +79,15 @@ export class UserTurns {
 
   constructor(
     private readonly providers: Providers,
-    vad: VadSegmenterSettings,
+    private readonly config: ListeningConfig,
     private readonly settings: () => SessionSettings,
-    private readonly asrFinalWaitMs: number,
     /** A free id for a new turn (it is also its user item's id). */
     private readonly newTurnId: () => string,
     /** Aborted when the session closes: ends the recognizer stream. */
     private readonly lifetime: AbortSignal,
     private readonly hooks: UserTurnHooks,
   ) {
-    this.voice = new VoiceActivity(providers.vad, vad);
+    this.voice = new VoiceActivity(providers.vad, config.vad);
   }
 
   /** VAD hears the user now. */
@@ -90,9 +100,17 @@ export class UserTurns {
     return this.inputOffsetMs > 0;
   }
 
-  /** The id of the turn being spoken, if any (a client's new item may not take it). */
-  get pendingTurnId(): string | undefined {
-    return this.pendingTurn?.id;
+  /**
+   * `id` belongs to the turn being spoken or to the one being ended (waiting for the recognizer's
+   * final): a client's new item may not take it.
+   */
+  turnIdTaken(id: string): boolean {
+    return id === this.pendingTurn?.id || id === this.flushing?.turn.id;
+  }
+
+  /** A user turn is being spoken, or ended and waiting for the recognizer's final. */
+  get turnInProgress(): boolean {
+    return this.pendingTurn !== null || this.flushing !== null;
   }
 
   /** The turn being spoken and its words so far, for a snapshot (./session-snapshot.ts). */
@@ -106,14 +124,22 @@ export class UserTurns {
     return this.endTurn('vad');
   }
 
-  /** Resamplers from the input rate to the VAD's and the recognizer's, and the session's VAD threshold. */
-  async configureInput(): Promise<void> {
-    const inputRateHz = this.settings().inputFormat.sampleRateHz;
-    const { asr } = this.providers;
+  /**
+   * The input rate for the VAD and the recognizer, and the session's VAD threshold. Resamplers are
+   * made on the first audio that needs one (makeAsrResampler, VoiceActivity): an idle session holds none.
+   */
+  configureInput(): void {
     this.asrResampler?.destroy();
-    this.asrResampler = inputRateHz === asr.sampleRateHz ? null : await StreamResampler.create(inputRateHz, asr.sampleRateHz);
-    await this.voice.setInputRate(inputRateHz);
+    this.asrResampler = null;
+    this.voice.setInputRate(this.settings().inputFormat.sampleRateHz);
     this.voice.setThreshold(this.settings().turn.vadThreshold);
+  }
+
+  /** The resampler to the recognizer's rate, made by the first audio that needs it. */
+  private async makeAsrResampler(): Promise<void> {
+    const made = await StreamResampler.create(this.settings().inputFormat.sampleRateHz, this.providers.asr.sampleRateHz);
+    if (this.closed) made.destroy();
+    else this.asrResampler = made;
   }
 
   /** The settings changed without a new input format. */
@@ -134,7 +160,12 @@ export class UserTurns {
     this.inputOffsetMs += chunkMs;
     this.uncommittedMs += chunkMs;
     this.hooks.audioIn(chunkMs);
-    this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
+    if (!this.languageUnsupported) {
+      // Only the first chunk waits (for the resampler): the rest keep the order of VAD and ASR results.
+      if (!this.asrResampler && inputFormat.sampleRateHz !== this.providers.asr.sampleRateHz) await this.makeAsrResampler();
+      if (this.closed) return;
+      this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
+    }
     await this.voice.push(pcm, (edge) => {
       if (this.closed) return false;
       if (edge?.type === 'speech_start') this.speechStarted(edge.offsetMs);
@@ -143,6 +174,7 @@ export class UserTurns {
       this.checkVadEndOfTurn();
       return true;
     });
+    this.checkTurnLength();
   }
 
   /** The client committed the turn (push-to-talk): it ends now, with whatever was heard. */
@@ -198,11 +230,22 @@ export class UserTurns {
     const voice = this.voice;
     if (turn.endOfTurnSource !== 'vad' || !this.pendingTurn || voice.speaking || this.hooks.agentHasFloor()) return;
     if (voice.lastVoicedAt === undefined || voice.silenceMs < turn.endOfTurnSilenceMs) return;
-    void this.endTurn('vad');
+    this.hooks.background(this.endTurn('vad'));
+  }
+
+  /**
+   * A turn that has lasted TURN_MAX_SPEECH_MS is ended and answered: each partial transcript
+   * repeats the whole turn, so a turn without end (a tone, a stuck microphone) would grow the
+   * session's memory and CPU without bound.
+   */
+  private checkTurnLength(): void {
+    const turn = this.pendingTurn;
+    if (!turn || this.hooks.agentHasFloor() || this.inputOffsetMs - turn.startOffsetMs < this.config.turnMaxSpeechMs) return;
+    this.hooks.background(this.endTurn('max_length'));
   }
 
   private newTurn(): PendingTurn {
-    return { id: this.newTurnId(), finals: [], partial: '', timings: {} };
+    return { id: this.newTurnId(), finals: [], partial: '', timings: {}, startOffsetMs: this.inputOffsetMs };
   }
 
   private async endTurn(source: TurnEndSource): Promise<void> {
@@ -213,7 +256,7 @@ export class UserTurns {
     this.uncommittedMs = 0;
     turn.timings.speechEndAt = this.voice.lastVoicedAt;
     turn.timings.turnEndedAt = performance.now();
-    if (source === 'commit' || (source === 'vad' && turn.partial)) await this.flushAsr(turn);
+    if (source === 'commit' || source === 'max_length' || (source === 'vad' && turn.partial)) await this.flushAsr(turn);
     const text = turnText(turn);
     if (!text) {
       if (source === 'commit') throw new GatewayError('failed_precondition', 'no words were recognized in the committed audio: nothing was added to the conversation', 'nothing_heard');
@@ -250,7 +293,7 @@ export class UserTurns {
         }
         const pending = turn === this.pendingTurn;
         this.hooks.transcript(turn, result.kind, pending);
-        if (result.kind === 'final' && pending && this.settings().turn.endOfTurnSource === 'asr') void this.endTurn('asr');
+        if (result.kind === 'final' && pending && this.settings().turn.endOfTurnSource === 'asr') this.hooks.background(this.endTurn('asr'));
       }
     } catch (error: unknown) {
       if (this.closed) return;
@@ -282,7 +325,7 @@ export class UserTurns {
     this.asr = null;
     this.flushing = { stream, turn };
     stream.end();
-    await settlesWithin(this.asrDone, this.asrFinalWaitMs);
+    await settlesWithin(this.asrDone, this.config.asrFinalWaitMs);
     if (this.flushing?.stream === stream) this.flushing = null;
   }
 }

@@ -31,6 +31,7 @@ export function sessionLogObserver(log: Logger): SessionObserver {
       if (turnLog.isLevelEnabled('debug')) turnLog.debug({ transcript: userText, heardText }, 'turn text');
     },
     onError: (code, message) => sessionLog.warn({ code }, message),
+    onInternalError: (error) => sessionLog.error({ err: error }, 'internal error: the session was closed; other sessions go on'),
     onAbandoned: (kind) => sessionLog.warn({ backend: kind }, `the ${kind} provider ignored cancellation past CANCEL_BUDGET_MS and was abandoned`),
     onClosed: (reason, cause) => sessionLog.info({ cause, reason }, 'session closed'),
   };

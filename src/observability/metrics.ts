@@ -29,7 +29,19 @@ const STAGES = {
   tts_ttfb: 'ttsTtfbMs',
 } as const satisfies Record<string, keyof TurnMetrics>;
 
-const END_CAUSES: SessionEndCause[] = ['client_ended', 'client_gone', 'client_too_slow', 'client_flood', 'idle_timeout', 'max_duration', 'transport_error', 'shutdown', 'other'];
+const END_CAUSES: SessionEndCause[] = [
+  'client_ended',
+  'client_gone',
+  'client_too_slow',
+  'client_flood',
+  'idle_timeout',
+  'max_duration',
+  'transport_error',
+  'shutdown',
+  'start_timeout',
+  'internal_error',
+  'other',
+];
 
 /** Errors that mean a backend failed, and which backend. */
 const BACKEND_OF_CODE: Partial<Record<ErrorCode, BackendKind>> = { asr_unavailable: 'asr', llm_unavailable: 'llm', tts_unavailable: 'tts' };
@@ -48,6 +60,7 @@ export class GatewayMetrics {
   private readonly errors: Counter<'code'>;
   private readonly backendErrors: Counter<'backend' | 'provider' | 'code'>;
   private readonly audio: Counter<'direction'>;
+  private readonly internalErrors: Counter<'scope'>;
 
   constructor(private readonly options: GatewayMetricsOptions) {
     const registers = [this.registry];
@@ -87,12 +100,19 @@ export class GatewayMetrics {
       registers,
     });
     this.audio = new Counter({ name: `${PREFIX}audio_seconds_total`, help: 'Audio received from clients (in) and sent in replies (out)', labelNames: ['direction'], registers });
+    this.internalErrors = new Counter({
+      name: `${PREFIX}internal_errors_total`,
+      help: 'Bugs that surfaced (an exception or rejection nothing else handled): session = in one session\'s work, which was closed; process = outside any session',
+      labelNames: ['scope'],
+      registers,
+    });
 
     // Series that exist from the start, so rates and dashboards show 0 rather than nothing.
     for (const outcome of ['completed', 'interrupted', 'failed']) this.turns.inc({ outcome }, 0);
     for (const outcome of ['hit', 'miss']) this.speculative.inc({ outcome }, 0);
     for (const reason of END_CAUSES) this.sessionsEnded.inc({ reason }, 0);
     for (const direction of ['in', 'out']) this.audio.inc({ direction }, 0);
+    for (const scope of ['session', 'process']) this.internalErrors.inc({ scope }, 0);
     for (const stage of Object.keys(STAGES)) this.stage.zero({ stage });
   }
 
@@ -110,12 +130,18 @@ export class GatewayMetrics {
       const backend = BACKEND_OF_CODE[code];
       if (backend) this.backendErrors.inc({ backend, provider: this.options.providers[backend], code });
     },
+    onInternalError: () => this.internalErrors.inc({ scope: 'session' }),
     onClosed: (_reason, cause) => {
       this.sessionsActive.dec();
       this.sessionsEnded.inc({ reason: cause });
     },
     onCheckpoint: () => undefined,
   };
+
+  /** A bug outside any session (the process-level handler, internal-errors.ts). */
+  countProcessInternalError(): void {
+    this.internalErrors.inc({ scope: 'process' });
+  }
 
   /** The `GET /metrics` handler (Prometheus text format). */
   readonly handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

@@ -12,7 +12,7 @@ import { ResumeMetrics } from '../observability/resume-metrics.js';
 import { createSessionStore } from './create-store.js';
 import { LiveSessions, type ResumableSession } from './live-sessions.js';
 import { ResumeTokens } from './resume-token.js';
-import type { SessionObserver } from '../core/session.js';
+import type { SessionObserver } from '../core/session-config.js';
 
 export interface ResumeWiring {
   config: Config;
@@ -43,6 +43,7 @@ export function createLiveSessions({ config, log, registry, makeSession }: Resum
     owner: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
     inboundQueueMaxMessages: config.INBOUND_QUEUE_MAX_MESSAGES,
+    inboundQueueMaxBytes: config.INBOUND_QUEUE_MAX_BYTES,
     makeSession,
     onResume: (outcome) => {
       metrics.resume(outcome);

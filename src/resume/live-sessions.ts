@@ -3,7 +3,9 @@
  *
  *  - every started session's state goes to the store at each checkpoint the core reports (turn
  *    end, reply start, each spoken piece, reply end), one write in flight per session, coalesced;
- *  - a connection that goes away leaves its session waiting, detached, for RESUME_WINDOW_MS;
+ *  - a connection that goes away leaves its session waiting, detached, for RESUME_WINDOW_MS; the
+ *    session keeps the connection's admission slot meanwhile (parked: it counts for the process cap,
+ *    not for the key's concurrent cap, so the key can reconnect; src/auth/admission.ts);
  *  - a `start` with a token is checked (signature, age, subject), claimed in the store (atomic:
  *    generation, window, "already used"), and then drives the session: the one held here (nothing
  *    is recomputed), or one restored from the store's snapshot (another replica held it);
@@ -14,33 +16,31 @@
  */
 import type { ClientEvent, ErrorCode, ServerEvent } from '../core/events.js';
 import type { SessionPort } from '../core/session-port.js';
-import type { SessionEndCause, SessionObserver } from '../core/session.js';
+import type { SessionEndCause, SessionObserver } from '../core/session-config.js';
+import type { PlayedPosition, SessionSnapshot } from '../core/session-snapshot.js';
 import { refusalMessage, refusalOutcome, type RefusalProblem, type ResumeOutcome } from './resume-refusal.js';
 import { hashSubject, type ResumeTokens } from './resume-token.js';
-import { SessionLink, type DrivenSession, type LinkOwner } from './session-link.js';
+import { SessionLink, type AdmissionSlot, type DrivenSession, type LinkOwner } from './session-link.js';
 import type { GuardedStore } from './store-guard.js';
-
-/** Where a client had played the reply that was playing when its connection dropped. */
-export interface PlayedPosition {
-  responseId: string;
-  playedMs: number;
-}
 
 /** What this needs of a core session beyond what a transport uses. */
 export interface ResumableSession extends SessionPort, DrivenSession {
   readonly id: string;
-  /** No reply in progress and no user turn being spoken: a hand-over now cuts nothing. */
-  readonly quiet: boolean;
-  /** Its state, as JSON-able data (text and ids, never audio). */
-  snapshot(): unknown;
-  /** In place of `start`: the state of `snapshot`, then `ready` (resumed) and what follows from it. */
-  restore(snapshot: unknown, played: PlayedPosition | undefined): Promise<void>;
-  /** Its connection is gone: it waits, holding what a resume needs. */
-  detach(): void;
-  /** A connection drives it again: `ready` (resumed), and the reply goes on from `played`. */
-  reattach(played: PlayedPosition | undefined): void;
-  /** Drain: a reply in progress is cut at what was heard, so the snapshot is final. */
-  handOver(): void;
+  /** The resume side of the session (core/session-resume.ts). */
+  readonly resume: {
+    /** No reply in progress and no user turn being spoken: a hand-over now cuts nothing. */
+    readonly quiet: boolean;
+    /** Its state, as JSON-able data (text and ids, never audio). */
+    snapshot(): SessionSnapshot;
+    /** In place of `start`: the state of `snapshot`, then `ready` (resumed) and what follows from it. */
+    restore(snapshot: unknown, played: PlayedPosition | undefined): void;
+    /** Its connection is gone: it waits, holding what a resume needs. */
+    detach(): void;
+    /** A connection drives it again: `ready` (resumed), and the reply goes on from `played`. */
+    reattach(played: PlayedPosition | undefined): void;
+    /** Drain: a reply in progress is cut at what was heard, so the snapshot is final. */
+    handOver(): void;
+  };
   /** The connection holds more than OUTBOUND_QUEUE_MAX_BYTES unread: the session ends. */
   clientTooSlow(): void;
   /** Ends the session with an error that tells the client why (and whether to reconnect). */
@@ -56,6 +56,7 @@ export interface LiveSessionsOptions {
   owner: string;
   outboundQueueMaxBytes: number;
   inboundQueueMaxMessages: number;
+  inboundQueueMaxBytes: number;
   /** A new core session (`id` given: a restored one keeps its id), observed through `hooks` too. */
   makeSession: (hooks: SessionObserver, id?: string) => ResumableSession;
   onResume?: (outcome: ResumeOutcome) => void;
@@ -73,6 +74,8 @@ class Held {
   handedOver = false;
   /** Another holder took it: nothing more is written. */
   superseded = false;
+  /** The admission of the connection that left it waiting for a resume (released when it ends or is resumed). */
+  parked: AdmissionSlot | null = null;
   constructor(readonly subject: string) {}
 }
 
@@ -81,6 +84,7 @@ const DRAIN_POLL_MS = 50;
 export class LiveSessions implements LinkOwner {
   readonly outboundQueueMaxBytes: number;
   readonly inboundQueueMaxMessages: number;
+  readonly inboundQueueMaxBytes: number;
   private readonly held = new Map<string, Held>();
   private readonly links = new WeakMap<SessionLink, Held>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -88,7 +92,10 @@ export class LiveSessions implements LinkOwner {
   constructor(private readonly options: LiveSessionsOptions) {
     this.outboundQueueMaxBytes = options.outboundQueueMaxBytes;
     this.inboundQueueMaxMessages = options.inboundQueueMaxMessages;
-    this.heartbeat = setInterval(() => void this.renew(), options.heartbeatMs).unref();
+    this.inboundQueueMaxBytes = options.inboundQueueMaxBytes;
+    this.heartbeat = setInterval(() => {
+      this.renew().catch(() => undefined); // renew answers for its own failures
+    }, options.heartbeatMs).unref();
   }
 
   /** Sessions open in this process (connected or waiting for a resume). */
@@ -96,10 +103,13 @@ export class LiveSessions implements LinkOwner {
     return this.held.size;
   }
 
-  /** A new connection by `principal`: it drives a new session unless its `start` resumes one. */
-  connect(principal: string): SessionLink {
-    const link = new SessionLink(this, principal);
-    const held = this.open(hashSubject(principal));
+  /**
+   * A new connection, admitted (its principal and slot in the limits): it drives a new session
+   * unless its `start` resumes one. A resume is a connection like any other: it was admitted the same way.
+   */
+  connect(admission: AdmissionSlot): SessionLink {
+    const link = new SessionLink(this, admission);
+    const held = this.open(hashSubject(admission.principal));
     this.attach(held, link);
     return link;
   }
@@ -132,7 +142,9 @@ export class LiveSessions implements LinkOwner {
       const previous = local.link;
       this.attach(local, link);
       previous?.finish('the session was resumed on another connection', 'other');
-      local.session.reattach(start.played);
+      local.parked?.release(); // this connection's own admission counts for it now
+      local.parked = null;
+      local.session.resume.reattach(start.played);
       this.options.onResume?.('resumed');
       return;
     }
@@ -142,7 +154,7 @@ export class LiveSessions implements LinkOwner {
     this.setGeneration(restored, claim.generation);
     this.attach(restored, link);
     try {
-      await restored.session.restore(JSON.parse(claim.snapshot) as unknown, start.played);
+      restored.session.resume.restore(JSON.parse(claim.snapshot) as unknown, start.played);
       this.options.onResume?.('restored');
     } catch (error) {
       restored.session.goAway(`the saved session could not be restored: ${error instanceof Error ? error.message : String(error)}`, 'internal');
@@ -160,9 +172,16 @@ export class LiveSessions implements LinkOwner {
     if (!held) return link.finish(reason, cause);
     const resumable = (cause === 'client_gone' || cause === 'transport_error') && held.session.started && held.session.closeReason === undefined && !held.superseded;
     if (!resumable) return held.session.close(reason, cause);
+    // The session keeps the connection's admission while it waits; a key at its limit of waiting sessions cannot leave another.
+    const slot = link.takeSlot();
+    if (slot && !slot.park()) {
+      slot.release();
+      return held.session.close(`${reason}; it cannot wait for a resume: this key already has KEY_MAX_SESSIONS sessions waiting`, cause);
+    }
     held.link = null;
+    held.parked = slot;
     link.finish(reason, cause);
-    held.session.detach();
+    held.session.resume.detach();
     this.checkpoint(held);
     held.windowTimer = setTimeout(
       () => held.session.close(`the client did not come back within ${this.options.windowMs / 1000} s (RESUME_WINDOW_MS)`, 'client_gone'),
@@ -190,7 +209,7 @@ export class LiveSessions implements LinkOwner {
           if (late) held.session.close('the gateway is shutting down', 'shutdown');
           continue;
         }
-        if (!late && (!shared || !held.session.quiet)) continue;
+        if (!late && (!shared || !held.session.resume.quiet)) continue;
         held.handedOver = true;
         handing.push(shared && !held.superseded ? this.handOver(held) : Promise.resolve(held.session.goAway('the gateway is shutting down: reconnect to start a new conversation')));
       }
@@ -207,7 +226,7 @@ export class LiveSessions implements LinkOwner {
   }
 
   private async handOver(held: Held): Promise<void> {
-    held.session.handOver();
+    held.session.resume.handOver();
     clearTimeout(held.windowTimer);
     const saved = await this.write(held, true).then(
       () => !held.superseded,
@@ -226,7 +245,7 @@ export class LiveSessions implements LinkOwner {
     held.session = this.options.makeSession({ onCheckpoint: () => this.checkpoint(held), onClosed: () => this.closed(held) }, id);
     this.held.set(held.session.id, held);
     this.setGeneration(held, 1);
-    void this.forward(held);
+    this.forward(held).catch((error: unknown) => held.session.fail(error));
     return held;
   }
 
@@ -276,6 +295,8 @@ export class LiveSessions implements LinkOwner {
 
   private closed(held: Held): void {
     clearTimeout(held.windowTimer);
+    held.parked?.release();
+    held.parked = null;
     if (this.held.get(held.session.id) === held) this.held.delete(held.session.id);
     // Ended for good: its token resumes nothing. A session handed over (or taken) stays in the store.
     if (held.session.started && !held.handedOver && !held.superseded) {
@@ -301,7 +322,7 @@ export class LiveSessions implements LinkOwner {
       do {
         held.dirty = false;
         const { generation } = held;
-        const snapshot = JSON.stringify(held.session.snapshot());
+        const snapshot = JSON.stringify(held.session.resume.snapshot());
         const saved = await this.options.store.save({ sessionId: held.session.id, subject: held.subject, generation, snapshot, owner: this.options.owner, detached: detached || held.link === null });
         // Refused because this process resumed it meanwhile (a newer generation): write again.
         if (saved === 'superseded' && held.generation !== generation) held.dirty = true;

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TurnReport } from '../../src/core/turn-metrics.js';
+import { createLogger, sessionLogObserver } from '../../src/observability/logging.js';
+import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { parseExposition, valueOf } from '../support/prometheus-text.js';
 import { ConversationHistory, estimateTokens } from '../../src/core/history.js';
 import type { ChatMessage } from '../../src/providers/types.js';
 import { SessionDriver, sessionConfig } from '../support/session-harness.js';
@@ -34,7 +37,18 @@ void describe('history sent to the LLM', () => {
     const reports: TurnReport[] = [];
     const p = { vad: new ScriptedVad(), asr: new ScriptedAsr([]), llm, tts: new ScriptedTts() };
     const contextTokens = 1000;
-    const d = new SessionDriver(p, sessionConfig({ llmContextTokens: contextTokens }), { onTurn: (r) => reports.push(r) });
+    const metrics = new GatewayMetrics({ latencyBucketsS: [1], providers: { vad: 'x', asr: 'x', llm: 'x', tts: 'x' } });
+    const lines: string[] = [];
+    const log = sessionLogObserver(createLogger('info', { write: (line: string) => void lines.push(line) }));
+    const observer = {
+      ...log,
+      onTurn: (r: TurnReport) => {
+        reports.push(r);
+        metrics.observer.onTurn(r);
+        log.onTurn?.(r);
+      },
+    };
+    const d = new SessionDriver(p, sessionConfig({ llmContextTokens: contextTokens }), observer);
     await d.start();
     const cursor = d.cursor();
     const typed = (i: number) => `question ${i}: ${'all work and no play makes a long message '.repeat(9)}`;
@@ -52,6 +66,11 @@ void describe('history sent to the LLM', () => {
     const trimmed = reports.at(-1)!.historyTrimmed;
     assert.ok(trimmed && trimmed.droppedMessages > 0 && trimmed.estimatedTokens <= contextTokens, JSON.stringify(trimmed));
     assert.equal(reports[0]!.historyTrimmed, undefined, 'the first request fitted');
+    const trimmedTurns = reports.filter((r) => r.historyTrimmed).length;
+    const { series } = parseExposition(await metrics.registry.metrics());
+    assert.equal(valueOf(series, 'voice_gateway_history_trimmed_total', {}), trimmedTurns);
+    const turnLines = lines.map((l) => JSON.parse(l) as { msg: string; historyTrimmed?: { droppedMessages: number } }).filter((l) => l.msg === 'turn');
+    assert.equal(turnLines.filter((l) => l.historyTrimmed && l.historyTrimmed.droppedMessages > 0).length, trimmedTurns, 'the turn log line says so');
     d.session.end();
   });
 });

@@ -25,7 +25,10 @@ function restored(llm: ScriptedLlm, snapshot: unknown, played?: { responseId: st
   void (async () => {
     for await (const event of session.events) events.push(event);
   })();
-  return { session, events, done: session.restore(data, played) };
+  session.resume.restore(data, played);
+  // What the restore sent is queued already; the loop above has taken it all by the next turn of the event loop.
+  const done = new Promise<void>((resolve) => setImmediate(resolve));
+  return { session, events, done };
 }
 
 void describe('session snapshot and restore', () => {
@@ -37,7 +40,7 @@ void describe('session snapshot and restore', () => {
       driver.session.handle({ type: 'text', text });
       await driver.next('response_done', (e) => e.responseId === `resp_${i + 1}` && e.status === 'completed');
     }
-    const snapshot = driver.session.snapshot();
+    const snapshot = driver.session.resume.snapshot();
     driver.session.close('saved', 'other');
 
     const again = restored(llm, snapshot);
@@ -65,13 +68,13 @@ void describe('session snapshot and restore', () => {
     await driver.start();
     driver.session.handle({ type: 'text', text: 'what time is it' });
     await driver.next('response_done');
-    const snapshot = driver.session.snapshot();
+    const snapshot = driver.session.resume.snapshot();
     driver.session.close('saved', 'other');
     const toolCall = { id: 'call_1', type: 'function', function: { name: 'clock', arguments: '{}' } };
     Object.assign(snapshot.history[1]!, { toolCalls: [toolCall] });
     const again = restored(llm, snapshot);
     await again.done;
-    assert.deepEqual((again.session.snapshot().history[1] as unknown as Record<string, unknown>).toolCalls, [toolCall]);
+    assert.deepEqual((again.session.resume.snapshot().history[1] as unknown as Record<string, unknown>).toolCalls, [toolCall]);
     again.session.close('done', 'other');
   });
 
@@ -82,7 +85,7 @@ void describe('session snapshot and restore', () => {
     await driver.start();
     driver.session.handle({ type: 'text', text: 'talk to me' });
     await driver.next('response_text', (e) => e.delta.includes('third'));
-    const snapshot = driver.session.snapshot();
+    const snapshot = driver.session.resume.snapshot();
     assert.equal(snapshot.replies.active?.id, 'resp_1');
     driver.session.close('saved', 'other');
     // 27 characters at 20 ms each: the first sentence was heard, and too little of the second for a word.
@@ -106,7 +109,7 @@ void describe('session snapshot and restore', () => {
     await driver.start();
     driver.audio(tone(1000)); // speech, and no silence after it: the turn has not ended
     await driver.next('transcript', (e) => e.stability === 'partial' && e.text === 'turn on the lights');
-    const snapshot = driver.session.snapshot();
+    const snapshot = driver.session.resume.snapshot();
     assert.deepEqual(snapshot.pendingTurn, { id: 'turn_1', text: 'turn on the lights' });
     driver.session.close('saved', 'other');
     const again = restored(llm, snapshot);

@@ -44,7 +44,9 @@ export function sessionConfig(overrides: Partial<SessionConfig> = {}, turn: Part
     idleTimeoutMs: 30_000,
     maxTextChars: 4000,
     inboundQueueMaxMessages: 10_000,
+    inboundQueueMaxBytes: 64 * 1024 * 1024,
     outboundQueueMaxBytes: 64 * 1024 * 1024,
+    startTimeoutMs: 10_000,
     ...overrides,
   };
 }

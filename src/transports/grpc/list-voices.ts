@@ -19,9 +19,12 @@ export function listVoicesHandler(lister: VoiceLister | undefined) {
       return typeof found === 'string' ? found : undefined;
     };
     const credential = bearerToken(value('authorization')) ?? value('x-api-key');
-    void lister(call.request.language.trim(), credential).then((listing) => {
-      if ('refused' in listing) return callback({ code: STATUS[listing.code], details: listing.refused });
-      callback(null, create(ListVoicesResponseSchema, { voices: listing.voices.map((v) => ({ name: v.name, languages: v.languages })) }));
-    });
+    lister(call.request.language.trim(), credential).then(
+      (listing) => {
+        if ('refused' in listing) return callback({ code: STATUS[listing.code], details: listing.refused });
+        callback(null, create(ListVoicesResponseSchema, { voices: listing.voices.map((v) => ({ name: v.name, languages: v.languages })) }));
+      },
+      () => callback({ code: grpc.status.INTERNAL, details: 'internal error while listing voices' }),
+    );
   };
 }
