@@ -11,7 +11,10 @@
  * stopped hearing it, and client events no longer change what will be saved.
  */
 import type { ServerEvent } from './events.js';
-import { endCutOff, readSnapshot, restoreParts, snapshotOf, type PlayedPosition, type SessionSnapshot, type SnapshotParts } from './session-snapshot.js';
+import type { SessionObserver } from './session-config.js';
+import type { SessionDeadlines } from './session-deadlines.js';
+import { runInSessionScope, type SessionScope } from './session-scope.js';
+import { CHECKPOINT_EVENTS, endCutOff, readSnapshot, restoreParts, snapshotOf, type PlayedPosition, type SessionSnapshot, type SnapshotParts } from './session-snapshot.js';
 
 /** What the resume side needs of its session. */
 export interface ResumeHost {
@@ -23,12 +26,12 @@ export interface ResumeHost {
   begin(): void;
   send(event: ServerEvent): void;
   background(work: Promise<unknown>): void;
-  /** Runs `work` in the session's scope (./session-scope.ts): timers it makes are the session's. */
-  run(work: () => void): void;
+  /** Work done here runs in the session's scope (./session-scope.ts): timers it makes are the session's. */
+  scope: SessionScope;
   /** The idle clock stops while no client is connected. */
-  pauseIdle(paused: boolean): void;
-  /** The state worth saving changed. */
-  checkpoint(): void;
+  deadlines: Pick<SessionDeadlines, 'pauseIdle'>;
+  /** Told of each checkpoint (src/resume saves the session then). */
+  observer: Pick<SessionObserver, 'onCheckpoint'>;
 }
 
 export class SessionResume {
@@ -45,6 +48,16 @@ export class SessionResume {
     return !replies.active && !listening?.turnInProgress;
   }
 
+  /** The state worth saving changed. */
+  changed(): void {
+    this.host.observer.onCheckpoint?.();
+  }
+
+  /** The session sent `event`: a checkpoint if it changed what a snapshot holds, once the part that sent it finished its change. */
+  sent(event: ServerEvent): void {
+    if (CHECKPOINT_EVENTS.has(event.type)) queueMicrotask(() => this.changed());
+  }
+
   /** Its state as JSON-able data: text and ids, never audio. */
   snapshot(): SessionSnapshot {
     return snapshotOf(this.host.parts());
@@ -57,28 +70,28 @@ export class SessionResume {
   restore(data: unknown, played: PlayedPosition | undefined): void {
     const parts = this.host.parts();
     const snapshot = readSnapshot(data, parts.id);
-    this.host.run(() => {
+    this.run(() => {
       this.host.adopt(snapshot);
       restoreParts(parts, snapshot);
       this.host.begin();
       endCutOff(parts, snapshot, played);
-      this.host.checkpoint();
+      this.changed();
     });
   }
 
   /** The client is gone for now: nothing counts as played, and no idle time runs, until it is back. */
   detach(): void {
     this.detached = true;
-    this.host.pauseIdle(true);
+    this.host.deadlines.pauseIdle(true);
     this.host.parts().replies.pause();
   }
 
   /** The client is back (same process): `ready` again, the reply goes on from `played`, a spoken turn ends. */
   reattach(played: PlayedPosition | undefined): void {
     const { id, settings, replies, listening } = this.host.parts();
-    this.host.run(() => {
+    this.run(() => {
       this.detached = false;
-      this.host.pauseIdle(false);
+      this.host.deadlines.pauseIdle(false);
       this.host.send({ type: 'ready', sessionId: id, settings, resumed: true });
       replies.resumeFrom(played);
       if (listening?.turnInProgress) this.host.background(listening.finishTurn());
@@ -88,6 +101,10 @@ export class SessionResume {
   /** Drain: a reply in progress ends where the client stopped hearing it; the rest waits in the snapshot. */
   handOver(): void {
     this.handedOver = true;
-    this.host.run(() => this.host.parts().replies.interruptByClient());
+    this.run(() => this.host.parts().replies.interruptByClient());
+  }
+
+  private run(work: () => void): void {
+    runInSessionScope(this.host.scope, work);
   }
 }

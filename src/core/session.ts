@@ -26,7 +26,6 @@ import { applySettings } from './settings.js';
 import { turnRules, turnState, type TurnState } from './turn-state.js';
 import { turnText, UserTurns } from './user-turns.js';
 import type { SessionConfig, SessionEndCause, SessionObserver } from './session-config.js';
-import { CHECKPOINT_EVENTS } from './session-snapshot.js';
 import { SessionResume } from './session-resume.js';
 import { SessionDeadlines } from './session-deadlines.js';
 import { ProcessedBarrier } from './processed-barrier.js';
@@ -65,8 +64,7 @@ export class Session {
     private readonly providers: Providers,
     private readonly config: SessionConfig,
     private readonly observer: SessionObserver = {},
-    /** A restored session keeps its id. */
-    readonly id = `sess_${randomUUID().slice(0, 12)}`,
+    readonly id = `sess_${randomUUID().slice(0, 12)}`, // a restored session keeps its id
   ) {
     this.scope = { sessionId: id, fail: (error) => this.fail(error) };
     this.settings = config.defaults;
@@ -89,15 +87,12 @@ export class Session {
       turnIdTaken: (id) => this.listening?.turnIdTaken(id) ?? false,
       clearInput: () => this.listening?.clear(),
     });
-    const { history, items, replies } = this;
+    const { history, items, replies, scope, deadlines } = this;
     this.resume = new SessionResume({
-      ...host,
-      parts: () => ({ id: this.id, openedAtMs: this.deadlines.openedAtMs, settings: this.settings, itemEvents: this.itemEvents, history, items, replies, listening: this.listening }),
-      adopt: (saved) => ({ settings: this.settings, itemEvents: this.itemEvents, openedAtMs: this.deadlines.openedAtMs } = saved),
+      ...host, scope, deadlines, observer,
+      parts: () => ({ id: this.id, openedAtMs: deadlines.openedAtMs, settings: this.settings, itemEvents: this.itemEvents, history, items, replies, listening: this.listening }),
+      adopt: (saved) => ({ settings: this.settings, itemEvents: this.itemEvents, openedAtMs: deadlines.openedAtMs } = saved),
       begin: () => this.begin(true),
-      run: (work) => runInSessionScope(this.scope, work),
-      pauseIdle: (paused) => this.deadlines.pauseIdle(paused),
-      checkpoint: () => this.observer.onCheckpoint?.(),
     });
     runInSessionScope(this.scope, () => {
       this.background(this.processInbound());
@@ -265,7 +260,7 @@ export class Session {
     else listening.settingsChanged();
     listening.checkLanguage();
     this.sendItemEvent({ type: 'settings_updated', settings: this.settings, ref });
-    this.observer.onCheckpoint?.();
+    this.resume.changed();
   }
 
   /** Listening, and what the session does with what it hears. */
@@ -278,7 +273,7 @@ export class Session {
       speechStopped: (turnId, audioOffsetMs) => this.send({ type: 'speech_stopped', audioOffsetMs, turnId }),
       transcript: (turn, kind, pending) => {
         const text = turnText(turn);
-        if (kind === 'final') this.observer.onCheckpoint?.(); // the words of a turn being spoken survive a crash
+        if (kind === 'final') this.resume.changed(); // the words of a turn being spoken survive a crash
         this.send({ type: 'transcript', turnId: turn.id, stability: kind === 'stable' ? 'stable' : 'partial', text });
         if (pending) this.replies.speculate({ id: turn.id, text, timings: turn.timings }, kind);
       },
@@ -300,7 +295,7 @@ export class Session {
 
   private send(event: ServerEvent): void {
     if (this.closed || this.events.closed) return;
-    if (CHECKPOINT_EVENTS.has(event.type)) queueMicrotask(() => this.observer.onCheckpoint?.()); // once the part that sent it finished its change
+    this.resume.sent(event);
     if (!this.events.push(event)) this.clientTooSlow();
   }
 
