@@ -149,6 +149,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
     tls: tls ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE, reloadIntervalMs: config.TLS_RELOAD_INTERVAL_MS } : undefined,
     createSession,
     listVoices: createVoiceLister(chosen.tts, (credential) => admissions.verify(credential)),
+    halfCloseGraceMs: config.GRPC_HALF_CLOSE_GRACE_MS,
   });
   const httpRoutes = emptyRoutes();
   httpRoutes.routes.set('/metrics', config.METRICS_AUTH === 'gateway' ? withCredential(observability.metrics.handle, (credential) => admissions.verify(credential)) : observability.metrics.handle);

@@ -239,6 +239,11 @@ export const SETTINGS = {
     secret: true,
   },
   RESUME_WINDOW_MS: { schema: int(1000, 86400000), default: '60000', help: 'How long (ms) after a disconnect a session can be resumed with its token' },
+  GRPC_HALF_CLOSE_GRACE_MS: {
+    schema: int(0, 10000),
+    default: '250',
+    help: 'After a gRPC client ends its stream, how long (ms) the gateway waits for a cancel that follows it (a grpc cancel() sends both) before it ends the session for good; a cancelled call leaves its session resumable',
+  },
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;

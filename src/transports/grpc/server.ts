@@ -45,6 +45,8 @@ export interface GrpcServerOptions {
   createSession: SessionFactory;
   /** Answers ListVoices; without it ListVoices is UNIMPLEMENTED. */
   listVoices?: VoiceLister;
+  /** GRPC_HALF_CLOSE_GRACE_MS: how long a half-close waits for the cancel that may follow it. */
+  halfCloseGraceMs: number;
 }
 
 export interface GrpcServer {
@@ -64,7 +66,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   server.addService(converseDefinition, {
     Converse: (call: grpc.ServerDuplexStream<Decoded, ConverseResponse>) => {
       // Errors of a session's own work end that session (converse); this catches only the admission's.
-      openConverse(call, options.createSession).catch(() => call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error while opening the session' }));
+      openConverse(call, options.createSession, options.halfCloseGraceMs).catch(() => call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error while opening the session' }));
     },
     ListVoices: listVoicesHandler(options.listVoices),
   });
@@ -122,13 +124,13 @@ async function credentials(tls: GrpcServerOptions['tls']): Promise<grpc.ServerCr
 const TLS_LOAD_TIMEOUT_MS = 10_000;
 
 /** Credentials come as `authorization: Bearer <key>` or `x-api-key: <key>` metadata. */
-async function openConverse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, createSession: SessionFactory): Promise<void> {
+async function openConverse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, createSession: SessionFactory, halfCloseGraceMs: number): Promise<void> {
   const metadataValue = (key: string) => {
     const value = call.metadata.get(key)[0];
     return typeof value === 'string' ? value : undefined;
   };
   const session = await createSession(bearerToken(metadataValue('authorization')) ?? metadataValue('x-api-key'), { address: call.getPeer(), transport: 'grpc' });
-  if (!isRefusal(session)) return converse(call, session);
+  if (!isRefusal(session)) return converse(call, session, halfCloseGraceMs);
   const trailer = new grpc.Metadata();
   if (session.retryAfterS !== undefined) trailer.set('retry-after', String(session.retryAfterS));
   call.emit('error', { code: REFUSAL_STATUS[session.code], details: session.refused, metadata: trailer });
@@ -140,16 +142,25 @@ const REFUSAL_STATUS: Record<SessionRefusal['code'], grpc.status> = {
   resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
 };
 
-function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort): void {
+function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort, halfCloseGraceMs: number): void {
   // Callbacks run in the session's scope: a bug in one ends that session, not the process.
   call.on('data', session.bind((decoded: Decoded) => deliverRequest(session, decoded)));
-  call.on('end', session.bind(() => session.end()));
+  // The client's half-close ends the session (voice.proto); a cancelled call is a dropped
+  // connection, and its session waits for a resume (src/resume). On the wire a grpc-js cancel()
+  // is a half-close and then RST_STREAM(CANCEL) (Node flushes the first before it sends the
+  // second), so a half-close is final only once no cancel followed it within the grace; the
+  // status OK waits as long (after it, a cancel could no longer be seen).
+  call.on('end', session.bind(() => setTimeout(session.bind(() => halfClosed(call, session)), halfCloseGraceMs)));
   call.on('cancelled', session.bind(() => session.close('the client cancelled the call', 'client_gone')));
   call.on('error', session.bind(() => session.close('the call failed', 'transport_error')));
   pump(call, session).catch((error: unknown) => {
     session.fail(error);
     call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error: the session was closed' });
   });
+}
+
+function halfClosed(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort): void {
+  if (!call.cancelled) session.end();
 }
 
 async function pump(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort): Promise<void> {
