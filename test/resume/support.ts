@@ -4,11 +4,16 @@
  * should hold of a reply cut at a played position (the scripted TTS speaks 50 ms per character,
  * so the pieces' places on the audio timeline are known).
  */
+import assert from 'node:assert/strict';
 import { Conversation } from '../../src/client/conversation.js';
 import { ReplyPlayer } from '../../src/client/reply-player.js';
 import { heardText, type SpokenPiece } from '../../src/core/history.js';
 import type * as pb from '../../src/gen/voice/v1/voice_pb.js';
 import { waitUntil } from '../support/wait-until.js';
+import { within } from '../support/within.js';
+
+/** A bound on each wait for an event, so a hang fails with what was awaited: never a judge of speed. */
+export const HANG_MS = 90_000;
 
 export const MS_PER_CHAR = 50;
 export const SYSTEM_PROMPT = 'You are a test assistant.';
@@ -40,15 +45,35 @@ export interface RecordedConversation {
   done(responseId: string): pb.ResponseDone | undefined;
   /** Text deltas of a reply, in order (each a TTS piece). */
   pieces(responseId: string): string[];
+  /** The first event at index `from` or later that `matches`: resolves when it arrives (or has). */
+  next(what: string, matches: (e: pb.ConverseResponse) => boolean, from?: number): Promise<pb.ConverseResponse>;
 }
 
 export function converse(server: string): RecordedConversation {
   const events: pb.ConverseResponse[] = [];
+  const waiters = new Set<(e: pb.ConverseResponse, index: number) => void>();
   const player = new ReplyPlayer(16000, { keepHeard: false });
+  const onEvent = (e: pb.ConverseResponse) => {
+    events.push(e);
+    for (const wake of [...waiters]) wake(e, events.length - 1);
+  };
   // A connection of its own, as separate clients have (through a proxy too).
-  const conversation = new Conversation({ server, inputSampleRateHz: 16000, outputSampleRateHz: 16000, player, onEvent: (e) => events.push(e), playbackReportMs: 100, ownConnection: true });
+  const conversation = new Conversation({ server, inputSampleRateHz: 16000, outputSampleRateHz: 16000, player, onEvent, playbackReportMs: 100, ownConnection: true });
+  const next = (what: string, matches: (e: pb.ConverseResponse) => boolean, from = 0) => {
+    const seen = events.slice(from).find(matches);
+    if (seen) return Promise.resolve(seen);
+    let wake: (e: pb.ConverseResponse, index: number) => void = () => undefined;
+    const arrived = new Promise<pb.ConverseResponse>((resolve) => {
+      wake = (e, index) => {
+        if (index >= from && matches(e)) resolve(e);
+      };
+      waiters.add(wake);
+    });
+    return within(arrived, HANG_MS, what).finally(() => waiters.delete(wake));
+  };
   return {
     conversation,
+    next,
     player,
     events,
     done: (responseId) => {
@@ -63,13 +88,9 @@ export function converse(server: string): RecordedConversation {
 export async function ask(recorded: RecordedConversation, text: string): Promise<string> {
   const before = recorded.events.length;
   recorded.conversation.sendText(text);
-  let responseId = '';
-  await waitUntil(
-    () => recorded.events.slice(before).some((e) => e.event.case === 'responseStarted' && (responseId = e.event.value.responseId) !== ''),
-    `a reply to "${text}"`,
-    30_000,
-  );
-  return responseId;
+  const started = await recorded.next(`a reply to "${text}"`, (e) => e.event.case === 'responseStarted', before);
+  assert.ok(started.event.case === 'responseStarted');
+  return started.event.value.responseId;
 }
 
 /** Waits until the client has played `ms` of reply `responseId`. */
