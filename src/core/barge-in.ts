@@ -4,7 +4,7 @@
  *   - pause: that speech pauses the reply (response_paused) and ./interruption.ts decides from
  *     the recognizer's words: a real barge-in interrupts it as above, a false interruption (no
  *     words, or only backchannel, within `false_interruption_timeout_ms` after the speech)
- *     resumes it from the played position (response_resumed).
+ *     resumes it from the played position (response_unpaused).
  * The session forwards listening's hooks here; the replies' owner does the pausing.
  */
 import type { SessionSettings } from './events.js';
@@ -20,6 +20,8 @@ export interface BargeInHost {
   /** Pauses the current reply; its id, or null when there is none to pause. */
   pause(): string | null;
   resume(responseId: string): void;
+  /** Aborted when the session closes: nothing more is decided. */
+  closed?: AbortSignal;
 }
 
 export class BargeIn {
@@ -27,7 +29,9 @@ export class BargeIn {
   private paused: { responseId: string; decision: InterruptionDecision; speechStartAt: number } | null = null;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly host: BargeInHost) {}
+  constructor(private readonly host: BargeInHost) {
+    host.closed?.addEventListener('abort', () => this.close(), { once: true });
+  }
 
   /** The user has been speaking `speechMs` (since `speechStartAt`) while the agent holds the floor. */
   speech(speechMs: number, speechStartAt: number): void {

@@ -91,6 +91,10 @@ export type ClientEvent = {
       metadata: Record<string, string>;
       /** The transport wants item events (item_added, ...): its protocol has conversation items. */
       itemEvents?: boolean;
+      /** Continue the session of this token instead (src/resume); `settings` is then ignored. */
+      resumeToken?: string;
+      /** With resumeToken: how much of the reply then playing the client had played. */
+      played?: { responseId: string; playedMs: number };
     }
   | { type: 'audio'; data: Uint8Array }
   | { type: 'text'; text: string }
@@ -134,7 +138,11 @@ export type ErrorCode =
   | 'llm_unavailable'
   | 'tts_unavailable'
   | 'internal'
-  | 'unavailable';
+  | 'unavailable'
+  /** A resume token was not accepted (forged, expired, already used, another subject). */
+  | 'resume_refused'
+  /** Draining with the session saved: reconnect with the resume token to continue. */
+  | 'reconnect_to_resume';
 
 /** Every latency of one turn, in ms (docs/architecture.md §6). Undefined means not measured. */
 export interface TurnMetrics {
@@ -167,7 +175,13 @@ export type ErrorReason =
   | 'audio_end_out_of_range';
 
 export type ServerEvent =
-  | { type: 'ready'; sessionId: string; settings: SessionSettings }
+  /**
+   * resumed: this continues an earlier session (its id, history and settings). resumeToken and
+   * resumeWindowMs are added on the way out by src/resume (the core issues no tokens).
+   */
+  | { type: 'ready'; sessionId: string; settings: SessionSettings; resumed?: boolean; resumeToken?: string; resumeWindowMs?: number }
+  /** After a resume: the reply goes on from playedMs; its text from the piece then playing is sent again. */
+  | { type: 'response_resumed'; responseId: string; turnId: string; itemId: string; playedMs: number; earlierText: string }
   /** turnId: the turn (and user item) this speech belongs to. */
   | { type: 'speech_started'; audioOffsetMs: number; turnId: string }
   | { type: 'speech_stopped'; audioOffsetMs: number; turnId: string }
@@ -192,7 +206,7 @@ export type ServerEvent =
   /** User speech while the agent speaks (interruption_mode pause): stop playing, keep the queue. */
   | { type: 'response_paused'; responseId: string; audioSentMs: number }
   /** It was no interruption: audio from `offsetMs` (the played position) is sent again, then the rest. */
-  | { type: 'response_resumed'; responseId: string; offsetMs: number }
+  | { type: 'response_unpaused'; responseId: string; offsetMs: number }
   | { type: 'turn_metrics'; metrics: TurnMetrics }
   | { type: 'error'; code: ErrorCode; message: string; sessionContinues: boolean; reason?: ErrorReason; ref?: string }
   // Item events: sent only to sessions started with itemEvents. `ref` is that of the client event

@@ -2,7 +2,7 @@
  * A reply's audio on its way out, for pause-then-decide interruptions: while paused nothing is
  * sent (chunks the synthesizer still makes wait here); on resume, audio from the position the
  * client last reported as played is sent again (a client that had to flush gets it back, one that
- * kept its queue drops what it holds from that offset, as `response_resumed` tells it), then the
+ * kept its queue drops what it holds from that offset, as `response_unpaused` tells it), then the
  * waiting chunks. It keeps what was sent after the played position, no more: a report drops the
  * chunks before it. Offsets are ms on the reply's audio timeline.
  */
@@ -56,7 +56,7 @@ export class PausableAudio {
 
   /**
    * Sends again from the played position (the chunk that holds it is cut there, between samples),
-   * then what waited; returns the offset audio starts from (what `response_resumed` says), also
+   * then what waited; returns the offset audio starts from (what `response_unpaused` says), also
    * given to `beforeSending` before anything is sent.
    */
   resume(beforeSending?: (fromMs: number) => void): number {

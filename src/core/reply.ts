@@ -15,6 +15,7 @@ import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
 import { PausableAudio } from './pausable-audio.js';
 import { heardCut, type HistoryTrimmed, type SpokenPiece } from './history.js';
+import { ReplayBuffer } from './reply-replay.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
 import type { TurnReport, TurnTimings } from './turn-metrics.js';
@@ -27,6 +28,8 @@ export interface ReplySettings {
   temperature?: number;
   maxTokens?: number;
   cancelBudgetMs: number;
+  /** Sent audio kept until it was played, for a resume (./reply-replay.ts); 0 keeps none. */
+  replayMaxBytes?: number;
 }
 
 /** Moments of the reply (performance.now() ms) from which the turn metrics are computed. */
@@ -111,10 +114,13 @@ export class Reply {
   /** An early reply's first audio was ready here, before it was released. */
   private firstAudioReadyAt: number | undefined;
   private running: Promise<ReplyOutcome> | null = null;
+  private readonly replay: ReplayBuffer;
+  /** No client is connected (a resume may follow): the reply does not count as played meanwhile. */
+  private paused = false;
+  /** When its audio started playing, as the playback wait counts (moved by a resume). */
+  private playbackClockAt: number | undefined;
   /** Its audio on the way out: user speech may pause it (interruption_mode pause). */
   private readonly out: PausableAudio;
-  /** Where the client's playback timeline started (performance.now() ms), for clients without playback reports; moved by a resume. */
-  private timelineStartAt: number | undefined;
   /** Times user speech paused it and it resumed. */
   falseInterruptions = 0;
 
@@ -126,6 +132,7 @@ export class Reply {
     private readonly settings: ReplySettings,
     private readonly deps: ReplyDeps,
   ) {
+    this.replay = new ReplayBuffer(settings.replayMaxBytes ?? 0, settings.outputFormat.encoding, settings.outputFormat.sampleRateHz);
     const sampleBytes = settings.outputFormat.encoding === 'pcm16' ? 2 : 1;
     this.out = new PausableAudio((c) => this.deps.emit({ type: 'response_audio', responseId: this.id, data: c.data, offsetMs: Math.round(c.offsetMs) }), sampleBytes);
   }
@@ -191,16 +198,13 @@ export class Reply {
   /** The client has played `playedMs` of this reply's audio. */
   onPlayback(playedMs: number): void {
     this.playedMs = Math.max(this.playedMs ?? 0, Math.min(playedMs, this.audioSentMs));
+    this.replay.played(this.playedMs);
     this.out.played(this.playedMs);
     this.playbackAdvanced?.();
   }
 
-  get paused(): boolean {
-    return this.out.isPaused;
-  }
-
   /** User speech: no more audio goes out (what the synthesizer makes waits) until resume or the end. */
-  pause(): boolean {
+  pauseForSpeech(): boolean {
     if (this.status || this.out.isPaused) return false;
     this.out.pause();
     this.deps.emit({ type: 'response_paused', responseId: this.id, audioSentMs: Math.round(this.audioSentMs) });
@@ -208,14 +212,40 @@ export class Reply {
   }
 
   /** It was no interruption: audio goes out again from the position the client last reported played. */
-  resume(): void {
+  unpause(): void {
     if (this.status || !this.out.isPaused) return;
     this.falseInterruptions++;
     this.out.resume((fromMs) => {
-      this.timelineStartAt = performance.now() - fromMs;
-      this.deps.emit({ type: 'response_resumed', responseId: this.id, offsetMs: Math.round(fromMs) });
+      this.playbackClockAt = performance.now() - fromMs;
+      this.deps.emit({ type: 'response_unpaused', responseId: this.id, offsetMs: Math.round(fromMs) });
     });
     this.playbackAdvanced?.();
+  }
+
+  /** How much the client reported it played (null: no report yet). */
+  get reportedPlayedMs(): number | null {
+    return this.playedMs;
+  }
+
+  /** The client is gone for now: the reply is not played until `resumeFrom`. */
+  pausePlayback(): void {
+    this.paused = true;
+    this.playbackAdvanced?.();
+  }
+
+  /**
+   * A resumed client played up to `playedMs`: the events that play the reply again from there, and
+   * the playback wait counts from now. Null when that audio is no longer held.
+   */
+  resumeFrom(playedMs: number): { earlierText: string; events: ServerEvent[] } | null {
+    const from = Math.min(Math.max(playedMs, this.playedMs ?? 0), this.audioSentMs);
+    const replay = this.replay.from(from, this.id, this.pieces);
+    if (!replay) return null;
+    this.playedMs = from;
+    this.paused = false;
+    this.playbackClockAt = performance.now() - from;
+    this.playbackAdvanced?.();
+    return replay;
   }
 
   private outcome(): ReplyOutcome {
@@ -300,9 +330,10 @@ export class Reply {
     const { encoding, sampleRateHz } = this.settings.outputFormat;
     const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
     this.timings.firstAudioSentAt ??= performance.now();
-    this.timelineStartAt ??= this.timings.firstAudioSentAt;
+    this.playbackClockAt ??= this.timings.firstAudioSentAt;
     const chunkMs = durationMs(pcm.length, sampleRateHz);
     this.out.push({ data, offsetMs: this.audioSentMs, durationMs: chunkMs });
+    this.replay.add(this.audioSentMs, chunkMs, data, this.pieces.length - 1);
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
     this.deps.onAudioSent?.(chunkMs);
@@ -315,9 +346,9 @@ export class Reply {
    */
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
-    while (!signal.aborted && this.timelineStartAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
-      // Paused: nothing plays until a resume (it wakes this wait) or the end.
-      const remainingMs = this.out.isPaused ? 3_600_000 : this.timelineStartAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
+    while (!signal.aborted && this.playbackClockAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
+      // Paused (no client connected, or user speech in pause mode): wait for the resume, or the end.
+      const remainingMs = this.paused || this.out.isPaused ? 2 ** 31 - 1 : this.playbackClockAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

@@ -10,7 +10,7 @@ const started = (id: string) => ev({ case: 'responseStarted', value: create(pb.R
 const audio = (id: string, offsetMs: number) => ev({ case: 'responseAudio', value: create(pb.ResponseAudioSchema, { responseId: id, offsetMs, data: new Uint8Array(320) }) });
 const done = (id: string) => ev({ case: 'responseDone', value: create(pb.ResponseDoneSchema, { responseId: id, status: pb.ResponseStatus.INTERRUPTED }) });
 const paused = (id: string) => ev({ case: 'responsePaused', value: create(pb.ResponsePausedSchema, { responseId: id }) });
-const resumed = (id: string) => ev({ case: 'responseResumed', value: create(pb.ResponseResumedSchema, { responseId: id }) });
+const resumed = (id: string) => ev({ case: 'responseUnpaused', value: create(pb.ResponseUnpausedSchema, { responseId: id }) });
 
 describe('the interruption suite finds what breaks', () => {
   test('a clean log has no violation', () => {

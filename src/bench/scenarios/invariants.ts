@@ -46,7 +46,7 @@ export function checkReplies(log: readonly LoggedEvent[]): Violations {
       case 'responsePaused':
         paused.add(event.value.responseId);
         break;
-      case 'responseResumed':
+      case 'responseUnpaused':
         paused.delete(event.value.responseId);
         break;
       case 'responseAudio': {

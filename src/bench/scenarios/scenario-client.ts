@@ -2,7 +2,7 @@
  * One scripted caller of the interruption suite, over real gRPC: a microphone that streams 20 ms
  * of audio at real-time pace (silence unless the script says something), a speaker that plays the
  * reply at real-time pace and reports its position, pausing on `response_paused` and dropping what
- * it holds past `offset_ms` on `response_resumed`, and a log of every server event with its time,
+ * it holds past `offset_ms` on `response_unpaused`, and a log of every server event with its time,
  * which the invariants read afterwards.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -183,7 +183,7 @@ export class ScenarioClient {
         }
         break;
       }
-      case 'responseResumed': {
+      case 'responseUnpaused': {
         const reply = this.replies.get(e.value.responseId);
         if (reply) {
           reply.receivedMs = Math.min(reply.receivedMs, e.value.offsetMs); // what comes again replaces what is held

@@ -29,7 +29,7 @@ export interface ScenarioOutcome {
   /** Pauses seen and resumes seen (false interruptions). */
   paused: number;
   resumed: number;
-  /** From the end of the sound that paused a reply to its response_resumed, ms. */
+  /** From the end of the sound that paused a reply to its response_unpaused, ms. */
   resumeMs: number[];
 }
 
@@ -139,7 +139,7 @@ export async function runScenario(kind: string, seed: number, env: ScenarioEnv):
 async function checkActedReply(client: ScenarioClient, exp: Expectation, env: ScenarioEnv, outcome: ScenarioOutcome): Promise<void> {
   const done = await client.waitFor(isEvent('responseDone', exp.responseId), WAIT_MS, `response_done of ${exp.responseId}`).catch(() => undefined);
   const pauses = client.log.filter(isEvent('responsePaused', exp.responseId));
-  const resumes = client.log.filter(isEvent('responseResumed', exp.responseId));
+  const resumes = client.log.filter(isEvent('responseUnpaused', exp.responseId));
   outcome.paused += pauses.length;
   outcome.resumed += resumes.length;
   if (exp.soundEndAt !== undefined) for (const r of resumes) if (r.atMs >= exp.soundEndAt) outcome.resumeMs.push(r.atMs - exp.soundEndAt);

@@ -74,7 +74,8 @@ export class RealtimeEventWriter {
       case 'ready':
         this.sessionId = event.sessionId;
         this.settings = event.settings;
-        emit('session.created', { session: this.session() });
+        // Extension (README, "Resume"): OpenAI clients ignore fields they do not know.
+        emit('session.created', { session: this.session(), ...(event.resumeToken ? { resume_token: event.resumeToken, resume_window_ms: event.resumeWindowMs, resumed: event.resumed ?? false } : {}) });
         if (this.dialect === 'beta') emit('conversation.created', { conversation: { id: this.conversationId(), object: 'realtime.conversation' } });
         break;
       case 'settings_updated': {
@@ -129,8 +130,12 @@ export class RealtimeEventWriter {
       case 'response_paused':
         emit('response.paused', { response_id: event.responseId, audio_sent_ms: event.audioSentMs });
         break;
+      case 'response_unpaused':
+        emit('response.unpaused', { response_id: event.responseId, offset_ms: event.offsetMs });
+        break;
       case 'response_resumed':
-        emit('response.resumed', { response_id: event.responseId, offset_ms: event.offsetMs });
+        // After a resume the reply goes on: its deltas continue the item the client had.
+        this.replies.set(event.responseId, { id: event.responseId, itemId: event.itemId, previousItemId: null, transcript: event.earlierText });
         break;
       case 'item_retrieved':
         emit('conversation.item.retrieved', { item: this.item(event.item, 'completed', event.item.text) });
