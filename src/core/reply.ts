@@ -13,7 +13,8 @@ import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer
 import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
-import { heardText, type HistoryTrimmed, type SpokenPiece } from './history.js';
+import { PausableAudio } from './pausable-audio.js';
+import { heardCut, type HistoryTrimmed, type SpokenPiece } from './history.js';
 import { ReplayBuffer } from './reply-replay.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
@@ -56,6 +57,10 @@ export interface TtsPieceTimings {
 export interface ReplyOutcome {
   status: ResponseStatus;
   heardText: string;
+  /** The heard text is a proportional estimate (the voice reported no word timings for the piece cut). */
+  heardTextEstimated: boolean;
+  /** Where the heard text was cut on the audio timeline (all of it for a completed reply). */
+  heardMs: number;
   audioSentMs: number;
 }
 
@@ -114,6 +119,10 @@ export class Reply {
   private paused = false;
   /** When its audio started playing, as the playback wait counts (moved by a resume). */
   private playbackClockAt: number | undefined;
+  /** Its audio on the way out: user speech may pause it (interruption_mode pause). */
+  private readonly out: PausableAudio;
+  /** Times user speech paused it and it resumed. */
+  falseInterruptions = 0;
 
   constructor(
     readonly id: string,
@@ -124,6 +133,8 @@ export class Reply {
     private readonly deps: ReplyDeps,
   ) {
     this.replay = new ReplayBuffer(settings.replayMaxBytes ?? 0, settings.outputFormat.encoding, settings.outputFormat.sampleRateHz);
+    const sampleBytes = settings.outputFormat.encoding === 'pcm16' ? 2 : 1;
+    this.out = new PausableAudio((c) => this.deps.emit({ type: 'response_audio', responseId: this.id, data: c.data, offsetMs: Math.round(c.offsetMs) }), sampleBytes);
   }
 
   get turnId(): string {
@@ -188,6 +199,26 @@ export class Reply {
   onPlayback(playedMs: number): void {
     this.playedMs = Math.max(this.playedMs ?? 0, Math.min(playedMs, this.audioSentMs));
     this.replay.played(this.playedMs);
+    this.out.played(this.playedMs);
+    this.playbackAdvanced?.();
+  }
+
+  /** User speech: no more audio goes out (what the synthesizer makes waits) until resume or the end. */
+  pauseForSpeech(): boolean {
+    if (this.status || this.out.isPaused) return false;
+    this.out.pause();
+    this.deps.emit({ type: 'response_paused', responseId: this.id, audioSentMs: Math.round(this.audioSentMs) });
+    return true;
+  }
+
+  /** It was no interruption: audio goes out again from the position the client last reported played. */
+  unpause(): void {
+    if (this.status || !this.out.isPaused) return;
+    this.falseInterruptions++;
+    this.out.resume((fromMs) => {
+      this.playbackClockAt = performance.now() - fromMs;
+      this.deps.emit({ type: 'response_unpaused', responseId: this.id, offsetMs: Math.round(fromMs) });
+    });
     this.playbackAdvanced?.();
   }
 
@@ -218,8 +249,9 @@ export class Reply {
   }
 
   private outcome(): ReplyOutcome {
-    const heardMs = this.status === 'completed' ? Infinity : (this.playedMs ?? this.audioSentMs);
-    return { status: this.status ?? 'completed', heardText: heardText(this.pieces, heardMs), audioSentMs: this.audioSentMs };
+    const heardMs = this.status === 'completed' ? this.audioSentMs : (this.playedMs ?? this.audioSentMs);
+    const cut = this.status === 'completed' ? { text: heardCut(this.pieces, Infinity).text, estimated: false } : heardCut(this.pieces, heardMs);
+    return { status: this.status ?? 'completed', heardText: cut.text, heardTextEstimated: cut.estimated, heardMs, audioSentMs: this.audioSentMs };
   }
 
   private finish(status: ResponseStatus): void {
@@ -272,6 +304,7 @@ export class Reply {
           const now = performance.now();
           timing.firstAudioAt ??= this.timings.ttsFirstAudioAt === undefined ? Math.min(now, this.firstAudioReadyAt ?? now) : now;
           this.timings.ttsFirstAudioAt ??= timing.firstAudioAt;
+          if (chunk.words) (piece.words ??= []).push(...chunk.words);
           if (chunk.sampleRateHz !== outputFormat.sampleRateHz) {
             resampler ??= await StreamResampler.create(chunk.sampleRateHz, outputFormat.sampleRateHz);
           }
@@ -298,8 +331,8 @@ export class Reply {
     const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
     this.timings.firstAudioSentAt ??= performance.now();
     this.playbackClockAt ??= this.timings.firstAudioSentAt;
-    this.deps.emit({ type: 'response_audio', responseId: this.id, data, offsetMs: Math.round(this.audioSentMs) });
     const chunkMs = durationMs(pcm.length, sampleRateHz);
+    this.out.push({ data, offsetMs: this.audioSentMs, durationMs: chunkMs });
     this.replay.add(this.audioSentMs, chunkMs, data, this.pieces.length - 1);
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
@@ -314,8 +347,8 @@ export class Reply {
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted && this.playbackClockAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
-      // Paused (no client connected): wait for the resume, or for the end of the session.
-      const remainingMs = this.paused ? 2 ** 31 - 1 : this.playbackClockAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
+      // Paused (no client connected, or user speech in pause mode): wait for the resume, or the end.
+      const remainingMs = this.paused || this.out.isPaused ? 2 ** 31 - 1 : this.playbackClockAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

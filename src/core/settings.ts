@@ -77,6 +77,10 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
       autoRespond: turn.autoRespond,
       vadThreshold: checked(TURN_KNOBS.vadThreshold, turn.vadThreshold),
       prefixPaddingMs: checked(TURN_KNOBS.prefixPaddingMs, turn.prefixPaddingMs),
+      endOfTurnMaxSilenceMs: checked(TURN_KNOBS.endOfTurnMaxSilenceMs, turn.endOfTurnMaxSilenceMs),
+      interruptionMode: checked(TURN_KNOBS.interruptionMode, turn.interruptionMode),
+      bargeInMinWords: checked(TURN_KNOBS.bargeInMinWords, turn.bargeInMinWords),
+      falseInterruptionTimeoutMs: checked(TURN_KNOBS.falseInterruptionTimeoutMs, turn.falseInterruptionTimeoutMs),
     },
   };
 }

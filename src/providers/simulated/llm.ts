@@ -3,7 +3,9 @@
  * at `tokensPerSecond`, on a schedule fixed at the request (a slow consumer does not slow the
  * model down, as with a real server). A token is a word with its punctuation and leading space.
  * The reply is a fixed text of `replyWords` words that opens with a short sentence, or an echo of
- * the user's last message.
+ * the user's last message. Asked RECALL_PROMPT (as typed text), it repeats its replies as the
+ * history holds them, word for word, joined by RECALL_SEPARATOR ("Nothing." if there are none):
+ * the interruption suite reads back through it what the gateway kept of each reply.
  */
 import { waitUntil } from './clock.js';
 import type { SimulatedProfile } from './profile.js';
@@ -12,13 +14,17 @@ import type { ChatMessage, ChatModel, LlmOptions } from '../types.js';
 type LlmProfile = SimulatedProfile['llm'];
 
 const OPENING = 'Sure, happy to help.';
+/** The user message that makes the simulated model repeat its last reply from the history. */
+export const RECALL_PROMPT = 'Repeat your replies as you remember them.';
+export const RECALL_SEPARATOR = '§';
 const FILLER =
   'The forecast for tomorrow is mild and dry with a light breeze from the west. Temperatures rise to about twenty degrees in the afternoon. ' +
   'Rain is not expected until the evening of the next day, so the umbrella can stay at home. Have a good day.';
 
 /** The reply the simulated model gives to `messages`, as the tokens it streams. */
 export function simulatedReplyTokens(profile: LlmProfile, messages: ChatMessage[]): string[] {
-  const words = profile.reply === 'echo' ? echoWords(messages) : fixedWords(profile.replyWords);
+  const last = messages.at(-1);
+  const words = last?.role === 'user' && last.content === RECALL_PROMPT ? recallWords(messages) : profile.reply === 'echo' ? echoWords(messages) : fixedWords(profile.replyWords);
   return words.map((word, i) => (i === 0 ? word : ` ${word}`));
 }
 
@@ -35,6 +41,11 @@ function fixedWords(count: number): string[] {
   return words;
 }
 
+function recallWords(messages: ChatMessage[]): string[] {
+  const replies = messages.filter((m) => m.role === 'assistant').map((m) => m.content.trim());
+  return (replies.join(` ${RECALL_SEPARATOR} `) || 'Nothing.').split(/\s+/);
+}
+
 function echoWords(messages: ChatMessage[]): string[] {
   const said = [...messages].reverse().find((m) => m.role === 'user')?.content.trim() ?? '';
   return `You said: ${said || 'nothing'}.`.split(/\s+/);
@@ -43,7 +54,9 @@ function echoWords(messages: ChatMessage[]): string[] {
 export class SimulatedChatModel implements ChatModel {
   constructor(private readonly profile: LlmProfile) {}
 
-  async *stream(messages: ChatMessage[], _opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+  async *stream(messages: ChatMessage[], _opts: LlmOptions, requestSignal: AbortSignal): AsyncGenerator<string> {
+    // A profile that ignores aborts plays a server that goes on regardless.
+    const signal = this.profile.ignoresAbort ? new AbortController().signal : requestSignal;
     const startedAt = performance.now();
     const tokens = simulatedReplyTokens(this.profile, messages);
     for (let i = 0; i < tokens.length; i++) {

@@ -12,7 +12,9 @@
  * - turn_detection: null = push-to-talk (commit, no automatic reply, no barge-in); server_vad
  *   maps threshold, prefix_padding_ms, silence_duration_ms, create_response and
  *   interrupt_response onto TurnSettings; semantic_vad is served by silence too, with a silence
- *   window chosen by eagerness (there is no semantic end-of-turn model here).
+ *   window chosen by eagerness (there is no semantic end-of-turn model here). The gateway's own
+ *   `interruption_mode: "pause"` (with `false_interruption_timeout_ms`) asks for pause-then-decide
+ *   barge-in (events response.paused / response.resumed); without it OpenAI's semantics stay.
  * - input transcription on/off only decides whether transcription events are sent: the gateway
  *   always recognizes speech, since the LLM needs the words.
  * - tools, text-only output and transcription sessions are refused with an error; noise
@@ -71,7 +73,7 @@ export function initialPatch(): SettingsPatch {
   return {
     inputFormat: { encoding: 'pcm16', sampleRateHz: 24000 },
     outputFormat: { encoding: 'pcm16', sampleRateHz: 24000 },
-    turn: { endOfTurnSource: 'vad', prefixPaddingMs: DEFAULT_PREFIX_PADDING_MS, autoRespond: true, bargeInEnabled: true },
+    turn: { endOfTurnSource: 'vad', prefixPaddingMs: DEFAULT_PREFIX_PADDING_MS, autoRespond: true, bargeInEnabled: true, interruptionMode: 'immediate' },
   };
 }
 
@@ -97,6 +99,10 @@ const turnDetection = z
     create_response: z.boolean().optional(),
     interrupt_response: z.boolean().optional(),
     eagerness: z.enum(['low', 'medium', 'high', 'auto']).optional(),
+    // This gateway's extension (not OpenAI's): "pause" pauses a reply on user speech and resumes it
+    // when no words came (response.paused / response.resumed); absent keeps OpenAI's barge-in.
+    interruption_mode: z.enum(['immediate', 'pause']).optional(),
+    false_interruption_timeout_ms: knob(TURN_KNOBS.falseInterruptionTimeoutMs).optional(),
     idle_timeout_ms: z.number().int().min(0).nullable().optional(),
   })
   .nullable();
@@ -257,7 +263,9 @@ function collect(f: UpdateFields): SessionUpdate {
         autoRespond: td.create_response ?? true,
         bargeInEnabled: td.interrupt_response ?? true,
         prefixPaddingMs: td.prefix_padding_ms ?? DEFAULT_PREFIX_PADDING_MS,
+        interruptionMode: td.interruption_mode ?? 'immediate',
       };
+      if (td.false_interruption_timeout_ms !== undefined) turn.falseInterruptionTimeoutMs = td.false_interruption_timeout_ms;
       if (td.type === 'semantic_vad') turn.endOfTurnSilenceMs = SEMANTIC_SILENCE_MS[td.eagerness ?? 'auto'];
       if (td.silence_duration_ms !== undefined) turn.endOfTurnSilenceMs = td.silence_duration_ms;
       if (td.threshold !== undefined) turn.vadThreshold = td.threshold;
@@ -310,7 +318,8 @@ export function voiceOf(state: RealtimeSessionState, settings: SessionSettings):
 function turnDetectionOf(state: RealtimeSessionState, settings: SessionSettings): Record<string, unknown> | null {
   const turn = settings.turn;
   if (turn.endOfTurnSource === 'commit') return null;
-  const common = { create_response: turn.autoRespond, interrupt_response: turn.bargeInEnabled };
+  const pause = turn.interruptionMode === 'pause' ? { interruption_mode: 'pause', false_interruption_timeout_ms: turn.falseInterruptionTimeoutMs } : {};
+  const common = { create_response: turn.autoRespond, interrupt_response: turn.bargeInEnabled, ...pause };
   if (state.turnDetectionType === 'semantic_vad') return { type: 'semantic_vad', eagerness: state.eagerness ?? 'auto', ...common };
   return {
     type: 'server_vad',
