@@ -20,6 +20,10 @@ import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
 import { createVoiceLister } from './transports/voice-list.js';
 import { checkBackends } from './providers/check-backends.js';
+import { telephonyOptions } from './transports/telephony/telephony-config.js';
+import { createTwilioServer, TWILIO_STREAM_PATH, TWIML_PATH } from './transports/telephony/twilio/server.js';
+import { ASTERISK_PATH, createAsteriskServer } from './transports/telephony/asterisk/server.js';
+import { startAudioSocketServer, type AudioSocketServer } from './transports/telephony/audiosocket/server.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   return {
@@ -62,6 +66,8 @@ export function sessionConfig(config: Config): SessionConfig {
 export interface Gateway {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** The AudioSocket port, when AUDIOSOCKET_PORT turned it on. */
+  readonly audioSocketPort: number | undefined;
   readonly activeSessions: number;
   /**
    * Graceful shutdown: report NOT_SERVING, refuse new sessions (retryable), let active sessions
@@ -115,9 +121,9 @@ export async function startGateway({ config, providers, logger, traceExporter }:
 
   const admissions = new Admissions(admissionSettings(config));
 
-  const createSession: SessionFactory = async (credential) => {
+  const createSession: SessionFactory = async (credential, verified) => {
     if (draining) return { refused: 'the gateway is draining for shutdown: reconnect and another instance will take the session', code: 'unavailable' };
-    const admission = await admissions.admit(credential);
+    const admission = verified ? admissions.admitVerified(`carrier:${verified.principal}`) : await admissions.admit(credential);
     if (!admission.ok) {
       log.warn({ code: admission.code }, admission.message); // the message never holds the credential
       return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
@@ -150,13 +156,21 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   httpRoutes.upgrades.set(VOICE_WEBSOCKET_PATH, voiceWebSocket.upgrade);
   const realtime = createRealtimeServer({ createSession, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxFrameBytes: config.REALTIME_MAX_FRAME_BYTES });
   httpRoutes.upgrades.set(REALTIME_PATH, realtime.upgrade);
+  const telephony = telephonyOptions(config, perSession.defaults, createSession, tls !== null, log);
+  const twilio = createTwilioServer(telephony);
+  httpRoutes.upgrades.set(TWILIO_STREAM_PATH, twilio.upgrade);
+  httpRoutes.routes.set(TWIML_PATH, twilio.twiml);
+  const asterisk = createAsteriskServer(telephony);
+  httpRoutes.upgrades.set(ASTERISK_PATH, asterisk.upgrade);
+  const audioSocket: AudioSocketServer | undefined =
+    config.AUDIOSOCKET_PORT === undefined ? undefined : await startAudioSocketServer(config.AUDIOSOCKET_HOST, config.AUDIOSOCKET_PORT, telephony);
   if (config.WEB_CLIENT_ENABLED) {
     for (const [path, handler] of webClientRoutes(config.WEB_CLIENT_DIR || BUILT_WEB_CLIENT_DIR)) httpRoutes.routes.set(path, handler);
   }
   const http = await startHttpServer(config.HOST, config.HTTP_PORT, httpRoutes, tls ?? undefined);
   // gRPC watches its TLS files itself; the HTTP port is given a renewed certificate from here.
   const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
-  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme }, 'voice gateway listening');
+  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme, audioSocketPort: audioSocket?.port }, 'voice gateway listening');
 
   const waitForSessions = async (ms: number) => {
     const deadline = Date.now() + ms;
@@ -166,6 +180,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   const gateway: Gateway = {
     grpcPort: grpcServer.port,
     httpPort: http.port,
+    audioSocketPort: audioSocket?.port,
     get activeSessions() {
       return sessions.size;
     },
@@ -184,7 +199,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       for (const session of sessions) session.close('the gateway is shutting down', 'shutdown');
-      await Promise.all([voiceWebSocket.close(), realtime.close()]); // upgraded sockets are no longer the HTTP server's to close
+      await Promise.all([voiceWebSocket.close(), realtime.close(), twilio.close(), asterisk.close(), audioSocket?.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },
   };

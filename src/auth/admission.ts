@@ -55,6 +55,11 @@ export class Admissions {
     return this.reserve(who.principal);
   }
 
+  /** Admits `principal`, already proven by other means (a carrier's signature): only the limits apply. */
+  admitVerified(principal: string): Admission {
+    return this.reserve(principal);
+  }
+
   /** Checks `credential` only, for calls that open no session: the refusal message, or null. */
   async verify(credential: string | undefined): Promise<string | null> {
     const who = await this.authenticate(credential);

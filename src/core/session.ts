@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeAudio } from '../audio/codec.js';
 import { AudioFormatError, durationMs } from '../audio/pcm.js';
 import { StreamResampler } from '../audio/resampler.js';
-import type { AsrResult, AsrStream, ChatMessage, Providers, SpeechSynthesizer } from '../providers/types.js';
+import type { AsrResult, AsrStream, ChatMessage, ChatModel, Providers, SpeechSynthesizer } from '../providers/types.js';
 import { settlesWithin } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import {
@@ -29,6 +29,7 @@ import {
   type ServerEvent,
   type SessionSettings,
 } from './events.js';
+import { fixedReply } from './fixed-reply.js';
 import { checkAudioEnd, ConversationHistory } from './history.js';
 import { RetryAfterGate } from './llm-retry-after.js';
 import { Response } from './response.js';
@@ -61,6 +62,8 @@ export interface SessionConfig {
 export type SessionEndCause =
   | 'client_ended'
   | 'client_gone'
+  /** The agent ended the conversation (a phone call's hang-up). */
+  | 'agent_ended'
   | 'client_too_slow'
   | 'client_flood'
   | 'idle_timeout'
@@ -272,6 +275,8 @@ export class Session {
         return this.sendItemEvent({ type: 'item_retrieved', item: this.history.get(event.itemId), ref: event.ref });
       case 'clear_input':
         return this.onClearInput(event.ref);
+      case 'say':
+        return this.onSay(event.text);
     }
   }
 
@@ -519,6 +524,14 @@ export class Session {
     this.history.setText(last.itemId, last.run.interrupt().heardText);
   }
 
+  /** A reply of fixed words: the LLM is replaced by one that streams them (./fixed-reply.ts). */
+  private onSay(text: string): void {
+    const trimmed = text.trim();
+    if (!trimmed) throw new GatewayError('invalid_argument', 'say has no text: send the words to speak');
+    if (trimmed.length > this.config.maxTextChars) throw new GatewayError('invalid_argument', `say is ${trimmed.length} characters long: at most ${this.config.maxTextChars}`);
+    this.startResponse('', '', { turnEndedAt: performance.now() }, this.settings.instructions, fixedReply(trimmed));
+  }
+
   // --- item-level events (clients with a conversation model, e.g. the OpenAI Realtime dialect) --
 
   private onRespond(instructions: string | undefined): void {
@@ -581,14 +594,14 @@ export class Session {
     if (this.itemEvents) this.send(event);
   }
 
-  private startResponse(turnId: string, text: string, timings: TurnTimings, instructions = this.settings.instructions): void {
+  private startResponse(turnId: string, text: string, timings: TurnTimings, instructions = this.settings.instructions, llm?: ChatModel): void {
     if (this.response) this.finishResponse(this.response.run.interrupt(), 'response_ended', 'superseded');
     this.unanswered = null;
     const messages = this.history.forRequest(instructions);
     // A reply started early from a stable transcript goes on if it asked the same (speculation.ts).
-    const early = this.speculator.resolve(turnId, messages);
+    const early = llm ? { outcome: 'none' as const, confirmed: undefined } : this.speculator.resolve(turnId, messages);
     if (early.outcome !== 'none') timings.speculative = early.outcome;
-    const run = early.confirmed?.run ?? this.newResponse(turnId, messages, this.providers.tts, (event) => this.emitFromResponse(run, event));
+    const run = early.confirmed?.run ?? this.newResponse(turnId, messages, this.providers.tts, (event) => this.emitFromResponse(run, event), llm);
     // The reply's item takes its place now, so that items added while it runs come after it.
     const item: ConversationItem = { id: this.history.freeId(`reply_${this.responseCount}`), role: 'assistant', text: '', origin: 'audio' };
     const previousItemId = this.history.insert(item);
@@ -603,7 +616,7 @@ export class Session {
     });
   }
 
-  private newResponse(turnId: string, messages: ChatMessage[], tts: SpeechSynthesizer, emit: (event: ServerEvent) => void): Response {
+  private newResponse(turnId: string, messages: ChatMessage[], tts: SpeechSynthesizer, emit: (event: ServerEvent) => void, llm?: ChatModel): Response {
     return new Response(
       `resp_${++this.responseCount}`,
       turnId,
@@ -618,7 +631,7 @@ export class Session {
         cancelBudgetMs: this.config.cancelBudgetMs,
       },
       {
-        llm: this.llmRetryAfter.wrap(this.providers.llm),
+        llm: llm ?? this.llmRetryAfter.wrap(this.providers.llm),
         tts,
         emit,
         onAbandoned: (kind) => this.observer.onAbandoned?.(kind),

@@ -29,7 +29,7 @@ const STAGES = {
   tts_ttfb: 'ttsTtfbMs',
 } as const satisfies Record<string, keyof TurnMetrics>;
 
-const END_CAUSES: SessionEndCause[] = ['client_ended', 'client_gone', 'client_too_slow', 'client_flood', 'idle_timeout', 'max_duration', 'transport_error', 'shutdown', 'other'];
+const END_CAUSES: SessionEndCause[] = ['client_ended', 'client_gone', 'agent_ended', 'client_too_slow', 'client_flood', 'idle_timeout', 'max_duration', 'transport_error', 'shutdown', 'other'];
 
 /** Errors that mean a backend failed, and which backend. */
 const BACKEND_OF_CODE: Partial<Record<ErrorCode, BackendKind>> = { asr_unavailable: 'asr', llm_unavailable: 'llm', tts_unavailable: 'tts' };

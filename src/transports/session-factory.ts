@@ -12,7 +12,11 @@ export interface SessionRefusal {
   retryAfterS?: number;
 }
 
-export type SessionFactory = (credential: string | undefined) => Promise<Session | SessionRefusal>;
+/**
+ * `verified`: the request was proven to come from a trusted party another way (a carrier's
+ * signature), so no credential is checked; the session limits still apply to `principal`.
+ */
+export type SessionFactory = (credential: string | undefined, verified?: { principal: string }) => Promise<Session | SessionRefusal>;
 
 export function isRefusal(result: Session | SessionRefusal): result is SessionRefusal {
   return 'refused' in result;

@@ -2,7 +2,8 @@
  * WebSocket close codes (RFC 6455 section 7.4, IANA registry) and how a session's end maps onto
  * them. A browser sees only the code and the reason, so the reason is the sentence to act on.
  */
-import type { WebSocket } from 'ws';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { ErrorCode, ServerEvent } from '../core/events.js';
 import type { SessionEndCause } from '../core/session.js';
 
@@ -47,4 +48,22 @@ export function closeWithin(ws: WebSocket, code: number, reason: string, graceMs
   const timer = setTimeout(() => ws.terminate(), graceMs);
   timer.unref();
   ws.once('close', () => clearTimeout(timer));
+}
+
+/** Closes every socket of `wss` (1001) and cuts off those that do not answer within `waitMs`. */
+export async function closeAllClients(wss: WebSocketServer, reason: string, waitMs: number): Promise<void> {
+  const open = [...wss.clients];
+  for (const ws of open) ws.close(CLOSE.goingAway, closeReason(reason));
+  const deadline = Date.now() + waitMs;
+  while (open.some((ws) => ws.readyState !== ws.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (const ws of open) ws.terminate();
+  await new Promise<void>((resolve) => wss.close(() => resolve()));
+}
+
+/** Answers a WebSocket upgrade with an HTTP error and a plain-text reason instead of a socket. */
+export function refuseUpgradeText(socket: Duplex, status: 400 | 401 | 403 | 429 | 503, reason: string, retryAfterS?: number): void {
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status];
+  const body = `${reason}\n`;
+  const retry = retryAfterS === undefined ? '' : `retry-after: ${retryAfterS}\r\n`;
+  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retry}connection: close\r\n\r\n${body}`);
 }
