@@ -29,6 +29,9 @@ export interface TelephonyGateway {
   wsBase: string;
   /** Log lines at warn level or above. */
   warnings(): string[];
+  /** Resolves once a session more than `openedBefore` (a sessionsOpened() reading) has opened. */
+  admitted(openedBefore: number): Promise<unknown>;
+  sessionsOpened(): number;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,8 @@ export async function startTelephonyGateway(options: TelephonyGatewayOptions): P
     httpBase: `http://127.0.0.1:${gateway.httpPort}`,
     wsBase: `ws://127.0.0.1:${gateway.httpPort}`,
     warnings: () => logs.filter((l) => l.level >= 40).map((l) => l.msg),
+    sessionsOpened: () => logs.filter((l) => l.msg === 'session opened').length,
+    admitted: (openedBefore) => eventually(() => logs.filter((l) => l.msg === 'session opened').length > openedBefore, 'the call admitted'),
     close: () => gateway.close(),
   };
 }

@@ -83,9 +83,10 @@ void describe('a phone call over Twilio Media Streams', () => {
   });
 
   void it('a key press reaches the conversation as text the LLM reads', async () => {
+    const opened = phone.sessionsOpened();
     const peer = await TwilioPeer.connect(streamUrl(), { customParameters: { greeting: '' } });
     const before = phone.llm.requests.length;
-    await eventually(() => phone.gateway.activeSessions > 0, 'the call admitted');
+    await phone.admitted(opened);
     peer.pressKey('5');
     assert.equal(lastUser(await request(before)), '[pressed 5]');
     await eventually(() => peer.heardMs > 500, 'the answer played');
@@ -108,8 +109,9 @@ void describe('a phone call over Twilio Media Streams', () => {
   });
 
   void it('the agent hangs up once its goodbye has been heard: the stream closes normally', async () => {
+    const opened = phone.sessionsOpened();
     const peer = await TwilioPeer.connect(streamUrl(), { customParameters: { greeting: '' } });
-    await eventually(() => phone.gateway.activeSessions > 0, 'the call admitted');
+    await phone.admitted(opened);
     peer.pressKey('9');
     const closed = await peer.closed;
     assert.equal(closed.code, 1000);

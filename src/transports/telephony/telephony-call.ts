@@ -112,10 +112,7 @@ export class TelephonyCall {
         if (event.status === 'interrupted') return this.leg.flush();
         if (event.status === 'completed' && saysEndPhrase(event.heardText, this.settings.endPhrases)) this.requestHangUp('the reply said an end phrase');
         return [];
-      case 'error':
-        // A phone has no screen: errors go to the log, with the session they belong to.
-        this.settings.log.warn({ sessionId: this.session.id, transport: this.settings.transport, code: event.code, sessionContinues: event.sessionContinues }, event.message);
-        return [];
+      // A phone has no screen: error events reach only the log (the session's observer writes them).
       default:
         return [];
     }
