@@ -142,7 +142,7 @@ export class PhoneCaller implements MicListener {
     this.play();
     const now = performance.now();
     if (this.replying && this.queuedBytes === 0 && now - this.lastAudioAt >= REPLY_GAP_MS) this.replyEnded(now);
-    if (this.position === null && this.nextUtteranceAt === null && !this.replying && this.outOfTurns()) this.end();
+    if (this.position === null && this.nextUtteranceAt === null && !this.replying && this.lastTurnDone()) this.end();
   }
 
   end(): void {
@@ -257,8 +257,10 @@ export class PhoneCaller implements MicListener {
     if (!this.replying && this.position === null) this.nextUtteranceAt ??= performance.now() + this.plan.pauseMs;
   }
 
-  private outOfTurns(): boolean {
-    return performance.now() >= this.plan.stopAt || (this.plan.maxTurns !== null && this.spoken >= this.plan.maxTurns);
+  /** No utterance is left to say and the last one was answered (or timed out). */
+  private lastTurnDone(): boolean {
+    const outOfTurns = performance.now() >= this.plan.stopAt || (this.plan.maxTurns !== null && this.spoken >= this.plan.maxTurns);
+    return outOfTurns && (this.turns.at(-1)?.firstAudioAt !== undefined || this.turns.length === 0);
   }
 
   private sendJson(message: object): void {
