@@ -305,8 +305,13 @@ export class Session {
     const { asr } = this.providers;
     this.asrResampler?.destroy();
     this.asrResampler = inputRateHz === asr.sampleRateHz ? null : await StreamResampler.create(inputRateHz, asr.sampleRateHz);
-    await this.voice!.setInputRate(inputRateHz);
+    // When VAD and ASR want the same rate, one resampler feeds both (8 kHz phone audio: half the cost).
+    await this.voice!.setInputRate(this.sharesAsrResampler ? asr.sampleRateHz : inputRateHz);
     this.voice!.setThreshold(this.settings.turn.vadThreshold);
+  }
+
+  private get sharesAsrResampler(): boolean {
+    return this.asrResampler !== null && this.providers.vad.sampleRateHz === this.providers.asr.sampleRateHz;
   }
 
   /** The input format may change until audio has come in (a Realtime client sets it after connecting). */
@@ -332,8 +337,9 @@ export class Session {
     this.inputOffsetMs += chunkMs;
     this.uncommittedMs += chunkMs;
     this.observer.onAudio?.('in', chunkMs);
-    this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
-    await this.voice!.push(pcm, (edge) => {
+    const atAsrRate = this.asrResampler ? this.asrResampler.process(pcm) : pcm;
+    this.ensureAsr()?.write(atAsrRate);
+    await this.voice!.push(this.sharesAsrResampler ? atAsrRate : pcm, (edge) => {
       if (this.closed) return false;
       if (edge?.type === 'speech_start') this.onSpeechStarted(edge.offsetMs);
       if (edge?.type === 'speech_end') this.onSpeechStopped(edge.offsetMs);

@@ -9,15 +9,16 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import type { Session } from '../../../core/session.js';
-import { isRefusal, type SessionRefusal } from '../../session-factory.js';
+import { isRefusal } from '../../session-factory.js';
 import { CLOSE, closeCodeFor, closeWithin } from '../../websocket-close.js';
 import { webSocketSink } from '../../websocket-sink.js';
 import { readCallParameters } from '../call-parameters.js';
 import { isDtmfDigit } from '../dtmf.js';
 import { FRAME_MS } from '../frame-clock.js';
-import type { TelephonyOptions } from '../options.js';
-import { PacedPlayout } from '../paced-playout.js';
-import { TelephonyCall, type CallLeg } from '../telephony-call.js';
+import { DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
+import { PacedPlayout, pacedLeg } from '../paced-playout.js';
+import { TelephonyCall } from '../telephony-call.js';
+import { admitCall, REFUSAL_CLOSE } from '../admit-call.js';
 import { ASTERISK_COMMAND, asteriskFormat, readAsteriskNotification, type AsteriskNotification } from './control-messages.js';
 
 /** chan_websocket closes the socket (and hangs up) on a message over this. */
@@ -25,12 +26,6 @@ const ASTERISK_MAX_MESSAGE_BYTES = 65_500;
 const MAX_LOGGED_EARLY_PROBLEMS = 5;
 /** The hang-up waits for QUEUE_DRAINED at most this long past the audio's end. */
 const HANG_UP_MARGIN_MS = 2000;
-
-const REFUSAL_CLOSE: Record<SessionRefusal['code'], number> = {
-  unauthenticated: CLOSE.policyViolation,
-  resource_exhausted: CLOSE.tryAgainLater,
-  unavailable: CLOSE.tryAgainLater,
-};
 
 export interface ChannelContext {
   credential: string | undefined;
@@ -51,7 +46,7 @@ export function serveAsteriskChannel(ws: WebSocket, context: ChannelContext, opt
   let channel: Channel | null = null;
   let admitting = false;
   let earlyProblems = 0;
-  const closeGraceMs = options.closeGraceMs ?? options.startTimeoutMs;
+  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const startTimer = setTimeout(() => {
     if (!channel && !admitting) closeWithin(ws, CLOSE.policyViolation, `no MEDIA_START within ${options.startTimeoutMs} ms (TELEPHONY_START_TIMEOUT_MS)`, closeGraceMs);
   }, options.startTimeoutMs);
@@ -68,13 +63,10 @@ export function serveAsteriskChannel(ws: WebSocket, context: ChannelContext, opt
       return closeWithin(ws, CLOSE.policyViolation, why, closeGraceMs);
     }
     admitting = true;
-    const made: Session | SessionRefusal = await options.createSession(context.credential).catch((error: unknown) => ({ refused: String(error), code: 'unavailable' as const }));
+    const made = await admitCall(options, 'asterisk', context.credential);
     admitting = false;
     clearTimeout(startTimer);
-    if (isRefusal(made)) {
-      options.log.warn({ transport: 'asterisk', code: made.code }, `call refused: ${made.refused}`);
-      return closeWithin(ws, REFUSAL_CLOSE[made.code], made.refused, closeGraceMs);
-    }
+    if (isRefusal(made)) return closeWithin(ws, REFUSAL_CLOSE[made.code], made.refused, closeGraceMs);
     if (ws.readyState !== WebSocket.OPEN) return made.close('Asterisk left while the call was admitted', 'client_gone');
     channel = startChannel(ws, made, start, format, context, options, closeGraceMs);
   };
@@ -151,16 +143,7 @@ function startChannel(
     },
     heard: (responseId, playedMs) => channel?.call.heard(responseId, playedMs),
   });
-  const leg: CallLeg = {
-    play(responseId, data) {
-      if (!playout.push(responseId, data)) session.close(`more than ${options.maxHeldBytes} bytes of reply audio are waiting to be played (OUTBOUND_QUEUE_MAX_BYTES)`, 'client_too_slow');
-      return [];
-    },
-    flush() {
-      playout.flush();
-      return [ASTERISK_COMMAND.flushMedia];
-    },
-    hangUp(done) {
+  const leg = pacedLeg(playout, session, options.maxHeldBytes, [ASTERISK_COMMAND.flushMedia], (done) =>
       playout.whenIdle(() => {
         const timer = setTimeout(finish, options.playoutLeadMs + HANG_UP_MARGIN_MS);
         function finish() {
@@ -171,9 +154,8 @@ function startChannel(
         }
         channel!.onDrained = finish;
         ws.send(ASTERISK_COMMAND.reportQueueDrained);
-      });
-    },
-  };
+      }),
+  );
   const call = new TelephonyCall(session, leg, {
     transport: 'asterisk',
     format: { encoding: format.encoding, sampleRateHz: format.sampleRateHz },

@@ -11,14 +11,15 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ServerEvent } from '../../../core/events.js';
 import type { Session } from '../../../core/session.js';
-import { isRefusal, type SessionRefusal } from '../../session-factory.js';
+import { isRefusal } from '../../session-factory.js';
 import type { EventSink } from '../../event-pump.js';
 import { readCallParameters } from '../call-parameters.js';
 import { isDtmfDigit } from '../dtmf.js';
 import { FRAME_MS } from '../frame-clock.js';
-import type { TelephonyOptions } from '../options.js';
-import { PacedPlayout } from '../paced-playout.js';
-import { TelephonyCall, type CallLeg } from '../telephony-call.js';
+import { DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
+import { PacedPlayout, pacedLeg } from '../paced-playout.js';
+import { TelephonyCall } from '../telephony-call.js';
+import { admitCall } from '../admit-call.js';
 import { audioRateHz, encodeMessage, isAudioKind, KIND, MessageReader, type AudioSocketMessage } from './framing.js';
 
 /** Bytes the socket may hold before the pump waits (its share; the session's queue is the bound). */
@@ -84,13 +85,10 @@ function serveAudioSocket(socket: Socket, options: TelephonyOptions): void {
 
   const begin = async (kind: number, rateHz: number) => {
     admitting = true;
-    const made: Session | SessionRefusal = await options.createSession(undefined, { principal: 'audiosocket' }).catch((error: unknown) => ({ refused: String(error), code: 'unavailable' as const }));
+    const made = await admitCall(options, 'audiosocket', undefined, { principal: 'audiosocket' });
     admitting = false;
     clearTimeout(startTimer);
-    if (isRefusal(made)) {
-      options.log.warn({ transport: 'audiosocket', code: made.code }, `call refused: ${made.refused}`);
-      return hangUp();
-    }
+    if (isRefusal(made)) return hangUp();
     if (socket.destroyed) return made.close('Asterisk left while the call was admitted', 'client_gone');
     connection = startConnection(socket, made, kind, rateHz, uuid, options);
     for (const message of waiting.splice(0)) handle(message);
@@ -163,19 +161,8 @@ function startConnection(socket: Socket, session: Session, kind: number, rateHz:
     },
     heard: (responseId, playedMs) => call?.heard(responseId, playedMs),
   });
-  const leg: CallLeg = {
-    play(responseId, data) {
-      if (!playout.push(responseId, data)) session.close(`more than ${options.maxHeldBytes} bytes of reply audio are waiting to be played (OUTBOUND_QUEUE_MAX_BYTES)`, 'client_too_slow');
-      return [];
-    },
-    flush() {
-      playout.flush();
-      return [];
-    },
-    hangUp(done) {
-      playout.whenIdle(done);
-    },
-  };
+  // Nothing sent can be taken back: a barge-in only drops what waits here.
+  const leg = pacedLeg(playout, session, options.maxHeldBytes, [], (done) => playout.whenIdle(done));
   call = new TelephonyCall(session, leg, {
     transport: 'audiosocket',
     format: { encoding: 'pcm16', sampleRateHz: rateHz },
@@ -188,7 +175,7 @@ function startConnection(socket: Socket, session: Session, kind: number, rateHz:
   });
   const connection: Connection = { call, playout, kind, maxFrameBytes: Math.round((options.maxFrameMs * rateHz * 2) / 1000) };
   void (async () => {
-    await call.pump(socketSink(socket, (event) => call.frames(event)), options.closeGraceMs ?? options.startTimeoutMs);
+    await call.pump(socketSink(socket, (event) => call.frames(event)), options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
     playout.stop();
     socket.end(encodeMessage(KIND.hangup));
   })();

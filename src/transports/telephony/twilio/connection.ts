@@ -9,12 +9,13 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import type { Session } from '../../../core/session.js';
-import { isRefusal, type SessionRefusal } from '../../session-factory.js';
+import { isRefusal } from '../../session-factory.js';
+import { admitCall, REFUSAL_CLOSE } from '../admit-call.js';
 import { CLOSE, closeCodeFor, closeWithin } from '../../websocket-close.js';
 import { webSocketSink } from '../../websocket-sink.js';
 import { readCallParameters } from '../call-parameters.js';
 import { isDtmfDigit } from '../dtmf.js';
-import type { TelephonyOptions } from '../options.js';
+import { DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
 import { TelephonyCall, type CallLeg, type Frame } from '../telephony-call.js';
 import { MarkTracker } from './mark-tracker.js';
 import { checkStartFormat, readTwilioMessage, twilioClear, twilioMark, twilioMedia, type TwilioInbound } from './messages.js';
@@ -30,12 +31,6 @@ const MAX_LOGGED_EARLY_PROBLEMS = 5;
 const HANG_UP_MARGIN_MS = 2000;
 const HANG_UP_MARK = 'hangup';
 
-const REFUSAL_CLOSE: Record<SessionRefusal['code'], number> = {
-  unauthenticated: CLOSE.policyViolation,
-  resource_exhausted: CLOSE.tryAgainLater,
-  unavailable: CLOSE.tryAgainLater,
-};
-
 export interface StreamContext {
   /** The gateway key from the upgrade's headers or query, if any. */
   credential: string | undefined;
@@ -48,7 +43,7 @@ export function serveTwilioStream(ws: WebSocket, context: StreamContext, options
   let admitting = false;
   let earlyProblems = 0;
   const waiting: TwilioInbound[] = [];
-  const closeGraceMs = options.closeGraceMs ?? options.startTimeoutMs;
+  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const startTimer = setTimeout(() => {
     if (!call && !admitting) closeWithin(ws, CLOSE.policyViolation, `no start message within ${options.startTimeoutMs} ms (TELEPHONY_START_TIMEOUT_MS)`, closeGraceMs);
   }, options.startTimeoutMs);
@@ -82,13 +77,10 @@ export function serveTwilioStream(ws: WebSocket, context: StreamContext, options
     }
     admitting = true;
     const key = typeof start.customParameters.key === 'string' ? start.customParameters.key : undefined;
-    const made: Session | SessionRefusal = await options.createSession(context.credential ?? key, context.verified).catch((error: unknown) => ({ refused: String(error), code: 'unavailable' as const }));
+    const made = await admitCall(options, 'twilio', context.credential ?? key, context.verified);
     admitting = false;
     clearTimeout(startTimer);
-    if (isRefusal(made)) {
-      options.log.warn({ transport: 'twilio', code: made.code }, `call refused: ${made.refused}`);
-      return closeWithin(ws, REFUSAL_CLOSE[made.code], made.refused, closeGraceMs);
-    }
+    if (isRefusal(made)) return closeWithin(ws, REFUSAL_CLOSE[made.code], made.refused, closeGraceMs);
     if (ws.readyState !== WebSocket.OPEN) return made.close('the carrier left while the call was admitted', 'client_gone');
     call = startCall(ws, made, start, options, closeGraceMs);
     for (const message of waiting.splice(0)) deliver(call, message);
