@@ -1,7 +1,8 @@
 /**
  * Bad input on the Twilio endpoint: every message that cannot be used is answered in the log with
  * what was wrong and what is accepted (a carrier has no error channel), the call goes on, and the
- * process keeps serving other calls. A stream that never starts is closed.
+ * process keeps serving other calls. A stream that never starts is closed. (This gateway collects
+ * key presses until #, TELEPHONY_DTMF_MODE=until_hash, tested at the end.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +12,7 @@ import { TwilioPeer } from '../support/twilio-peer.js';
 
 let phone: TelephonyGateway;
 before(async () => {
-  phone = await startTelephonyGateway({ reply: () => ['Still ', 'here ', 'and ', 'listening.'], env: { TELEPHONY_START_TIMEOUT_MS: '1000', TELEPHONY_MAX_FRAME_MS: '200' } });
+  phone = await startTelephonyGateway({ reply: () => ['Still ', 'here ', 'and ', 'listening.'], env: { TELEPHONY_START_TIMEOUT_MS: '1000', TELEPHONY_MAX_FRAME_MS: '200', TELEPHONY_DTMF_MODE: 'until_hash' } });
 });
 after(() => phone.close());
 
@@ -95,6 +96,21 @@ void describe('bad input on a Twilio stream', () => {
   void it('after all that, a fresh call is served', async () => {
     const peer = await TwilioPeer.connect(streamUrl(), { customParameters: { greeting: '' } });
     await stillTalks(peer);
+    peer.hangUp();
+    await peer.closed;
+  });
+});
+
+void describe('DTMF collected until #', () => {
+  void it('digits pressed before # reach the conversation as one entry', async () => {
+    const opened = phone.sessionsOpened();
+    const peer = await TwilioPeer.connect(streamUrl(), { customParameters: { greeting: '' } });
+    await phone.admitted(opened);
+    const before = phone.llm.requests.length;
+    for (const digit of ['4', '2', '7', '#']) peer.pressKey(digit);
+    const request = await eventually(() => phone.llm.requests[before], 'the LLM request');
+    assert.equal(request.filter((m) => m.role === 'user').at(-1)?.content, '[entered 427]');
+    assert.equal(phone.llm.requests.length, before + 1, 'one request for the whole entry');
     peer.hangUp();
     await peer.closed;
   });

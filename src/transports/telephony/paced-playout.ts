@@ -53,6 +53,9 @@ export class PacedPlayout {
     if (this.heldBytes + data.length > this.settings.maxHeldBytes) return false;
     this.held.push({ responseId, bytes: data });
     this.heldBytes += data.length;
+    // Whole frames go out at once while the far end holds less than the lead (a reply's first
+    // audio does not wait for the next tick); a partial one waits for the clock.
+    if (!this.paused) this.release(true);
     return true;
   }
 
@@ -97,7 +100,7 @@ export class PacedPlayout {
    * Sends whole frames until the far end holds leadFrames. A reply's last, partial frame is padded
    * with silence once its reply is over (other audio follows) or the far end would run dry.
    */
-  private release(): void {
+  private release(wholeFramesOnly = false): void {
     const { frameBytes, leadFrames } = this.settings;
     const frames: Uint8Array[] = [];
     while (this.inFlight.length < leadFrames && this.held.length > 0) {
@@ -106,7 +109,7 @@ export class PacedPlayout {
       let index = 0;
       for (; index < this.held.length && this.held[index]!.responseId === responseId && available < frameBytes; index++) available += this.held[index]!.bytes.length;
       const replyOver = index < this.held.length && this.held[index]!.responseId !== responseId;
-      if (available < frameBytes && !replyOver && this.inFlight.length > 0) break;
+      if (available < frameBytes && (wholeFramesOnly || (!replyOver && this.inFlight.length > 0))) break;
       frames.push(this.take(responseId, Math.min(frameBytes, available)));
     }
     if (frames.length > 0) this.settings.send(frames);
