@@ -3,8 +3,8 @@
  * behaves (docs.asterisk.org, Channel Drivers > WebSocket): it dials the gateway (outgoing
  * connection, websocket_client.conf with username/password), sends MEDIA_START, sends the
  * caller's audio as binary frames every 20 ms, and queues what it receives, playing one
- * optimal_frame_size frame per 20 ms (a message that is not a whole number of frames loses the
- * rest). Commands: FLUSH_MEDIA drops the queue, HANGUP hangs up (the socket closes),
+ * optimal_frame_size frame per 20 ms of wall-clock time, as Asterisk's own timer does whatever this
+ * test process is doing (a message that is not a whole number of frames loses the rest). Commands: FLUSH_MEDIA drops the queue, HANGUP hangs up (the socket closes),
  * REPORT_QUEUE_DRAINED asks for one QUEUE_DRAINED once the queue is empty. It can send DTMF_END
  * and MEDIA_XOFF/MEDIA_XON as the driver does.
  */
@@ -37,6 +37,8 @@ export class AsteriskPeer {
   private xoff = false;
   private reportDrained = false;
   private readonly player: NodeJS.Timeout;
+  private readonly startedAt = performance.now();
+  private ticks = 0;
 
   private constructor(
     readonly ws: WebSocket,
@@ -46,7 +48,7 @@ export class AsteriskPeer {
     this.closed = new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
     ws.on('error', () => undefined);
     ws.on('message', (data: Buffer, isBinary: boolean) => (isBinary ? this.onMedia(data) : this.onCommand(data.toString())));
-    this.player = setInterval(() => this.play(), FRAME_MS);
+    this.player = setInterval(() => this.catchUp(), FRAME_MS);
     void this.closed.then(() => clearInterval(this.player));
   }
 
@@ -91,6 +93,7 @@ export class AsteriskPeer {
   }
 
   private onMedia(data: Buffer): void {
+    this.catchUp();
     if (this.xoff) this.mediaWhileXoff++;
     const frames = Math.floor(data.length / this.frameBytes);
     this.droppedBytes += data.length - frames * this.frameBytes;
@@ -104,6 +107,12 @@ export class AsteriskPeer {
     if (command === 'FLUSH_MEDIA') this.queue = 0;
     else if (command === 'REPORT_QUEUE_DRAINED') this.reportDrained = true;
     else if (command === 'HANGUP') this.ws.close(1000);
+  }
+
+  /** Plays every 20 ms tick that wall-clock time says is due (a late timer plays several). */
+  private catchUp(): void {
+    const due = Math.floor((performance.now() - this.startedAt) / FRAME_MS);
+    for (; this.ticks < due; this.ticks++) this.play();
   }
 
   private play(): void {

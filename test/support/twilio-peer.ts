@@ -2,7 +2,7 @@
  * A scripted Twilio for tests, over a real WebSocket: it dials the gateway's stream, sends
  * `connected` and `start`, sends the caller's mu-law in 20 ms media messages at real-time pace,
  * and plays what the gateway sends the way Twilio does: reply audio queues and plays at 8000
- * bytes a second; a mark is echoed once the audio queued before it has played; `clear` drops the
+ * bytes a second of wall-clock time (a late timer in this process plays what was due); a mark is echoed once the audio queued before it has played; `clear` drops the
  * queued audio and echoes every pending mark at once.
  */
 import { once } from 'node:events';
@@ -34,6 +34,8 @@ export class TwilioPeer {
   private queue: Queued[] = [];
   private sequence = 0;
   private player: NodeJS.Timeout | undefined;
+  private readonly startedAt = performance.now();
+  private ticks = 0;
 
   private constructor(readonly ws: WebSocket) {
     this.closed = new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
@@ -46,7 +48,7 @@ export class TwilioPeer {
     const ws = new WebSocket(url, { headers: options.headers });
     const peer = new TwilioPeer(ws);
     await once(ws, 'open');
-    peer.player = setInterval(() => peer.play(), FRAME_MS);
+    peer.player = setInterval(() => peer.catchUp(), FRAME_MS);
     if (options.silent) return peer;
     peer.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
     peer.send(
@@ -108,6 +110,7 @@ export class TwilioPeer {
   }
 
   private onMessage(message: { event: string; [field: string]: unknown }): void {
+    this.catchUp();
     this.received.push(message);
     if (message.streamSid !== this.streamSid) throw new Error(`the gateway sent a message for stream ${String(message.streamSid)}`);
     if (message.event === 'media') this.queue.push({ kind: 'audio', bytes: Buffer.from((message.media as { payload: string }).payload, 'base64') });
@@ -118,6 +121,12 @@ export class TwilioPeer {
       this.queue = [];
       for (const mark of pending) this.echo(mark.name);
     } else throw new Error(`the gateway sent an event Twilio does not take: ${message.event}`);
+  }
+
+  /** Plays every 20 ms tick that wall-clock time says is due. */
+  private catchUp(): void {
+    const due = Math.floor((performance.now() - this.startedAt) / FRAME_MS);
+    for (; this.ticks < due; this.ticks++) this.play();
   }
 
   /** One 20 ms tick of the caller's earpiece. */
