@@ -4,7 +4,7 @@
  * gateway runs with), and a factory for runLevel.
  */
 import { SETTINGS } from '../config/schema.js';
-import type { SimulatedProfile } from '../providers/simulated-profile.js';
+import type { SimulatedProfile } from '../providers/simulated/profile.js';
 import type { TurnWindows } from './expected-latency.js';
 import type { LevelOptions } from './load-level.js';
 import { PhoneAudio, PhoneCaller, type PhoneTransport } from './phone-caller.js';

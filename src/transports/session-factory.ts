@@ -12,11 +12,25 @@ export interface SessionRefusal {
   retryAfterS?: number;
 }
 
+/** Who asks for a session, for the log line of a refusal (never part of the decision). */
+export interface ClientInfo {
+  /** The peer's network address, e.g. 127.0.0.1. */
+  address?: string;
+  /** The transport it came through, e.g. grpc, websocket, realtime. */
+  transport?: string;
+}
+
+/** A caller proven by other means than a gateway key (a carrier's signature on the request). */
+export interface VerifiedCaller {
+  /** Whom the session limits count it against, e.g. carrier:twilio. */
+  principal: string;
+}
+
 /**
- * `verified`: the request was proven to come from a trusted party another way (a carrier's
- * signature), so no credential is checked; the session limits still apply to `principal`.
+ * `verified`: the request was proven to come from a trusted party another way, so no credential
+ * is checked; the session limits still apply to its principal.
  */
-export type SessionFactory = (credential: string | undefined, verified?: { principal: string }) => Promise<Session | SessionRefusal>;
+export type SessionFactory = (credential: string | undefined, client?: ClientInfo, verified?: VerifiedCaller) => Promise<Session | SessionRefusal>;
 
 export function isRefusal(result: Session | SessionRefusal): result is SessionRefusal {
   return 'refused' in result;

@@ -25,7 +25,7 @@ before(async () => {
       if (said === '[pressed 9]') return ['Thanks ', 'for ', 'calling, ', 'goodbye.'];
       return LONG_REPLY.split(/(?<= )/);
     },
-    env: { AUDIOSOCKET_PORT: '0', TELEPHONY_GREETING: GREETING, TELEPHONY_END_PHRASES: 'goodbye', TELEPHONY_START_TIMEOUT_MS: '1000' },
+    env: { AUDIOSOCKET_PORT: '0', TELEPHONY_GREETING: GREETING, TELEPHONY_END_PHRASES: 'goodbye', START_TIMEOUT_MS: '1000' },
   });
   port = phone.gateway.audioSocketPort!;
 });
@@ -151,7 +151,7 @@ void describe('bad input on AudioSocket', () => {
     await client.ended;
   });
 
-  void it('a connection that never sends audio is hung up after TELEPHONY_START_TIMEOUT_MS', async () => {
+  void it('a connection that never sends audio is hung up after START_TIMEOUT_MS', async () => {
     const client = await AudioSocketClient.connect(port);
     await client.ended;
     assert.ok(client.hangupReceived);

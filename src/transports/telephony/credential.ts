@@ -22,9 +22,13 @@ export function requestCredential(request: IncomingMessage): string | undefined 
   return bearerToken(authorization) ?? header('x-api-key') ?? (query || undefined);
 }
 
-/** The URL's query parameters as a plain object (the first value of each name). */
-export function queryParameters(request: IncomingMessage): Record<string, string> {
+/** The values of `names` among the URL's query parameters (the first of each). */
+export function queryParameters(request: IncomingMessage, names: readonly string[]): Record<string, string> {
+  const query = new URL(request.url ?? '/', 'http://gateway').searchParams;
   const out: Record<string, string> = {};
-  for (const [name, value] of new URL(request.url ?? '/', 'http://gateway').searchParams) out[name] ??= value;
+  for (const name of names) {
+    const value = query.get(name);
+    if (value !== null) out[name] = value;
+  }
   return out;
 }

@@ -3,10 +3,14 @@ import type { SessionSettings } from '../../core/events.js';
 import type { SessionFactory } from '../session-factory.js';
 import type { SignatureSecrets } from './carrier-signatures.js';
 import type { DtmfMode } from './dtmf.js';
-import type { CallLog } from './telephony-call.js';
+import type { CallLog, CallSettings } from './telephony-call.js';
 
 export interface TelephonyOptions {
   createSession: SessionFactory;
+  /** Checks a gateway key without opening a session (the TwiML webhook): null when it is good, else why not. */
+  verifyCredential: (credential: string | undefined) => Promise<string | null>;
+  /** Origins of web pages allowed besides the gateway's own (ALLOWED_ORIGINS); carriers send none. */
+  allowedOrigins: readonly string[];
   /** The server's session settings: call parameters are checked against them. */
   defaults: SessionSettings;
   greeting: string;
@@ -15,6 +19,7 @@ export interface TelephonyOptions {
   endPhrases: readonly string[];
   dtmfMode: DtmfMode;
   dtmfMaxDigits: number;
+  /** A stream not started within this (START_TIMEOUT_MS) is closed, as any session that sends no start. */
   startTimeoutMs: number;
   /** A media frame holding more audio than this is refused. */
   maxFrameMs: number;
@@ -36,5 +41,8 @@ export interface TelephonyOptions {
 }
 
 export const DEFAULT_CLOSE_GRACE_MS = 10_000;
-/** On shutdown, how long carriers get to answer the close handshake. */
-export const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
+
+/** The settings every call of `transport` shares. */
+export function callSettings(options: TelephonyOptions, transport: CallSettings['transport']): CallSettings {
+  return { transport, dtmfMode: options.dtmfMode, dtmfMaxDigits: options.dtmfMaxDigits, endPhrases: options.endPhrases, log: options.log };
+}

@@ -1,9 +1,10 @@
 /**
  * What every phone-call transport shares, whatever its wire protocol (Twilio Media Streams,
- * Asterisk chan_websocket, AudioSocket): it starts the session in the call's format with the
- * call's parameters and greeting, turns key presses into text, and routes the session's events to
- * the protocol's leg: reply audio to `play`, an interrupted reply to `flush` (the barge-in), a
- * session end to the leg's close.
+ * Asterisk chan_websocket, AudioSocket). A call holds its session from admission (the session's
+ * START_TIMEOUT_MS then bounds a stream that never starts); when the carrier's stream starts it
+ * starts the session in the call's format with the call's parameters and greeting, turns key
+ * presses into text, and routes the session's events to the protocol's leg: reply audio to `play`,
+ * an interrupted reply to `flush` (the barge-in), a session end to the leg's close.
  *
  * The hang-up seam: `requestHangUp(reason)` ends the call with the protocol's own hang-up once
  * what was sent has been heard. Today the end-phrase policy raises it (./end-phrases.ts); a
@@ -13,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { AudioFormat, ServerEvent } from '../../core/events.js';
 import type { Session } from '../../core/session.js';
+import { turnRules } from '../../core/turn-state.js';
 import { pumpEvents, type EventSink, type PumpEnd } from '../event-pump.js';
 import type { CallParameters } from './call-parameters.js';
 import { DtmfCollector, type DtmfMode } from './dtmf.js';
@@ -20,6 +22,9 @@ import { saysEndPhrase } from './end-phrases.js';
 
 export type Frame = string | Uint8Array;
 export type CallLog = Pick<Logger, 'warn' | 'info'>;
+
+/** A carrier's id (stream, call, channel) kept in the session's metadata at most this long. */
+const MAX_ID_CHARS = 128;
 
 /** The protocol side of a call. Methods return the frames to send now (others it may send later). */
 export interface CallLeg {
@@ -34,36 +39,52 @@ export interface CallLeg {
   hangUp(done: () => void): void;
 }
 
+/** The transport's settings for every call. */
 export interface CallSettings {
   transport: 'twilio' | 'asterisk' | 'audiosocket';
-  format: AudioFormat;
-  parameters: CallParameters;
-  /** Ids of the call for logs and the session's metadata (never a caller's number). */
-  metadata: Record<string, string>;
   dtmfMode: DtmfMode;
   dtmfMaxDigits: number;
   endPhrases: readonly string[];
   log: CallLog;
 }
 
+/** What the carrier's start says of one call. */
+export interface CallStart {
+  format: AudioFormat;
+  parameters: CallParameters;
+  /** Ids of the call for logs and the session's metadata (never a caller's number). */
+  metadata: Record<string, string>;
+}
+
 export class TelephonyCall {
   private readonly dtmf: DtmfCollector;
+  private leg: CallLeg | null = null;
   private hangingUp = false;
 
   constructor(
     readonly session: Session,
-    private readonly leg: CallLeg,
     private readonly settings: CallSettings,
   ) {
     this.dtmf = new DtmfCollector(settings.dtmfMode, settings.dtmfMaxDigits, (text) => session.handle({ type: 'text', text }));
-    const { parameters, format } = settings;
-    for (const problem of parameters.problems) settings.log.warn({ sessionId: session.id, transport: settings.transport }, problem);
-    session.handle({
+  }
+
+  /** The carrier's stream has started. */
+  get started(): boolean {
+    return this.leg !== null;
+  }
+
+  /** The stream started: the session starts in the call's format, and the greeting plays. */
+  begin(leg: CallLeg, start: CallStart): void {
+    this.leg = leg;
+    const { parameters, format } = start;
+    for (const problem of parameters.problems) this.settings.log.warn({ sessionId: this.session.id, transport: this.settings.transport }, problem);
+    const metadata = Object.fromEntries(Object.entries(start.metadata).map(([name, value]) => [name, value.slice(0, MAX_ID_CHARS)]));
+    this.session.handle({
       type: 'start',
       settings: { ...parameters.patch, inputFormat: format, outputFormat: format },
-      metadata: { transport: settings.transport, ...settings.metadata },
+      metadata: { transport: this.settings.transport, ...metadata },
     });
-    if (parameters.greeting) session.handle({ type: 'say', text: parameters.greeting });
+    if (parameters.greeting) this.session.handle({ type: 'say', text: parameters.greeting });
   }
 
   /** Caller audio in the call's format. */
@@ -88,28 +109,32 @@ export class TelephonyCall {
 
   /**
    * The caller hung up (or the carrier closed the stream). Mid-reply nothing more can reach them:
-   * the session ends as `client_gone`; between replies it is a clean end.
+   * the session ends as `client_gone`; otherwise it is a clean end.
    */
   callerHungUp(why: string): void {
-    if (this.session.busy) this.session.close(`the caller hung up mid-reply (${why})`, 'client_gone');
+    if (this.session.closedSignal.aborted) return;
+    if (turnRules(this.session.currentState).agentHasFloor) this.session.close(`the caller hung up mid-reply (${why})`, 'client_gone');
     else this.session.end();
   }
 
   /** The hang-up seam (see the file comment): ends the call once what was sent has been heard. */
   requestHangUp(reason: string): void {
-    if (this.hangingUp || this.session.closedSignal.aborted) return;
+    const leg = this.leg;
+    if (!leg || this.hangingUp || this.session.closedSignal.aborted) return;
     this.hangingUp = true;
     this.settings.log.info({ sessionId: this.session.id, transport: this.settings.transport }, `hanging up: ${reason}`);
-    this.leg.hangUp(() => this.session.close(`the agent ended the call: ${reason}`, 'agent_ended'));
+    leg.hangUp(() => this.session.close(`the agent ended the call: ${reason}`, 'agent_ended'));
   }
 
   /** The frames that carry `event` to the caller (the pump's encoder). */
   frames(event: ServerEvent): Frame[] {
+    const leg = this.leg;
+    if (!leg) return []; // before the stream started only errors come, and a phone has no screen
     switch (event.type) {
       case 'response_audio':
-        return this.hangingUp ? [] : this.leg.play(event.responseId, event.data);
+        return this.hangingUp ? [] : leg.play(event.responseId, event.data);
       case 'response_done':
-        if (event.status === 'interrupted') return this.leg.flush();
+        if (event.status === 'interrupted') return leg.flush();
         if (event.status === 'completed' && saysEndPhrase(event.heardText, this.settings.endPhrases)) this.requestHangUp('the reply said an end phrase');
         return [];
       // A phone has no screen: error events reach only the log (the session's observer writes them).

@@ -6,17 +6,29 @@ import { parseEndPhrases } from './end-phrases.js';
 import type { TelephonyOptions } from './options.js';
 import type { CallLog } from './telephony-call.js';
 
-export function telephonyOptions(config: Config, defaults: SessionSettings, createSession: SessionFactory, tls: boolean, log: CallLog): TelephonyOptions {
+export interface TelephonyDeps {
+  createSession: SessionFactory;
+  verifyCredential: TelephonyOptions['verifyCredential'];
+  /** The server's session settings. */
+  defaults: SessionSettings;
+  /** The HTTP port serves TLS. */
+  tls: boolean;
+  log: CallLog;
+}
+
+export function telephonyOptions(config: Config, deps: TelephonyDeps): TelephonyOptions {
   const carrierSecret = Boolean(config.TWILIO_AUTH_TOKEN || config.FONOSTER_SIGNING_SECRET);
   return {
-    createSession,
-    defaults,
+    createSession: deps.createSession,
+    verifyCredential: deps.verifyCredential,
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    defaults: deps.defaults,
     greeting: config.TELEPHONY_GREETING,
     maxTextChars: config.MAX_TEXT_CHARS,
     endPhrases: parseEndPhrases(config.TELEPHONY_END_PHRASES),
     dtmfMode: config.TELEPHONY_DTMF_MODE,
     dtmfMaxDigits: config.TELEPHONY_DTMF_MAX_DIGITS,
-    startTimeoutMs: config.TELEPHONY_START_TIMEOUT_MS,
+    startTimeoutMs: config.START_TIMEOUT_MS,
     maxFrameMs: config.TELEPHONY_MAX_FRAME_MS,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     playoutLeadMs: config.TELEPHONY_PLAYOUT_LEAD_MS,
@@ -26,9 +38,9 @@ export function telephonyOptions(config: Config, defaults: SessionSettings, crea
       fonosterSigningSecret: config.FONOSTER_SIGNING_SECRET,
       maxAgeS: config.TELEPHONY_SIGNATURE_MAX_AGE_S,
       publicUrl: config.TELEPHONY_PUBLIC_URL,
-      tls,
+      tls: deps.tls,
     },
     signatureRequired: carrierSecret && config.AUTH_MODE === 'none',
-    log,
+    log: deps.log,
   };
 }

@@ -5,33 +5,26 @@
  * Asterisk times what it plays but says nothing of what has played, so reply audio is paced here
  * at most TELEPHONY_PLAYOUT_LEAD_MS ahead (../paced-playout.ts), which also says what the caller
  * heard. Barge-in sends FLUSH_MEDIA; MEDIA_XOFF/XON pause and resume sending; the agent's hang-up
- * waits for QUEUE_DRAINED, then sends HANGUP.
+ * waits for QUEUE_DRAINED, then sends HANGUP. The session was admitted with the upgrade
+ * (./server.ts); messages before MEDIA_START are refused through it.
  */
 import { WebSocket, type RawData } from 'ws';
+import { quoted } from '../../../core/client-text.js';
 import type { Session } from '../../../core/session.js';
-import { isRefusal } from '../../session-factory.js';
-import { CLOSE, closeCodeFor, closeWithin } from '../../websocket-close.js';
-import { webSocketSink } from '../../websocket-sink.js';
+import { CLOSE, closeWithin } from '../../websocket-shared/close.js';
 import { readCallParameters } from '../call-parameters.js';
 import { isDtmfDigit } from '../dtmf.js';
 import { FRAME_MS } from '../frame-clock.js';
-import { DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
+import { callSettings, type TelephonyOptions } from '../options.js';
 import { PacedPlayout, pacedLeg } from '../paced-playout.js';
 import { TelephonyCall } from '../telephony-call.js';
-import { admitCall, REFUSAL_CLOSE } from '../admit-call.js';
+import { runCallOverWebSocket } from '../websocket-call.js';
 import { ASTERISK_COMMAND, asteriskFormat, readAsteriskNotification, type AsteriskNotification } from './control-messages.js';
 
 /** chan_websocket closes the socket (and hangs up) on a message over this. */
 const ASTERISK_MAX_MESSAGE_BYTES = 65_500;
-const MAX_LOGGED_EARLY_PROBLEMS = 5;
 /** The hang-up waits for QUEUE_DRAINED at most this long past the audio's end. */
 const HANG_UP_MARGIN_MS = 2000;
-
-export interface ChannelContext {
-  credential: string | undefined;
-  /** Per-call settings from the dial string's v() option (query parameters). */
-  parameters: Record<string, string>;
-}
 
 interface Channel {
   call: TelephonyCall;
@@ -42,57 +35,41 @@ interface Channel {
   onDrained: (() => void) | null;
 }
 
-export function serveAsteriskChannel(ws: WebSocket, context: ChannelContext, options: TelephonyOptions): void {
+/** `parameters`: per-call settings from the dial string's v() option (query parameters). */
+export function serveAsteriskChannel(ws: WebSocket, session: Session, parameters: Record<string, string>, options: TelephonyOptions, closeGraceMs: number): void {
+  const call = new TelephonyCall(session, callSettings(options, 'asterisk'));
   let channel: Channel | null = null;
-  let admitting = false;
-  let earlyProblems = 0;
-  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-  const startTimer = setTimeout(() => {
-    if (!channel && !admitting) closeWithin(ws, CLOSE.policyViolation, `no MEDIA_START within ${options.startTimeoutMs} ms (TELEPHONY_START_TIMEOUT_MS)`, closeGraceMs);
-  }, options.startTimeoutMs);
-  startTimer.unref();
-  const earlyProblem = (problem: string) => {
-    if (++earlyProblems <= MAX_LOGGED_EARLY_PROBLEMS) options.log.warn({ transport: 'asterisk' }, `before MEDIA_START: ${problem}`);
-  };
+  runCallOverWebSocket(ws, call, closeGraceMs, () => channel?.playout.stop());
 
-  const begin = async (start: Extract<AsteriskNotification, { event: 'MEDIA_START' }>) => {
+  const begin = (start: Extract<AsteriskNotification, { event: 'MEDIA_START' }>) => {
     const format = asteriskFormat(start.format);
     if (!format) {
-      const why = `format ${start.format} is not served: dial with c(ulaw), c(alaw), c(slin) or c(slin16)`;
-      options.log.warn({ transport: 'asterisk' }, why);
+      const why = `format ${quoted(start.format, 20)} is not served: dial with c(ulaw), c(alaw), c(slin) or c(slin16)`;
+      options.log.warn({ transport: 'asterisk', sessionId: session.id }, why);
       return closeWithin(ws, CLOSE.policyViolation, why, closeGraceMs);
     }
-    admitting = true;
-    const made = await admitCall(options, 'asterisk', context.credential);
-    admitting = false;
-    clearTimeout(startTimer);
-    if (isRefusal(made)) return closeWithin(ws, REFUSAL_CLOSE[made.code], made.refused, closeGraceMs);
-    if (ws.readyState !== WebSocket.OPEN) return made.close('Asterisk left while the call was admitted', 'client_gone');
-    channel = startChannel(ws, made, start, format, context, options, closeGraceMs);
+    channel = startChannel(ws, call, start, format, parameters, options);
   };
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    const bytes = asBuffer(data);
-    if (isBinary) {
-      if (channel) return audioIn(channel, bytes);
-      return earlyProblem(`${bytes.length} bytes of audio came before MEDIA_START`);
-    }
-    const read = readAsteriskNotification(bytes.toString('utf8'));
-    if ('problem' in read) return channel ? channel.call.reject(read.problem) : earlyProblem(read.problem);
-    if (read.event === 'MEDIA_START') {
-      if (channel || admitting) return channel?.call.reject('a second MEDIA_START came: a channel starts once');
-      return void begin(read);
-    }
-    if (!channel) return earlyProblem(`${read.event} came before MEDIA_START`);
-    control(channel, read, options);
-  });
-  ws.on('error', () => undefined);
-  ws.on('close', () => {
-    clearTimeout(startTimer);
-    if (!channel) return;
-    channel.playout.stop();
-    if (!channel.call.session.closedSignal.aborted) channel.call.callerHungUp('Asterisk closed the channel');
-  });
+  ws.on(
+    'message',
+    session.bind((data: RawData, isBinary: boolean) => {
+      const bytes = asBuffer(data);
+      if (isBinary) {
+        if (channel) return audioIn(channel, bytes);
+        return call.reject(`${bytes.length} bytes of audio came before MEDIA_START`);
+      }
+      const read = readAsteriskNotification(bytes.toString('utf8'));
+      if ('problem' in read) return call.reject(read.problem);
+      if (read.event === 'MEDIA_START') {
+        if (channel) return call.reject('a second MEDIA_START came: a channel starts once');
+        return begin(read);
+      }
+      if (!channel) return call.reject(`${read.event} came before MEDIA_START`);
+      control(channel, read, options);
+    }),
+  );
+  ws.on('error', () => undefined); // the 'close' that follows ends the call
 }
 
 function control(channel: Channel, message: AsteriskNotification, options: TelephonyOptions): void {
@@ -107,7 +84,7 @@ function control(channel: Channel, message: AsteriskNotification, options: Telep
     case 'QUEUE_DRAINED':
       return channel.onDrained?.();
     case 'ERROR':
-      return options.log.warn({ sessionId: channel.call.session.id, transport: 'asterisk' }, `Asterisk reported an error: ${message.text.slice(0, 200)}`);
+      return options.log.warn({ sessionId: channel.call.session.id, transport: 'asterisk' }, `Asterisk reported an error: ${quoted(message.text, 200)}`);
     default:
       return;
   }
@@ -122,16 +99,14 @@ function audioIn(channel: Channel, bytes: Buffer): void {
 
 function startChannel(
   ws: WebSocket,
-  session: Session,
+  call: TelephonyCall,
   start: Extract<AsteriskNotification, { event: 'MEDIA_START' }>,
   format: NonNullable<ReturnType<typeof asteriskFormat>>,
-  context: ChannelContext,
+  parameters: Record<string, string>,
   options: TelephonyOptions,
-  closeGraceMs: number,
 ): Channel {
   const frameBytes = start.optimalFrameSize;
   const framesPerMessage = Math.max(1, Math.floor(ASTERISK_MAX_MESSAGE_BYTES / frameBytes));
-  let channel: Channel | null = null;
   const playout = new PacedPlayout({
     frameBytes,
     leadFrames: Math.max(1, Math.round(options.playoutLeadMs / FRAME_MS)),
@@ -141,32 +116,9 @@ function startChannel(
       if (ws.readyState !== WebSocket.OPEN) return;
       for (let at = 0; at < frames.length; at += framesPerMessage) ws.send(Buffer.concat(frames.slice(at, at + framesPerMessage)), { binary: true });
     },
-    heard: (responseId, playedMs) => channel?.call.heard(responseId, playedMs),
+    heard: (responseId, playedMs) => call.heard(responseId, playedMs),
   });
-  const leg = pacedLeg(playout, session, options.maxHeldBytes, [ASTERISK_COMMAND.flushMedia], (done) =>
-      playout.whenIdle(() => {
-        const timer = setTimeout(finish, options.playoutLeadMs + HANG_UP_MARGIN_MS);
-        function finish() {
-          clearTimeout(timer);
-          if (channel) channel.onDrained = null;
-          if (ws.readyState === WebSocket.OPEN) ws.send(ASTERISK_COMMAND.hangUp);
-          done();
-        }
-        channel!.onDrained = finish;
-        ws.send(ASTERISK_COMMAND.reportQueueDrained);
-      }),
-  );
-  const call = new TelephonyCall(session, leg, {
-    transport: 'asterisk',
-    format: { encoding: format.encoding, sampleRateHz: format.sampleRateHz },
-    parameters: readCallParameters(context.parameters, options.defaults, options.greeting, options.maxTextChars),
-    metadata: { connectionId: start.connectionId, channel: start.channel },
-    dtmfMode: options.dtmfMode,
-    dtmfMaxDigits: options.dtmfMaxDigits,
-    endPhrases: options.endPhrases,
-    log: options.log,
-  });
-  channel = {
+  const channel: Channel = {
     call,
     playout,
     frameBytes,
@@ -174,17 +126,25 @@ function startChannel(
     maxFrameBytes: Math.round((options.maxFrameMs / FRAME_MS) * frameBytes),
     onDrained: null,
   };
-  void pump(ws, channel, closeGraceMs);
+  // The agent's hang-up: once the audio sent has played here, ask Asterisk when its queue is empty too.
+  const hangUp = (done: () => void) =>
+    playout.whenIdle(() => {
+      const timer = setTimeout(finish, options.playoutLeadMs + HANG_UP_MARGIN_MS);
+      function finish() {
+        clearTimeout(timer);
+        channel.onDrained = null;
+        if (ws.readyState === WebSocket.OPEN) ws.send(ASTERISK_COMMAND.hangUp);
+        done();
+      }
+      channel.onDrained = finish;
+      ws.send(ASTERISK_COMMAND.reportQueueDrained);
+    });
+  call.begin(pacedLeg(playout, call.session, options.maxHeldBytes, [ASTERISK_COMMAND.flushMedia], hangUp), {
+    format: { encoding: format.encoding, sampleRateHz: format.sampleRateHz },
+    parameters: readCallParameters(parameters, options.defaults, options.greeting, options.maxTextChars),
+    metadata: { connectionId: start.connectionId, channel: start.channel },
+  });
   return channel;
-}
-
-async function pump(ws: WebSocket, channel: Channel, closeGraceMs: number): Promise<void> {
-  const { session } = channel.call;
-  const end = await channel.call.pump(webSocketSink(ws, (event) => channel.call.frames(event)), closeGraceMs);
-  channel.playout.stop();
-  if (end.kind === 'gone') return;
-  if (end.kind === 'stuck') return closeWithin(ws, CLOSE.policyViolation, session.closeReason ?? 'Asterisk stopped reading', closeGraceMs);
-  closeWithin(ws, closeCodeFor(end.last, session.closeCause), session.closeReason ?? 'the call ended', closeGraceMs);
 }
 
 function asBuffer(data: RawData): Buffer {

@@ -11,15 +11,14 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ServerEvent } from '../../../core/events.js';
 import type { Session } from '../../../core/session.js';
-import { isRefusal } from '../../session-factory.js';
+import { isRefusal, type SessionRefusal } from '../../session-factory.js';
 import type { EventSink } from '../../event-pump.js';
 import { readCallParameters } from '../call-parameters.js';
 import { isDtmfDigit } from '../dtmf.js';
 import { FRAME_MS } from '../frame-clock.js';
-import { DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
+import { callSettings, DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
 import { PacedPlayout, pacedLeg } from '../paced-playout.js';
 import { TelephonyCall } from '../telephony-call.js';
-import { admitCall } from '../admit-call.js';
 import { audioRateHz, encodeMessage, isAudioKind, KIND, MessageReader, type AudioSocketMessage } from './framing.js';
 
 /** Bytes the socket may hold before the pump waits (its share; the session's queue is the bound). */
@@ -74,7 +73,7 @@ function serveAudioSocket(socket: Socket, options: TelephonyOptions): void {
   const hangUp = () => socket.end(encodeMessage(KIND.hangup));
   const startTimer = setTimeout(() => {
     if (connection || admitting) return;
-    options.log.warn({ transport: 'audiosocket' }, `no audio within ${options.startTimeoutMs} ms (TELEPHONY_START_TIMEOUT_MS): hanging up`);
+    options.log.warn({ transport: 'audiosocket' }, `no audio within ${options.startTimeoutMs} ms (START_TIMEOUT_MS): hanging up`);
     hangUp();
   }, options.startTimeoutMs);
   startTimer.unref();
@@ -85,10 +84,15 @@ function serveAudioSocket(socket: Socket, options: TelephonyOptions): void {
 
   const begin = async (kind: number, rateHz: number) => {
     admitting = true;
-    const made = await admitCall(options, 'audiosocket', undefined, { principal: 'audiosocket' });
+    const made: Session | SessionRefusal = await options
+      .createSession(undefined, { address: socket.remoteAddress, transport: 'audiosocket' }, { principal: 'audiosocket' })
+      .catch((error: unknown) => ({ refused: `internal error while admitting the call: ${String(error)}`, code: 'unavailable' as const }));
     admitting = false;
     clearTimeout(startTimer);
-    if (isRefusal(made)) return hangUp();
+    if (isRefusal(made)) {
+      options.log.warn({ transport: 'audiosocket', code: made.code }, `call refused: ${made.refused}`);
+      return hangUp();
+    }
     if (socket.destroyed) return made.close('Asterisk left while the call was admitted', 'client_gone');
     connection = startConnection(socket, made, kind, rateHz, uuid, options);
     for (const message of waiting.splice(0)) handle(message);
@@ -136,9 +140,11 @@ function serveAudioSocket(socket: Socket, options: TelephonyOptions): void {
     connection.call.audio(payload);
   };
 
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     for (const message of reader.push(chunk)) handle(message);
-  });
+  };
+  // Once the call has a session, its callbacks run in the session's scope: a bug ends that call, not the process.
+  socket.on('data', (chunk: Buffer) => (connection ? connection.call.session.bind(onData)(chunk) : onData(chunk)));
   socket.on('error', () => undefined);
   socket.on('close', () => {
     clearTimeout(startTimer);
@@ -150,7 +156,7 @@ function serveAudioSocket(socket: Socket, options: TelephonyOptions): void {
 
 function startConnection(socket: Socket, session: Session, kind: number, rateHz: number, uuid: string, options: TelephonyOptions): Connection {
   const frameBytes = (rateHz * FRAME_MS * 2) / 1000;
-  let call: TelephonyCall | null = null;
+  const call = new TelephonyCall(session, callSettings(options, 'audiosocket'));
   const playout = new PacedPlayout({
     frameBytes,
     leadFrames: 1, // real time: nothing sent can be taken back
@@ -159,26 +165,22 @@ function startConnection(socket: Socket, session: Session, kind: number, rateHz:
     send(frames) {
       if (!socket.destroyed) for (const frame of frames) socket.write(encodeMessage(kind, frame));
     },
-    heard: (responseId, playedMs) => call?.heard(responseId, playedMs),
+    heard: (responseId, playedMs) => call.heard(responseId, playedMs),
   });
   // Nothing sent can be taken back: a barge-in only drops what waits here.
-  const leg = pacedLeg(playout, session, options.maxHeldBytes, [], (done) => playout.whenIdle(done));
-  call = new TelephonyCall(session, leg, {
-    transport: 'audiosocket',
+  call.begin(pacedLeg(playout, session, options.maxHeldBytes, [], (done) => playout.whenIdle(done)), {
     format: { encoding: 'pcm16', sampleRateHz: rateHz },
     parameters: readCallParameters({}, options.defaults, options.greeting, options.maxTextChars),
     metadata: uuid ? { uuid } : {},
-    dtmfMode: options.dtmfMode,
-    dtmfMaxDigits: options.dtmfMaxDigits,
-    endPhrases: options.endPhrases,
-    log: options.log,
   });
   const connection: Connection = { call, playout, kind, maxFrameBytes: Math.round((options.maxFrameMs * rateHz * 2) / 1000) };
-  void (async () => {
-    await call.pump(socketSink(socket, (event) => call.frames(event)), options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
-    playout.stop();
-    socket.end(encodeMessage(KIND.hangup));
-  })();
+  call
+    .pump(socketSink(socket, (event) => call.frames(event)), options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS)
+    .catch((error: unknown) => session.fail(error))
+    .finally(() => {
+      playout.stop();
+      socket.end(encodeMessage(KIND.hangup));
+    });
   return connection;
 }
 

@@ -1,22 +1,22 @@
 /**
- * One Twilio Media Stream (or a Fonoster, SignalWire or Telnyx stream in the same format). The
- * session is admitted on `start`, which carries the call's parameters (and, for carriers that do
- * not sign, the gateway key as a `key` parameter); messages that come while it is admitted wait,
- * bounded. Reply audio goes out as it comes, in pieces of at most 100 ms each followed by a mark;
- * the echoed marks are the playback reports; a barge-in sends `clear`; the agent's hang-up waits
- * for a last mark, then closes the socket (Twilio goes on to the TwiML after `<Connect>`, none:
- * the call ends).
+ * One Twilio Media Stream (or a Fonoster, SignalWire or Telnyx stream in the same format). Its
+ * session was admitted with the upgrade, or is admitted at `start` with the stream's `key`
+ * parameter (./server.ts); messages that come while that admission runs wait, bounded. `start`
+ * starts the call. Reply audio goes out as it comes, in pieces of at most 100 ms each followed by
+ * a mark; the echoed marks are the playback reports; a barge-in sends `clear`; the agent's
+ * hang-up waits for a last mark, then closes the socket (Twilio goes on to the TwiML after
+ * `<Connect>`, none: the call ends).
  */
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Session } from '../../../core/session.js';
-import { isRefusal } from '../../session-factory.js';
-import { admitCall, REFUSAL_CLOSE } from '../admit-call.js';
-import { CLOSE, closeCodeFor, closeWithin } from '../../websocket-close.js';
-import { webSocketSink } from '../../websocket-sink.js';
+import { quoted } from '../../../core/client-text.js';
+import { CLOSE, closeWithin } from '../../websocket-shared/close.js';
+import type { AdmitLater } from '../../websocket-shared/sessions.js';
 import { readCallParameters } from '../call-parameters.js';
 import { isDtmfDigit } from '../dtmf.js';
-import { DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
+import { callSettings, type TelephonyOptions } from '../options.js';
 import { TelephonyCall, type CallLeg, type Frame } from '../telephony-call.js';
+import { runCallOverWebSocket } from '../websocket-call.js';
 import { MarkTracker } from './mark-tracker.js';
 import { checkStartFormat, readTwilioMessage, twilioClear, twilioMark, twilioMedia, type TwilioInbound } from './messages.js';
 
@@ -25,81 +25,71 @@ const RATE_HZ = 8000;
 const PIECE_BYTES = 800;
 /** Messages held while the session is being admitted (about 5 s of 20 ms media). */
 const MAX_WAITING_MESSAGES = 256;
-/** Problems before `start` logged per stream, so a flood of garbage cannot flood the log. */
+/** Problems before a session exists logged per stream, so a flood of garbage cannot flood the log. */
 const MAX_LOGGED_EARLY_PROBLEMS = 5;
 /** The agent's hang-up waits for the last audio to play, plus this. */
 const HANG_UP_MARGIN_MS = 2000;
 const HANG_UP_MARK = 'hangup';
 
-export interface StreamContext {
-  /** The gateway key from the upgrade's headers or query, if any. */
-  credential: string | undefined;
-  /** The carrier proved the request with its signature. */
-  verified: { principal: string } | undefined;
-}
+type Start = Extract<TwilioInbound, { event: 'start' }>;
 
-export function serveTwilioStream(ws: WebSocket, context: StreamContext, options: TelephonyOptions): void {
-  let call: TwilioStream | null = null;
+/** `admission`: the session admitted with the upgrade, or the way to admit one at `start`. */
+export function serveTwilioStream(ws: WebSocket, admission: Session | AdmitLater, options: TelephonyOptions, closeGraceMs: number): void {
+  let call: TelephonyCall | null = null;
+  let stream: TwilioStream | null = null;
   let admitting = false;
   let earlyProblems = 0;
   const waiting: TwilioInbound[] = [];
-  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-  const startTimer = setTimeout(() => {
-    if (!call && !admitting) closeWithin(ws, CLOSE.policyViolation, `no start message within ${options.startTimeoutMs} ms (TELEPHONY_START_TIMEOUT_MS)`, closeGraceMs);
-  }, options.startTimeoutMs);
-  startTimer.unref();
 
-  const earlyProblem = (problem: string) => {
-    if (++earlyProblems <= MAX_LOGGED_EARLY_PROBLEMS) options.log.warn({ transport: 'twilio' }, `before the stream started: ${problem}`);
+  const attach = (session: Session) => {
+    call = new TelephonyCall(session, callSettings(options, 'twilio'));
+    runCallOverWebSocket(ws, call, closeGraceMs);
+  };
+  const problem = (text: string) => {
+    if (call) call.reject(text);
+    else if (++earlyProblems <= MAX_LOGGED_EARLY_PROBLEMS) options.log.warn({ transport: 'twilio' }, `before the stream's session was admitted: ${text}`);
+  };
+
+  const begin = async (start: Start) => {
+    const wrongFormat = checkStartFormat(start);
+    if (wrongFormat) {
+      options.log.warn({ transport: 'twilio', sessionId: call?.session.id }, wrongFormat);
+      return closeWithin(ws, CLOSE.policyViolation, wrongFormat, closeGraceMs);
+    }
+    if (!call) {
+      if (typeof admission !== 'function') throw new Error('a Twilio stream with a session has a call'); // cannot happen
+      admitting = true;
+      const session = await admission(typeof start.customParameters.key === 'string' ? start.customParameters.key : undefined);
+      admitting = false;
+      if (!session) return; // refused or gone: the socket is closing
+      attach(session);
+    }
+    stream = startStream(ws, call!, start, options);
+    for (const message of waiting.splice(0)) deliver(stream, message);
   };
 
   const handle = (message: TwilioInbound) => {
-    if (!call) {
-      if (admitting) {
-        if (waiting.length < MAX_WAITING_MESSAGES) waiting.push(message);
-        else earlyProblem('more messages came than can wait while the call is admitted: dropped');
-        return;
-      }
-      if (message.event === 'connected') return;
-      if (message.event === 'stop') return closeWithin(ws, CLOSE.normal, 'the stream stopped before it started', closeGraceMs);
-      if (message.event !== 'start') return earlyProblem(`a ${message.event} message came before start: the first messages are connected, then start`);
-      void begin(message);
+    if (stream) return deliver(stream, message);
+    if (admitting) {
+      if (waiting.length < MAX_WAITING_MESSAGES) waiting.push(message);
+      else problem('more messages came than can wait while the call is admitted: dropped');
       return;
     }
-    deliver(call, message);
+    if (message.event === 'connected') return;
+    if (message.event === 'stop') return call ? call.callerHungUp('stop before start') : closeWithin(ws, CLOSE.normal, 'the stream stopped before it started', closeGraceMs);
+    if (message.event !== 'start') return problem(`a ${message.event} message came before start: the first messages are connected, then start`);
+    begin(message).catch((error: unknown) => (call ? call.session.fail(error) : ws.terminate()));
   };
 
-  const begin = async (start: Extract<TwilioInbound, { event: 'start' }>) => {
-    const wrongFormat = checkStartFormat(start);
-    if (wrongFormat) {
-      options.log.warn({ transport: 'twilio' }, wrongFormat);
-      return closeWithin(ws, CLOSE.policyViolation, wrongFormat, closeGraceMs);
-    }
-    admitting = true;
-    const key = typeof start.customParameters.key === 'string' ? start.customParameters.key : undefined;
-    const made = await admitCall(options, 'twilio', context.credential ?? key, context.verified);
-    admitting = false;
-    clearTimeout(startTimer);
-    if (isRefusal(made)) return closeWithin(ws, REFUSAL_CLOSE[made.code], made.refused, closeGraceMs);
-    if (ws.readyState !== WebSocket.OPEN) return made.close('the carrier left while the call was admitted', 'client_gone');
-    call = startCall(ws, made, start, options, closeGraceMs);
-    for (const message of waiting.splice(0)) deliver(call, message);
-  };
-
-  ws.on('message', (data: RawData, isBinary: boolean) => {
+  const onMessage = (data: RawData, isBinary: boolean) => {
     const read = isBinary ? { problem: 'a binary frame came: Media Streams messages are JSON text frames' } : readTwilioMessage(textOf(data));
-    if ('problem' in read) {
-      if (call) call.call.reject(read.problem);
-      else earlyProblem(read.problem);
-      return;
-    }
+    if ('problem' in read) return problem(read.problem);
     handle(read);
-  });
+  };
+  // Callbacks run in the session's scope once there is one: a bug ends that call, not the process.
+  ws.on('message', (data: RawData, isBinary: boolean) => (call ? call.session.bind(onMessage)(data, isBinary) : onMessage(data, isBinary)));
   ws.on('error', () => undefined); // the 'close' that follows ends the call
-  ws.on('close', () => {
-    clearTimeout(startTimer);
-    if (call && !call.call.session.closedSignal.aborted) call.call.callerHungUp('the stream closed');
-  });
+  if (typeof admission !== 'function') attach(admission);
 }
 
 /** A started stream: its call, what its marks stand for, and its frame bound. */
@@ -115,7 +105,7 @@ function deliver(stream: TwilioStream, message: TwilioInbound): void {
     case 'media':
       return mediaIn(call, message.track, message.payload, stream.maxFrameBytes);
     case 'dtmf':
-      if (!isDtmfDigit(message.digit)) return call.reject(`dtmf.digit ${JSON.stringify(message.digit.slice(0, 8))} is not a key: expected one of 0-9 * # A-D`);
+      if (!isDtmfDigit(message.digit)) return call.reject(`dtmf.digit ${quoted(message.digit, 8)} is not a key: expected one of 0-9 * # A-D`);
       return call.keyPressed(message.digit);
     case 'mark':
       return stream.markEchoed(message.name);
@@ -128,20 +118,19 @@ function deliver(stream: TwilioStream, message: TwilioInbound): void {
 }
 
 function mediaIn(call: TelephonyCall, track: string, payload: string, maxBytes: number): void {
-  if (track !== 'inbound' && track !== 'inbound_track') return call.reject(`media of track ${JSON.stringify(track.slice(0, 20))} was dropped: a bidirectional stream carries the caller's inbound track only`);
+  if (track !== 'inbound' && track !== 'inbound_track') return call.reject(`media of track ${quoted(track, 20)} was dropped: a bidirectional stream carries the caller's inbound track only`);
   const bytes = Buffer.from(payload, 'base64');
   if (bytes.length === 0) return call.reject('a media message carried no audio: send 20 ms (160 bytes) of mu-law per message');
   if (bytes.length > maxBytes) return call.reject(`a media message carried ${bytes.length} bytes of mu-law: at most ${maxBytes} (TELEPHONY_MAX_FRAME_MS); Twilio sends 160 bytes (20 ms) per message`);
   call.audio(bytes);
 }
 
-function startCall(ws: WebSocket, session: Session, start: Extract<TwilioInbound, { event: 'start' }>, options: TelephonyOptions, closeGraceMs: number): TwilioStream {
+function startStream(ws: WebSocket, call: TelephonyCall, start: Start, options: TelephonyOptions): TwilioStream {
   const { streamSid } = start;
   const marks = new MarkTracker();
   let sentMs = 0;
   let responseId = '';
   let onHungUp: (() => void) | null = null;
-  const send = (frames: Frame[]) => frames.forEach((frame) => ws.send(frame));
   const leg: CallLeg = {
     play(id, data) {
       if (id !== responseId) [responseId, sentMs] = [id, 0];
@@ -165,21 +154,14 @@ function startCall(ws: WebSocket, session: Session, start: Extract<TwilioInbound
         clearTimeout(timer);
         done();
       };
-      send([twilioMark(streamSid, HANG_UP_MARK)]);
+      ws.send(twilioMark(streamSid, HANG_UP_MARK));
     },
   };
-  const parameters = readCallParameters(start.customParameters, options.defaults, options.greeting, options.maxTextChars);
-  const call = new TelephonyCall(session, leg, {
-    transport: 'twilio',
+  call.begin(leg, {
     format: { encoding: 'mulaw', sampleRateHz: RATE_HZ },
-    parameters,
+    parameters: readCallParameters(start.customParameters, options.defaults, options.greeting, options.maxTextChars),
     metadata: { streamSid, callSid: start.callSid },
-    dtmfMode: options.dtmfMode,
-    dtmfMaxDigits: options.dtmfMaxDigits,
-    endPhrases: options.endPhrases,
-    log: options.log,
   });
-  void pump(ws, call, closeGraceMs);
   return {
     call,
     maxFrameBytes: Math.round((options.maxFrameMs * RATE_HZ) / 1000),
@@ -189,14 +171,6 @@ function startCall(ws: WebSocket, session: Session, start: Extract<TwilioInbound
       if (heard) call.heard(heard.responseId, heard.playedMs);
     },
   };
-}
-
-async function pump(ws: WebSocket, call: TelephonyCall, closeGraceMs: number): Promise<void> {
-  const { session } = call;
-  const end = await call.pump(webSocketSink(ws, (event) => call.frames(event)), closeGraceMs);
-  if (end.kind === 'gone') return;
-  if (end.kind === 'stuck') return closeWithin(ws, CLOSE.policyViolation, session.closeReason ?? 'the carrier stopped reading', closeGraceMs);
-  closeWithin(ws, closeCodeFor(end.last, session.closeCause), session.closeReason ?? 'the call ended', closeGraceMs);
 }
 
 function textOf(data: RawData): string {
