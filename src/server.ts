@@ -28,6 +28,7 @@ import { ASTERISK_PATH, createAsteriskServer } from './transports/telephony/aste
 import { startAudioSocketServer, type AudioSocketServer } from './transports/telephony/audiosocket/server.js';
 import { createVoiceLister } from './transports/voice-v1/voice-list.js';
 import { checkBackends } from './providers/checks/run-checks.js';
+import { createLiveSessions } from './resume/create-live-sessions.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   const turn = turnValuesOf(config);
@@ -123,7 +124,13 @@ export async function startGateway({ config, providers, logger, traceExporter, g
     : { vad: config.VAD_PROVIDER, asr: config.ASR_PROVIDER, llm: config.LLM_PROVIDER, tts: config.TTS_PROVIDER };
   const observability = new GatewayObservability({ config, log, providerNames, traceExporter });
   const perSession = sessionConfig(config);
-  const sessions = new Set<Session>();
+  // Sessions and the connections that drive them, resumable (src/resume).
+  const sessions = createLiveSessions({
+    config,
+    log,
+    registry: observability.metrics.registry,
+    makeSession: (hooks, id) => new Session(chosen, perSession, observability.forSession(hooks), id),
+  });
   let draining = false;
 
   const admissionConfig = admissionSettings(config);
@@ -137,18 +144,8 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       log.warn({ code: admission.code, client: client?.address, transport: client?.transport }, admission.logReason ?? admission.message);
       return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
     }
-    const session: Session = new Session(
-      chosen,
-      perSession,
-      observability.forSession({
-        onClosed: () => {
-          sessions.delete(session);
-          admission.release();
-        },
-      }),
-    );
-    sessions.add(session);
-    return session;
+    // The link holds the admission: released when its connection ends, or kept (parked) by a session waiting for a resume.
+    return sessions.connect(admission, client?.resumable !== false);
   };
 
   const grpcServer: GrpcServer = await startGrpcServer({
@@ -158,6 +155,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
     tls: tls ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE, reloadIntervalMs: config.TLS_RELOAD_INTERVAL_MS } : undefined,
     createSession,
     listVoices: createVoiceLister(chosen.tts, (credential) => admissions.verify(credential)),
+    halfCloseGraceMs: config.GRPC_HALF_CLOSE_GRACE_MS,
   });
   const httpRoutes = emptyRoutes();
   httpRoutes.routes.set('/metrics', config.METRICS_AUTH === 'gateway' ? withCredential(observability.metrics.handle, (credential) => admissions.verify(credential)) : observability.metrics.handle);
@@ -194,10 +192,6 @@ export async function startGateway({ config, providers, logger, traceExporter, g
   const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
   log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme, audioSocketPort: audioSocket?.port, maxSessions: admissionConfig.maxSessions || 'no cap' }, 'voice gateway listening');
 
-  const waitForSessions = async (ms: number) => {
-    const deadline = Date.now() + ms;
-    while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
 
   const gateway: Gateway = {
     grpcPort: grpcServer.port,
@@ -210,10 +204,9 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       draining = true;
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       log.info({ activeSessions: sessions.size, graceMs }, 'draining: no new sessions');
-      await waitForSessions(graceMs);
-      if (sessions.size > 0) log.info({ activeSessions: sessions.size }, 'drain grace over: telling clients to reconnect');
-      for (const session of sessions) session.goAway('the gateway is shutting down: reconnect to continue the conversation');
-      await waitForSessions(GO_AWAY_FLUSH_MS);
+      // Each session is handed over (saved, told to resume elsewhere) at its next pause, or when the grace ends.
+      await sessions.drain(graceMs);
+      await new Promise((resolve) => setTimeout(resolve, GO_AWAY_FLUSH_MS)); // the last clients take their "reconnect"
       await gateway.close();
     },
     async close() {
@@ -221,7 +214,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       clearInterval(tlsReload);
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
-      for (const session of sessions) session.close('the gateway is shutting down', 'shutdown');
+      await sessions.close();
       await Promise.all([voiceWebSocket.close(), realtime.close(), twilio.close(), asterisk.close(), audioSocket?.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },

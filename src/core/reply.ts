@@ -14,6 +14,7 @@ import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
 import { heardText, type HistoryTrimmed, type SpokenPiece } from './history.js';
+import { ReplayBuffer } from './reply-replay.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
 import type { TurnReport, TurnTimings } from './turn-metrics.js';
@@ -26,6 +27,8 @@ export interface ReplySettings {
   temperature?: number;
   maxTokens?: number;
   cancelBudgetMs: number;
+  /** Sent audio kept until it was played, for a resume (./reply-replay.ts); 0 keeps none. */
+  replayMaxBytes?: number;
 }
 
 /** Moments of the reply (performance.now() ms) from which the turn metrics are computed. */
@@ -106,6 +109,11 @@ export class Reply {
   /** An early reply's first audio was ready here, before it was released. */
   private firstAudioReadyAt: number | undefined;
   private running: Promise<ReplyOutcome> | null = null;
+  private readonly replay: ReplayBuffer;
+  /** No client is connected (a resume may follow): the reply does not count as played meanwhile. */
+  private paused = false;
+  /** When its audio started playing, as the playback wait counts (moved by a resume). */
+  private playbackClockAt: number | undefined;
 
   constructor(
     readonly id: string,
@@ -114,7 +122,9 @@ export class Reply {
     private readonly messages: ChatMessage[],
     private readonly settings: ReplySettings,
     private readonly deps: ReplyDeps,
-  ) {}
+  ) {
+    this.replay = new ReplayBuffer(settings.replayMaxBytes ?? 0, settings.outputFormat.encoding, settings.outputFormat.sampleRateHz);
+  }
 
   get turnId(): string {
     return this.turn.id;
@@ -177,7 +187,34 @@ export class Reply {
   /** The client has played `playedMs` of this reply's audio. */
   onPlayback(playedMs: number): void {
     this.playedMs = Math.max(this.playedMs ?? 0, Math.min(playedMs, this.audioSentMs));
+    this.replay.played(this.playedMs);
     this.playbackAdvanced?.();
+  }
+
+  /** How much the client reported it played (null: no report yet). */
+  get reportedPlayedMs(): number | null {
+    return this.playedMs;
+  }
+
+  /** The client is gone for now: the reply is not played until `resumeFrom`. */
+  pausePlayback(): void {
+    this.paused = true;
+    this.playbackAdvanced?.();
+  }
+
+  /**
+   * A resumed client played up to `playedMs`: the events that play the reply again from there, and
+   * the playback wait counts from now. Null when that audio is no longer held.
+   */
+  resumeFrom(playedMs: number): { earlierText: string; events: ServerEvent[] } | null {
+    const from = Math.min(Math.max(playedMs, this.playedMs ?? 0), this.audioSentMs);
+    const replay = this.replay.from(from, this.id, this.pieces);
+    if (!replay) return null;
+    this.playedMs = from;
+    this.paused = false;
+    this.playbackClockAt = performance.now() - from;
+    this.playbackAdvanced?.();
+    return replay;
   }
 
   private outcome(): ReplyOutcome {
@@ -260,8 +297,10 @@ export class Reply {
     const { encoding, sampleRateHz } = this.settings.outputFormat;
     const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
     this.timings.firstAudioSentAt ??= performance.now();
+    this.playbackClockAt ??= this.timings.firstAudioSentAt;
     this.deps.emit({ type: 'response_audio', responseId: this.id, data, offsetMs: Math.round(this.audioSentMs) });
     const chunkMs = durationMs(pcm.length, sampleRateHz);
+    this.replay.add(this.audioSentMs, chunkMs, data, this.pieces.length - 1);
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
     this.deps.onAudioSent?.(chunkMs);
@@ -274,9 +313,9 @@ export class Reply {
    */
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
-    const startedAt = this.timings.firstAudioSentAt;
-    while (!signal.aborted && startedAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
-      const remainingMs = startedAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
+    while (!signal.aborted && this.playbackClockAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
+      // Paused (no client connected): wait for the resume, or for the end of the session.
+      const remainingMs = this.paused ? 2 ** 31 - 1 : this.playbackClockAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

@@ -3,7 +3,7 @@
  * token or API key, however its protocol carries it) and gets a session or a refusal to map onto
  * its own status codes.
  */
-import type { Session } from '../core/session.js';
+import type { SessionPort } from '../core/session-port.js';
 
 export interface SessionRefusal {
   refused: string;
@@ -12,12 +12,17 @@ export interface SessionRefusal {
   retryAfterS?: number;
 }
 
-/** Who asks for a session, for the log line of a refusal (never part of the decision). */
+/** Who asks for a session, for the log line of a refusal (never part of the admission decision). */
 export interface ClientInfo {
   /** The peer's network address, e.g. 127.0.0.1. */
   address?: string;
   /** The transport it came through, e.g. grpc, websocket, realtime. */
   transport?: string;
+  /**
+   * false: the protocol cannot carry a resume token (a phone call), so the session ends with its
+   * connection instead of waiting RESUME_WINDOW_MS for a resume that cannot come.
+   */
+  resumable?: boolean;
 }
 
 /** A caller proven by other means than a gateway key (a carrier's signature on the request). */
@@ -30,9 +35,9 @@ export interface VerifiedCaller {
  * `verified`: the request was proven to come from a trusted party another way, so no credential
  * is checked; the session limits still apply to its principal.
  */
-export type SessionFactory = (credential: string | undefined, client?: ClientInfo, verified?: VerifiedCaller) => Promise<Session | SessionRefusal>;
+export type SessionFactory = (credential: string | undefined, client?: ClientInfo, verified?: VerifiedCaller) => Promise<SessionPort | SessionRefusal>;
 
-export function isRefusal(result: Session | SessionRefusal): result is SessionRefusal {
+export function isRefusal(result: SessionPort | SessionRefusal): result is SessionRefusal {
   return 'refused' in result;
 }
 

@@ -103,7 +103,7 @@ void describe('a phone call over Asterisk chan_websocket', () => {
     assert.equal(closed.code, 1000);
   });
 
-  void it('a caller who hangs up mid-reply ends the session as client_gone, nothing logged as an error', async () => {
+  void it('a caller who hangs up mid-reply ends the session as client_gone (not left waiting for a resume), nothing logged as an error', async () => {
     const peer = await call();
     const before = phone.llm.requests.length;
     const warnings = phone.warnings().length;
@@ -112,8 +112,10 @@ void describe('a phone call over Asterisk chan_websocket', () => {
     await request(before);
     await eventually(() => peer.heardMs > 200, 'the reply playing');
     peer.hangUp();
-    await eventually(() => phone.logs.filter((l) => l.msg === 'session closed' && l.cause === 'client_gone').length > 0, 'client_gone');
+    const closed = await eventually(() => phone.logs.find((l) => l.msg === 'session closed' && l.cause === 'client_gone'), 'client_gone');
+    assert.match(String(closed.reason), /hung up mid-reply/);
     assert.deepEqual(phone.warnings().slice(warnings), []);
+    await eventually(() => phone.gateway.activeSessions === 0, 'no session left waiting for a resume the carrier cannot make');
   });
 
   void it('slin16 calls run at 16 kHz, and the TTS is asked for 16 kHz', async () => {

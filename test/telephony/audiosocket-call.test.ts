@@ -105,7 +105,7 @@ void describe('a phone call over AudioSocket', () => {
     await eventually(() => phone.logs.find((l) => l.msg === 'session closed' && l.cause === 'agent_ended'), 'agent_ended');
   });
 
-  void it('a caller who hangs up mid-reply ends the session as client_gone, nothing logged as an error', async () => {
+  void it('a caller who hangs up mid-reply ends the session as client_gone (not left waiting for a resume), nothing logged as an error', async () => {
     const client = await greeted();
     const before = phone.llm.requests.length;
     const warnings = phone.warnings().length;
@@ -116,7 +116,9 @@ void describe('a phone call over AudioSocket', () => {
     await eventually(() => client.heardMs() > GREETING.length * 50 + 300, 'the reply playing');
     client.hangUp();
     await eventually(() => phone.logs.filter((l) => l.cause === 'client_gone').length > gone, 'client_gone');
+    assert.match(String(phone.logs.filter((l) => l.cause === 'client_gone').at(-1)?.reason), /hung up mid-reply|connection closed/);
     assert.deepEqual(phone.warnings().slice(warnings), []);
+    await eventually(() => phone.gateway.activeSessions === 0, 'no session left waiting for a resume the carrier cannot make');
   });
 
   void it('a 16 kHz call (kind 0x12) is answered at 16 kHz', async () => {

@@ -94,7 +94,7 @@ void describe('a phone call over Twilio Media Streams', () => {
     await peer.closed;
   });
 
-  void it('a caller who hangs up mid-reply ends the session as client_gone, with nothing logged as an error', async () => {
+  void it('a caller who hangs up mid-reply ends the session as client_gone (not left waiting for a resume), with nothing logged as an error', async () => {
     const peer = await TwilioPeer.connect(streamUrl(), { customParameters: { greeting: '' } });
     const before = phone.llm.requests.length;
     const warningsBefore = phone.warnings().length;
@@ -106,6 +106,7 @@ void describe('a phone call over Twilio Media Streams', () => {
     const closed = await eventually(() => phone.logs.find((l) => l.msg === 'session closed' && l.cause === 'client_gone'), 'the session closed as client_gone');
     assert.match(String(closed.reason), /hung up mid-reply/);
     assert.deepEqual(phone.warnings().slice(warningsBefore), [], 'no warning or error logged');
+    await eventually(() => phone.gateway.activeSessions === 0, 'no session left waiting for a resume the carrier cannot make');
   });
 
   void it('the agent hangs up once its goodbye has been heard: the stream closes normally', async () => {

@@ -6,7 +6,7 @@
  * ear; a model of the far end (it plays one frame per tick while it has one) says what the caller
  * has heard, which becomes the session's playback reports, so history is cut to what was heard.
  */
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { FRAME_MS, frameClock } from './frame-clock.js';
 import type { CallLeg, Frame } from './telephony-call.js';
 
@@ -152,7 +152,7 @@ export class PacedPlayout {
  * The call leg of a paced carrier: reply audio waits in `playout` (a session whose audio piles up
  * past the bound is closed as too slow), a barge-in drops it and sends `flushFrames`.
  */
-export function pacedLeg(playout: PacedPlayout, session: Session, maxHeldBytes: number, flushFrames: Frame[], hangUp: CallLeg['hangUp']): CallLeg {
+export function pacedLeg(playout: PacedPlayout, session: SessionPort, maxHeldBytes: number, flushFrames: Frame[], hangUp: CallLeg['hangUp']): CallLeg {
   return {
     play(responseId, data) {
       if (!playout.push(responseId, data)) session.close(`more than ${maxHeldBytes} bytes of reply audio are waiting to be played (OUTBOUND_QUEUE_MAX_BYTES)`, 'client_too_slow');

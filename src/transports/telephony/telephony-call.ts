@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { AudioFormat, ServerEvent } from '../../core/events.js';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { turnRules } from '../../core/turn-state.js';
 import { pumpEvents, type EventSink, type PumpEnd } from '../event-pump.js';
 import type { CallParameters } from './call-parameters.js';
@@ -62,7 +62,7 @@ export class TelephonyCall {
   private hangingUp = false;
 
   constructor(
-    readonly session: Session,
+    readonly session: SessionPort,
     private readonly settings: CallSettings,
   ) {
     this.dtmf = new DtmfCollector(settings.dtmfMode, settings.dtmfMaxDigits, (text) => session.handle({ type: 'text', text }));

@@ -19,7 +19,8 @@ export interface TelephonyDeps {
 export function telephonyOptions(config: Config, deps: TelephonyDeps): TelephonyOptions {
   const carrierSecret = Boolean(config.TWILIO_AUTH_TOKEN || config.FONOSTER_SIGNING_SECRET);
   return {
-    createSession: deps.createSession,
+    // Carriers never reconnect with a resume token: a dropped call ends its session at once.
+    createSession: (credential, client, verified) => deps.createSession(credential, { ...client, resumable: false }, verified),
     verifyCredential: deps.verifyCredential,
     allowedOrigins: config.ALLOWED_ORIGINS,
     defaults: deps.defaults,

@@ -23,7 +23,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { originAllowed } from '../origin-check.js';
 import { isRefusal, type ClientInfo, type SessionFactory, type SessionRefusal, type VerifiedCaller } from '../session-factory.js';
 import { CLOSE, closeWithin } from './close.js';
@@ -58,7 +58,7 @@ export interface UpgradeCredential {
 }
 
 /** Admits a socket opened without a session, with the credential its first message carried. */
-export type AdmitLater = (credential: string | undefined) => Promise<Session | null>;
+export type AdmitLater = (credential: string | undefined) => Promise<SessionPort | null>;
 
 export interface SessionWebSocketOptions<U extends UpgradeCredential> {
   /** The transport's name, for logs of refusals (e.g. websocket, realtime). */
@@ -82,7 +82,7 @@ export interface SessionWebSocketOptions<U extends UpgradeCredential> {
   /** The body of an HTTP refusal; by default the message as plain text. */
   refusalBody?: (refusal: UpgradeRefusal, message: string) => { contentType: string; body: string };
   /** Serves one admitted connection. Its socket callbacks should go through `session.bind`. */
-  serve: (ws: WebSocket, session: Session, upgrade: U) => void;
+  serve: (ws: WebSocket, session: SessionPort, upgrade: U) => void;
   /** How long a refused browser gets to take the close frame before it is cut off. */
   closeGraceMs: number;
   /** Upgrades `when` says true of are admitted after the handshake (see the file comment). */
@@ -104,7 +104,7 @@ export interface SessionWebSocketServer {
 }
 
 /** `made`: the session or its refusal, or 'later' for a socket admitted after the handshake. */
-type Admitted<U> = { made: Session | SessionRefusal | 'later'; upgrade: U };
+type Admitted<U> = { made: SessionPort | SessionRefusal | 'later'; upgrade: U };
 
 export function createSessionWebSocketServer<U extends UpgradeCredential>(options: SessionWebSocketOptions<U>): SessionWebSocketServer {
   // What verifyClient decided for a request, until the handshake completes (or fails).

@@ -10,7 +10,7 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import { quoted } from '../../../core/client-text.js';
-import type { Session } from '../../../core/session.js';
+import type { SessionPort } from '../../../core/session-port.js';
 import { CLOSE, closeWithin } from '../../websocket-shared/close.js';
 import { readCallParameters } from '../call-parameters.js';
 import { isDtmfDigit } from '../dtmf.js';
@@ -36,7 +36,7 @@ interface Channel {
 }
 
 /** `parameters`: per-call settings from the dial string's v() option (query parameters). */
-export function serveAsteriskChannel(ws: WebSocket, session: Session, parameters: Record<string, string>, options: TelephonyOptions, closeGraceMs: number): void {
+export function serveAsteriskChannel(ws: WebSocket, session: SessionPort, parameters: Record<string, string>, options: TelephonyOptions, closeGraceMs: number): void {
   const call = new TelephonyCall(session, callSettings(options, 'asterisk'));
   let channel: Channel | null = null;
   runCallOverWebSocket(ws, call, closeGraceMs, () => channel?.playout.stop());

@@ -10,7 +10,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ServerEvent } from '../../../core/events.js';
-import type { Session } from '../../../core/session.js';
+import type { SessionPort } from '../../../core/session-port.js';
 import { isRefusal, type SessionRefusal } from '../../session-factory.js';
 import type { EventSink } from '../../event-pump.js';
 import { readCallParameters } from '../call-parameters.js';
@@ -84,7 +84,7 @@ function serveAudioSocket(socket: Socket, options: TelephonyOptions): void {
 
   const begin = async (kind: number, rateHz: number) => {
     admitting = true;
-    const made: Session | SessionRefusal = await options
+    const made: SessionPort | SessionRefusal = await options
       .createSession(undefined, { address: socket.remoteAddress, transport: 'audiosocket' }, { principal: 'audiosocket' })
       .catch((error: unknown) => ({ refused: `internal error while admitting the call: ${String(error)}`, code: 'unavailable' as const }));
     admitting = false;
@@ -154,7 +154,7 @@ function serveAudioSocket(socket: Socket, options: TelephonyOptions): void {
   });
 }
 
-function startConnection(socket: Socket, session: Session, kind: number, rateHz: number, uuid: string, options: TelephonyOptions): Connection {
+function startConnection(socket: Socket, session: SessionPort, kind: number, rateHz: number, uuid: string, options: TelephonyOptions): Connection {
   const frameBytes = (rateHz * FRAME_MS * 2) / 1000;
   const call = new TelephonyCall(session, callSettings(options, 'audiosocket'));
   const playout = new PacedPlayout({

@@ -8,7 +8,7 @@
  * `<Connect>`, none: the call ends).
  */
 import type { RawData, WebSocket } from 'ws';
-import type { Session } from '../../../core/session.js';
+import type { SessionPort } from '../../../core/session-port.js';
 import { quoted } from '../../../core/client-text.js';
 import { CLOSE, closeWithin } from '../../websocket-shared/close.js';
 import type { AdmitLater } from '../../websocket-shared/sessions.js';
@@ -34,14 +34,14 @@ const HANG_UP_MARK = 'hangup';
 type Start = Extract<TwilioInbound, { event: 'start' }>;
 
 /** `admission`: the session admitted with the upgrade, or the way to admit one at `start`. */
-export function serveTwilioStream(ws: WebSocket, admission: Session | AdmitLater, options: TelephonyOptions, closeGraceMs: number): void {
+export function serveTwilioStream(ws: WebSocket, admission: SessionPort | AdmitLater, options: TelephonyOptions, closeGraceMs: number): void {
   let call: TelephonyCall | null = null;
   let stream: TwilioStream | null = null;
   let admitting = false;
   let earlyProblems = 0;
   const waiting: TwilioInbound[] = [];
 
-  const attach = (session: Session) => {
+  const attach = (session: SessionPort) => {
     call = new TelephonyCall(session, callSettings(options, 'twilio'));
     runCallOverWebSocket(ws, call, closeGraceMs);
   };
