@@ -22,6 +22,10 @@ import { createVoiceWebSocketServer, VOICE_WEBSOCKET_PATH } from './transports/w
 import { createRealtimeServer, REALTIME_PATH } from './transports/realtime/server.js';
 import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
+import { telephonyOptions } from './transports/telephony/telephony-config.js';
+import { createTwilioServer, TWILIO_STREAM_PATH, TWIML_PATH } from './transports/telephony/twilio/server.js';
+import { ASTERISK_PATH, createAsteriskServer } from './transports/telephony/asterisk/server.js';
+import { startAudioSocketServer, type AudioSocketServer } from './transports/telephony/audiosocket/server.js';
 import { createVoiceLister } from './transports/voice-v1/voice-list.js';
 import { checkBackends } from './providers/checks/run-checks.js';
 import { createLiveSessions } from './resume/create-live-sessions.js';
@@ -63,6 +67,8 @@ export function turnValuesOf(config: Config): TurnValues {
 export interface Gateway {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** The AudioSocket port, when AUDIOSOCKET_PORT turned it on. */
+  readonly audioSocketPort: number | undefined;
   readonly activeSessions: number;
   /**
    * Graceful shutdown: report NOT_SERVING, refuse new sessions (retryable), let active sessions
@@ -130,16 +136,16 @@ export async function startGateway({ config, providers, logger, traceExporter, g
   const admissionConfig = admissionSettings(config);
   const admissions = new Admissions(admissionConfig);
 
-  const createSession: SessionFactory = async (credential, client) => {
+  const createSession: SessionFactory = async (credential, client, verified) => {
     if (draining) return { refused: 'the gateway is draining for shutdown: reconnect and another instance will take the session', code: 'unavailable' };
-    const admission = await admissions.admit(credential);
+    const admission = verified ? admissions.admitVerified(verified.principal) : await admissions.admit(credential);
     if (!admission.ok) {
       // Neither holds the credential; the reason may say more than the client was told.
       log.warn({ code: admission.code, client: client?.address, transport: client?.transport }, admission.logReason ?? admission.message);
       return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
     }
     // The link holds the admission: released when its connection ends, or kept (parked) by a session waiting for a resume.
-    return sessions.connect(admission);
+    return sessions.connect(admission, client?.resumable !== false);
   };
 
   const grpcServer: GrpcServer = await startGrpcServer({
@@ -164,18 +170,33 @@ export async function startGateway({ config, providers, logger, traceExporter, g
     allowedOrigins,
   });
   httpRoutes.upgrades.set(REALTIME_PATH, realtime.upgrade);
+  const telephony = telephonyOptions(config, {
+    createSession,
+    verifyCredential: (credential) => admissions.verify(credential),
+    defaults: perSession.defaults,
+    tls: tls !== null,
+    log,
+  });
+  const twilio = createTwilioServer(telephony);
+  httpRoutes.upgrades.set(TWILIO_STREAM_PATH, twilio.upgrade);
+  httpRoutes.routes.set(TWIML_PATH, twilio.twiml);
+  const asterisk = createAsteriskServer(telephony);
+  httpRoutes.upgrades.set(ASTERISK_PATH, asterisk.upgrade);
+  const audioSocket: AudioSocketServer | undefined =
+    config.AUDIOSOCKET_PORT === undefined ? undefined : await startAudioSocketServer(config.AUDIOSOCKET_HOST, config.AUDIOSOCKET_PORT, telephony);
   if (config.WEB_CLIENT_ENABLED) {
     for (const [path, handler] of webClientRoutes(config.WEB_CLIENT_DIR || BUILT_WEB_CLIENT_DIR)) httpRoutes.routes.set(path, handler);
   }
   const http = await startHttpServer(config.HOST, config.HTTP_PORT, httpRoutes, tls ?? undefined);
   // gRPC watches its TLS files itself; the HTTP port is given a renewed certificate from here.
   const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
-  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme, maxSessions: admissionConfig.maxSessions || 'no cap' }, 'voice gateway listening');
+  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme, audioSocketPort: audioSocket?.port, maxSessions: admissionConfig.maxSessions || 'no cap' }, 'voice gateway listening');
 
 
   const gateway: Gateway = {
     grpcPort: grpcServer.port,
     httpPort: http.port,
+    audioSocketPort: audioSocket?.port,
     get activeSessions() {
       return sessions.size;
     },
@@ -194,7 +215,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       await sessions.close();
-      await Promise.all([voiceWebSocket.close(), realtime.close()]); // upgraded sockets are no longer the HTTP server's to close
+      await Promise.all([voiceWebSocket.close(), realtime.close(), twilio.close(), asterisk.close(), audioSocket?.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },
   };

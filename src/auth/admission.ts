@@ -84,6 +84,11 @@ export class Admissions {
     return this.reserve(who.principal);
   }
 
+  /** Admits `principal`, already proven by other means (a carrier's signature): only the limits apply. */
+  admitVerified(principal: string): Admission {
+    return this.reserve(principal);
+  }
+
   /** Principals whose recent starts are remembered (for the per-minute limit). */
   get trackedPrincipals(): number {
     return this.startsByPrincipal.size;

@@ -28,6 +28,16 @@ export interface LevelOptions {
   /** The gateway's resident memory before any session, for memory per session. */
   idleResidentBytes: number | null;
   onProgress?: (status: LevelProgress) => void;
+  /** Callers of another kind than the gRPC one (phone calls: ./phone-caller.ts), given when to stop. */
+  createCaller?: (limits: { maxTurns: number | null; stopAt: number }, clock: MicClock, recorder: CallerRecorder) => BenchCaller;
+}
+
+/** What a level needs of a caller. */
+export interface BenchCaller {
+  /** Opens the call; resolves with the gateway's turn settings once it can speak. */
+  start(): Promise<TurnWindows>;
+  end(): void;
+  readonly done: Promise<void>;
 }
 
 export interface LevelProgress {
@@ -110,7 +120,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelReport> {
   const windowStart = startedAt + options.spreadMs;
   const stopAt = options.durationS === null ? Infinity : windowStart + options.durationS * 1000;
   recorder.windowStart = options.turns === null ? windowStart : startedAt;
-  const callers: Caller[] = [];
+  const callers: BenchCaller[] = [];
   let windows: TurnWindows | null = null;
   let connected = 0;
   clock.start();
@@ -119,11 +129,13 @@ export async function runLevel(options: LevelOptions): Promise<LevelReport> {
   const clientLoop = performance.eventLoopUtilization();
 
   const joins = Array.from({ length: options.sessions }, (_, i) => {
-    const caller = new Caller(
-      { server: options.server, audio: options.audio, pauseMs: options.pauseMs, bargeInAfterMs: options.bargeInAfterMs, maxTurns: options.turns, stopAt, replyTimeoutMs: options.replyTimeoutMs },
-      clock,
-      recorder,
-    );
+    const caller = options.createCaller
+      ? options.createCaller({ maxTurns: options.turns, stopAt }, clock, recorder)
+      : new Caller(
+          { server: options.server, audio: options.audio, pauseMs: options.pauseMs, bargeInAfterMs: options.bargeInAfterMs, maxTurns: options.turns, stopAt, replyTimeoutMs: options.replyTimeoutMs },
+          clock,
+          recorder,
+        );
     callers.push(caller);
     const delayMs = options.sessions > 1 ? (i * options.spreadMs) / options.sessions : 0;
     return new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(async () => {

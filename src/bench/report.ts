@@ -6,6 +6,8 @@ import type { Percentiles } from './stats.js';
 
 export interface BenchReport {
   command: string;
+  /** The protocol the callers spoke: grpc (voice.v1), twilio or asterisk. */
+  transport: string;
   started_at: string;
   server: { address: string; spawned: boolean; metrics_url: string | null };
   profile: SimulatedProfile;

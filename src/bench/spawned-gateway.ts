@@ -10,6 +10,8 @@ import { createServer, type AddressInfo } from 'node:net';
 
 export interface SpawnedGateway {
   grpcAddress: string;
+  /** host:port of the HTTP port (WebSockets, phone calls). */
+  httpAddress: string;
   metricsUrl: string;
   pid: number;
   stop(): Promise<void>;
@@ -77,6 +79,7 @@ export async function spawnGateway(options: SpawnOptions): Promise<SpawnedGatewa
   }
   return {
     grpcAddress: `127.0.0.1:${grpcPort}`,
+    httpAddress: `127.0.0.1:${httpPort}`,
     metricsUrl,
     pid: child.pid!,
     async stop() {

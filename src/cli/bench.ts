@@ -20,9 +20,12 @@ import { builtInUtterance, utteranceFromWav } from '../bench/utterance.js';
 import { simulatedReplyTokens } from '../providers/simulated/llm.js';
 import { loadSimulatedProfile, type SimulatedProfile } from '../providers/simulated/profile.js';
 import { simulatedSpeechMs } from '../providers/simulated/tts.js';
+import { phoneCallers } from '../bench/phone-level.js';
 
 export interface BenchFlags {
   server: string;
+  /** grpc (voice.v1), or a phone carrier's protocol: twilio, asterisk. */
+  transport?: string;
   spawnServer?: boolean;
   serverLog?: string;
   metricsUrl?: string;
@@ -99,6 +102,9 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   const profile = loadSimulatedProfile(flags.profile, '--profile');
   const utterance = flags.in ? await utteranceFromWav(flags.in, profile.vad.speechThresholdDbfs) : builtInUtterance();
   const audio = new CallerAudio(utterance, chunkMs);
+  const transport = flags.transport ?? 'grpc';
+  if (transport !== 'grpc' && transport !== 'twilio' && transport !== 'asterisk') throw new Error(`--transport must be grpc, twilio or asterisk; got ${JSON.stringify(transport)}`);
+  if (transport !== 'grpc' && chunkMs !== 20) throw new Error('--chunk-ms must be 20 with a phone transport: carriers send 20 ms of audio per message');
   const spreadMs = sessions === 1 ? 0 : flags.spreadS !== undefined ? intFlag('spread-s', flags.spreadS, 0, 3600) * 1000 : turnCycleMs(profile, utterance.speechEndMs, pauseMs, bargeInAfterMs);
 
   let spawned: SpawnedGateway | null = null;
@@ -112,7 +118,8 @@ export async function runBench(flags: BenchFlags): Promise<void> {
       process.stderr.write(`starting a gateway with simulated providers (profile ${flags.profile})...\n`);
       spawned = await spawnGateway({ entry: cliEntry(), profile: flags.profile, logFile: flags.serverLog });
     }
-    const server = spawned?.grpcAddress ?? flags.server;
+    const server = transport === 'grpc' ? (spawned?.grpcAddress ?? flags.server) : (spawned?.httpAddress ?? flags.server);
+    const phone = transport === 'grpc' ? null : await phoneCallers(transport, server, utterance, profile, { pauseMs, bargeInAfterMs, replyTimeoutMs });
     const metricsUrl = flags.metricsUrl ?? spawned?.metricsUrl ?? null;
     const resources = metricsUrl ? new ServerResources(metricsUrl) : null;
     const idle = resources ? await resources.idleSample(spawned ? IDLE_SETTLE_MS : 0) : null;
@@ -136,6 +143,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
         resources,
         idleResidentBytes: idle?.residentBytes ?? null,
         onProgress: (status) => progress.update(status),
+        createCaller: phone ?? undefined,
       };
       progress.start(`${n} sessions`, (n === 1 ? 0 : spreadMs) / 1000 + (durationS ?? 0));
       try {
@@ -147,6 +155,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
 
     const report: BenchReport = {
       command: ['voice-gateway', 'bench', ...process.argv.slice(process.argv.indexOf('bench') + 1)].join(' '),
+      transport,
       started_at: new Date().toISOString(),
       server: { address: server, spawned: spawned !== null, metrics_url: metricsUrl },
       profile,

@@ -8,6 +8,7 @@
 import { quoted } from './client-text.js';
 import { applySettings } from './settings.js';
 import { GatewayError, type ConversationItem, type NewItem, type ServerEvent, type SessionSettings } from './events.js';
+import { fixedReply } from './fixed-reply.js';
 import { checkAudioEnd, type ConversationHistory } from './history.js';
 import type { Replies } from './replies.js';
 import type { ReplyTurn } from './reply.js';
@@ -32,6 +33,7 @@ export interface ItemsSnapshot {
 const TEXT_PROBLEMS = {
   text: { empty: 'text is empty: send the words of the user message', name: 'text' },
   item: { empty: 'the item has no text: send the words of the message', name: "the item's text" },
+  say: { empty: 'say has no text: send the words to speak', name: 'say' },
 } as const;
 
 export class ConversationItems {
@@ -78,6 +80,15 @@ export class ConversationItems {
     this.addMessage({ id: turn.id, role: 'user', text: words, origin: 'text' });
     this.host.send({ type: 'transcript', turnId: turn.id, stability: 'final', text: words });
     this.replyTo(turn);
+  }
+
+  /**
+   * `say`: the agent speaks `text` word for word, without the LLM (a phone call's greeting). It is
+   * a reply like any other (./fixed-reply.ts): interrupted, and kept in history as far as heard.
+   */
+  say(text: string): void {
+    const words = this.checkedText(text, 'say');
+    this.replies.start({ id: '', text: '', timings: { turnEndedAt: performance.now() } }, undefined, fixedReply(words));
   }
 
   addItem(item: NewItem, after: string | null | undefined, ref: string | undefined): void {

@@ -115,6 +115,11 @@ export type ClientEvent = {
   | { type: 'get_item'; itemId: string }
   /** Drop the user's audio since the last end of turn. */
   | { type: 'clear_input' }
+  /**
+   * Speak `text` as a reply, word for word, without the LLM (a phone call's greeting): it goes
+   * through TTS and into the history as the assistant's, cut to what was heard.
+   */
+  | { type: 'say'; text: string }
 );
 
 /**

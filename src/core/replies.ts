@@ -5,13 +5,13 @@
  * it what phase the current reply is in (the floor, ./turn-state.ts) and tells it who
  * interrupted.
  */
-import type { Providers, SpeechSynthesizer } from '../providers/types.js';
+import type { ChatModel, Providers, SpeechSynthesizer } from '../providers/types.js';
 import type { InterruptCause, ServerEvent, SessionSettings } from './events.js';
 import { heardText, type ConversationHistory, type LlmRequest, type SpokenPiece } from './history.js';
 import { RetryAfterGate } from './llm-retry-after.js';
 import { Reply, type ReplyOutcome, type ReplyTurn } from './reply.js';
 import type { SessionConfig, SessionObserver } from './session-config.js';
-import { heldSynthesizer, Speculator } from './speculation.js';
+import { heldSynthesizer, Speculator, type SpeculationResult } from './speculation.js';
 import { turnMetrics } from './turn-metrics.js';
 import type { ReplyPhase } from './turn-state.js';
 import type { AsrResult } from '../providers/types.js';
@@ -75,13 +75,14 @@ export class Replies {
   /**
    * A reply to `turn` now, with the conversation as it is (the user's item already in it). An
    * early reply that asked the same is confirmed and goes on; any reply in progress is superseded.
+   * `llm`: another source of the words than the session's LLM (`say`: ./fixed-reply.ts).
    */
-  start(turn: ReplyTurn, instructions = this.host.settings().instructions): void {
+  start(turn: ReplyTurn, instructions = this.host.settings().instructions, llm?: ChatModel): void {
     if (this.current) this.end(this.current.interrupt(), 'superseded');
     const request = this.history.request(instructions, this.config.llmContextTokens);
-    const early = this.speculator.resolve(turn.id, request.messages);
+    const early: SpeculationResult = llm ? { outcome: 'none', confirmed: null } : this.speculator.resolve(turn.id, request.messages);
     if (early.outcome !== 'none') turn.timings.speculative = early.outcome;
-    const reply = early.confirmed?.reply ?? this.build(turn, request, this.providers.tts, (event) => this.emit(reply, event));
+    const reply = early.confirmed?.reply ?? this.build(turn, request, this.providers.tts, (event) => this.emit(reply, event), llm);
     reply.turn = turn; // an early reply heard the stable words; the report keeps the final ones
     // The reply's item takes its place now, so that items added while it runs come after it.
     reply.itemId = this.history.freeId(`reply_${this.count}`);
@@ -204,7 +205,7 @@ export class Replies {
     for (const event of replay.events) this.host.send(event);
   }
 
-  private build(turn: ReplyTurn, request: LlmRequest, tts: SpeechSynthesizer, emit: (event: ServerEvent) => void): Reply {
+  private build(turn: ReplyTurn, request: LlmRequest, tts: SpeechSynthesizer, emit: (event: ServerEvent) => void, llm?: ChatModel): Reply {
     const settings = this.host.settings();
     const reply = new Reply(
       `resp_${++this.count}`,
@@ -221,7 +222,7 @@ export class Replies {
         replayMaxBytes: this.config.outboundQueueMaxBytes,
       },
       {
-        llm: this.llmRetryAfter.wrap(this.providers.llm),
+        llm: llm ?? this.llmRetryAfter.wrap(this.providers.llm),
         tts,
         emit,
         onAbandoned: (kind) => this.observer.onAbandoned?.(kind),

@@ -39,6 +39,8 @@ export interface SessionConfig {
 export type SessionEndCause =
   | 'client_ended'
   | 'client_gone'
+  /** The agent ended the conversation (a phone call's hang-up). */
+  | 'agent_ended'
   | 'client_too_slow'
   | 'client_flood'
   | 'idle_timeout'

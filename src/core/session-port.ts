@@ -6,8 +6,16 @@
 import type { AsyncQueue } from '../lib/async-queue.js';
 import type { ClientEvent, ServerEvent } from './events.js';
 import type { SessionEndCause } from './session-config.js';
+import type { TurnState } from './turn-state.js';
 
 export interface SessionPort {
+  /** The id of the session the connection drives now (a resume changes it), for logs. */
+  readonly id: string;
+  /**
+   * Who has the floor in that session (./turn-state.ts). A transport whose client cannot say what
+   * it heard reads it, e.g. a phone call hung up while the agent speaks ends as `client_gone`.
+   */
+  readonly currentState: TurnState;
   /** Server events for the transport to send, bounded in bytes. */
   readonly events: AsyncQueue<ServerEvent>;
   /** Takes one client event; never throws (problems become `error` events). */

@@ -127,10 +127,7 @@ export class Session {
     this.barrier.took();
   }
 
-  /**
-   * Resolves once every client event taken before this call has been processed (or the session
-   * closed): what a test waits for before it checks that something did not happen.
-   */
+  /** Resolves once every client event taken so far is processed (or the session closed): what a test awaits. */
   settled(): Promise<void> {
     return this.closed ? Promise.resolve() : this.barrier.settled();
   }
@@ -233,6 +230,8 @@ export class Session {
         return this.items.get(event.itemId, event.ref);
       case 'clear_input':
         return this.items.clearInput(event.ref);
+      case 'say':
+        return this.items.say(event.text);
     }
   }
 

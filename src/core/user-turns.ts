@@ -64,6 +64,8 @@ export interface ListeningConfig {
   smartTurnThreshold: number;
 }
 
+const SMART_TURN_MISSING = 'end_of_turn_source smart_turn needs the Smart Turn model, which this server has not loaded (TURN_MODEL_PATH, or TURN_END_SOURCE=smart_turn): turns end on silence (end_of_turn_silence_ms) instead';
+
 export class UserTurns {
   private readonly voice: VoiceActivity;
   private asrResampler: StreamResampler | null = null;
@@ -135,16 +137,20 @@ export class UserTurns {
     return this.endTurn('vad');
   }
 
-  /**
-   * The input rate for the VAD and the recognizer, and the session's VAD threshold. Resamplers are
-   * made on the first audio that needs one (makeAsrResampler, VoiceActivity): an idle session holds none.
-   */
+  /** Input rate for VAD and recognizer, and the VAD threshold; resamplers come with the first audio that needs one. */
   configureInput(): void {
     this.asrResampler?.destroy();
     this.asrResampler = null;
-    this.voice.setInputRate(this.settings().inputFormat.sampleRateHz);
+    // VAD hears the recognizer's audio when it wants the same rate: it then resamples nothing.
+    this.voice.setInputRate(this.sharesResampler ? this.providers.asr.sampleRateHz : this.settings().inputFormat.sampleRateHz);
     this.voice.setThreshold(this.settings().turn.vadThreshold);
     this.checkTurnSource();
+  }
+
+  /** VAD and recognizer want the same rate and the input is not at it: one resampler feeds both (8 kHz phone audio). */
+  private get sharesResampler(): boolean {
+    const { asr, vad } = this.providers;
+    return vad.sampleRateHz === asr.sampleRateHz && this.settings().inputFormat.sampleRateHz !== asr.sampleRateHz;
   }
 
   /** The resampler to the recognizer's rate, made by the first audio that needs it. */
@@ -164,9 +170,7 @@ export class UserTurns {
   checkTurnSource(): void {
     if (this.settings().turn.endOfTurnSource !== 'smart_turn' || this.providers.turn || this.smartTurnMissingSaid) return;
     this.smartTurnMissingSaid = true;
-    this.hooks.error(
-      new GatewayError('failed_precondition', 'end_of_turn_source smart_turn needs the Smart Turn model, which this server has not loaded (TURN_MODEL_PATH, or TURN_END_SOURCE=smart_turn): turns end on silence (end_of_turn_silence_ms) instead'),
-    );
+    this.hooks.error(new GatewayError('failed_precondition', SMART_TURN_MISSING));
   }
 
   /** The Smart Turn listener when this session's turns end by the model, else null. */
@@ -197,16 +201,19 @@ export class UserTurns {
     this.inputOffsetMs += chunkMs;
     this.uncommittedMs += chunkMs;
     this.hooks.audioIn(chunkMs);
-    if (!this.languageUnsupported) {
+    const shared = this.sharesResampler;
+    let atAsrRate = pcm;
+    if (!this.languageUnsupported || shared) {
       // Only the first chunk waits (for the resampler): the rest keep the order of VAD and ASR results.
       if (!this.asrResampler && inputFormat.sampleRateHz !== this.providers.asr.sampleRateHz) await this.makeAsrResampler();
       if (this.closed) return;
-      this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
+      if (this.asrResampler) atAsrRate = this.asrResampler.process(pcm);
+      if (!this.languageUnsupported) this.ensureAsr()?.write(atAsrRate);
     }
     const smartTurn = this.smartTurnListener();
     if (smartTurn) await smartTurn.push(pcm, inputFormat.sampleRateHz);
     if (this.closed) return;
-    await this.voice.push(pcm, (edge) => {
+    await this.voice.push(shared ? atAsrRate : pcm, (edge) => {
       if (this.closed) return false;
       if (edge?.type === 'speech_start') this.speechStarted(edge.offsetMs);
       if (edge?.type === 'speech_end') this.hooks.speechStopped(this.speechTurnId, Math.round(edge.offsetMs)); // the turn may have ended already: the id speech started with

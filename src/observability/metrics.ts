@@ -32,6 +32,7 @@ const STAGES = {
 const END_CAUSES: SessionEndCause[] = [
   'client_ended',
   'client_gone',
+  'agent_ended',
   'client_too_slow',
   'client_flood',
   'idle_timeout',

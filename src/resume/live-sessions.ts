@@ -76,6 +76,8 @@ class Held {
   superseded = false;
   /** The admission of the connection that left it waiting for a resume (released when it ends or is resumed). */
   parked: AdmissionSlot | null = null;
+  /** false: its client cannot resume (a phone call): nothing is written, and it ends with its connection. */
+  resumable = true;
   constructor(readonly subject: string) {}
 }
 
@@ -106,10 +108,12 @@ export class LiveSessions implements LinkOwner {
   /**
    * A new connection, admitted (its principal and slot in the limits): it drives a new session
    * unless its `start` resumes one. A resume is a connection like any other: it was admitted the same way.
+   * `resumable` false: its protocol cannot resume (a phone call); its session ends with it.
    */
-  connect(admission: AdmissionSlot): SessionLink {
+  connect(admission: AdmissionSlot, resumable = true): SessionLink {
     const link = new SessionLink(this, admission);
     const held = this.open(hashSubject(admission.principal));
+    held.resumable = resumable;
     this.attach(held, link);
     return link;
   }
@@ -170,7 +174,7 @@ export class LiveSessions implements LinkOwner {
   gone(link: SessionLink, reason: string, cause: SessionEndCause): void {
     const held = this.heldBy(link);
     if (!held) return link.finish(reason, cause);
-    const resumable = (cause === 'client_gone' || cause === 'transport_error') && held.session.started && held.session.closeReason === undefined && !held.superseded;
+    const resumable = held.resumable && (cause === 'client_gone' || cause === 'transport_error') && held.session.started && held.session.closeReason === undefined && !held.superseded;
     if (!resumable) return held.session.close(reason, cause);
     // The session keeps the connection's admission while it waits; a key at its limit of waiting sessions cannot leave another.
     const slot = link.takeSlot();
@@ -209,9 +213,10 @@ export class LiveSessions implements LinkOwner {
           if (late) held.session.close('the gateway is shutting down', 'shutdown');
           continue;
         }
-        if (!late && (!shared || !held.session.resume.quiet)) continue;
+        const handsOver = shared && held.resumable; // a phone call cannot come back: it gets the grace to finish
+        if (!late && (!handsOver || !held.session.resume.quiet)) continue;
         held.handedOver = true;
-        handing.push(shared && !held.superseded ? this.handOver(held) : Promise.resolve(held.session.goAway('the gateway is shutting down: reconnect to start a new conversation')));
+        handing.push(handsOver && !held.superseded ? this.handOver(held) : Promise.resolve(held.session.goAway('the gateway is shutting down: reconnect to start a new conversation')));
       }
       if (late) break;
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
@@ -299,7 +304,7 @@ export class LiveSessions implements LinkOwner {
     held.parked = null;
     if (this.held.get(held.session.id) === held) this.held.delete(held.session.id);
     // Ended for good: its token resumes nothing. A session handed over (or taken) stays in the store.
-    if (held.session.started && !held.handedOver && !held.superseded) {
+    if (held.resumable && held.session.started && !held.handedOver && !held.superseded) {
       this.options.store.remove(held.session.id, held.generation).catch(() => undefined);
     }
   }
@@ -307,7 +312,7 @@ export class LiveSessions implements LinkOwner {
   // --- writes ------------------------------------------------------------------------------------
 
   private checkpoint(held: Held): void {
-    if (!held.session.started || held.superseded) return;
+    if (!held.session.started || held.superseded || !held.resumable) return;
     if (held.writing) {
       held.dirty = true;
       return;
@@ -339,7 +344,7 @@ export class LiveSessions implements LinkOwner {
   }
 
   private async renew(): Promise<void> {
-    const live = [...this.held.values()].filter((h) => h.link && h.session.started && h.session.closeReason === undefined && !h.superseded && !h.writing);
+    const live = [...this.held.values()].filter((h) => h.resumable && h.link && h.session.started && h.session.closeReason === undefined && !h.superseded && !h.writing);
     if (live.length === 0) return;
     const generations = new Map(live.map((h) => [h.session.id, h.generation]));
     try {

@@ -11,6 +11,7 @@
 import type { ClientEvent, ServerEvent } from '../core/events.js';
 import type { SessionPort } from '../core/session-port.js';
 import type { SessionEndCause } from '../core/session-config.js';
+import type { TurnState } from '../core/turn-state.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import { byteSizeOf } from '../lib/byte-size.js';
 
@@ -29,7 +30,9 @@ export interface LinkOwner {
 
 /** The part of a session a link drives. */
 export interface DrivenSession {
+  readonly id: string;
   readonly started: boolean;
+  readonly currentState: TurnState;
   handle(event: ClientEvent): void;
   rejectMessage(reason: string): void;
   bind<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void;
@@ -116,6 +119,14 @@ export class SessionLink implements SessionPort {
     const slot = this.slot;
     this.slot = null;
     return slot;
+  }
+
+  get id(): string {
+    return this.session.id;
+  }
+
+  get currentState(): TurnState {
+    return this.session.currentState;
   }
 
   get closedSignal(): AbortSignal {

@@ -12,15 +12,30 @@ export interface SessionRefusal {
   retryAfterS?: number;
 }
 
-/** Who asks for a session, for the log line of a refusal (never part of the decision). */
+/** Who asks for a session, for the log line of a refusal (never part of the admission decision). */
 export interface ClientInfo {
   /** The peer's network address, e.g. 127.0.0.1. */
   address?: string;
   /** The transport it came through, e.g. grpc, websocket, realtime. */
   transport?: string;
+  /**
+   * false: the protocol cannot carry a resume token (a phone call), so the session ends with its
+   * connection instead of waiting RESUME_WINDOW_MS for a resume that cannot come.
+   */
+  resumable?: boolean;
 }
 
-export type SessionFactory = (credential: string | undefined, client?: ClientInfo) => Promise<SessionPort | SessionRefusal>;
+/** A caller proven by other means than a gateway key (a carrier's signature on the request). */
+export interface VerifiedCaller {
+  /** Whom the session limits count it against, e.g. carrier:twilio. */
+  principal: string;
+}
+
+/**
+ * `verified`: the request was proven to come from a trusted party another way, so no credential
+ * is checked; the session limits still apply to its principal.
+ */
+export type SessionFactory = (credential: string | undefined, client?: ClientInfo, verified?: VerifiedCaller) => Promise<SessionPort | SessionRefusal>;
 
 export function isRefusal(result: SessionPort | SessionRefusal): result is SessionRefusal {
   return 'refused' in result;

@@ -70,7 +70,8 @@ void describe('voice-gateway bench', () => {
     assert.match(stdout, /voice to voice \(ms\)/);
     assert.match(stdout, /overhead \(ms\)/);
     const report = obj(JSON.parse(await readFile(out, 'utf8')));
-    assert.deepEqual(Object.keys(report).sort(), ['command', 'profile', 'ramp', 'runs', 'server', 'settings', 'started_at', 'utterance']);
+    assert.deepEqual(Object.keys(report).sort(), ['command', 'profile', 'ramp', 'runs', 'server', 'settings', 'started_at', 'transport', 'utterance']);
+    assert.equal(report.transport, 'grpc');
     assert.equal(obj(report.profile).name, 'short replies');
     assert.equal(obj(report.server).spawned, true);
     assert.equal(report.ramp, null);

@@ -72,6 +72,7 @@ const WIRE_CODE: Record<UpgradeRefusal, string> = {
   resource_exhausted: 'rate_limit_exceeded',
   unavailable: 'server_unavailable',
   bad_request: 'invalid_request',
+  forbidden: 'forbidden',
   forbidden_origin: 'forbidden_origin',
 };
 

@@ -14,24 +14,30 @@
  * A refusal reaches the client as an HTTP status on the upgrade (`refuse: 'http'`, for SDKs that
  * report it) or as a close code and reason after the handshake (`refuse: 'close'`, for browsers,
  * which can read a close reason but not a status).
+ *
+ * A client whose credential comes only after the handshake, in its first message (a Twilio stream
+ * carries the gateway key as a parameter of its `start`), is admitted then (`admitLater`): its
+ * socket opens with no session, is closed if it asks for none within START_TIMEOUT_MS, and the
+ * session admitted for it is released if the socket is gone by then.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { SessionPort } from '../../core/session-port.js';
 import { originAllowed } from '../origin-check.js';
-import { isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
+import { isRefusal, type ClientInfo, type SessionFactory, type SessionRefusal, type VerifiedCaller } from '../session-factory.js';
 import { CLOSE, closeWithin } from './close.js';
 import { socketClassWithOversizeReason } from './sink.js';
 
 /** Why an upgrade is refused: a session refusal, a bad request, or a page from another site. */
-export type UpgradeRefusal = SessionRefusal['code'] | 'bad_request' | 'forbidden_origin';
+export type UpgradeRefusal = SessionRefusal['code'] | 'bad_request' | 'forbidden' | 'forbidden_origin';
 
 const HTTP_STATUS: Record<UpgradeRefusal, number> = {
   unauthenticated: 401,
   resource_exhausted: 429,
   unavailable: 503,
   bad_request: 400,
+  forbidden: 403,
   forbidden_origin: 403,
 };
 
@@ -44,7 +50,17 @@ const REFUSAL_CLOSE: Record<SessionRefusal['code'], number> = {
 /** On shutdown, how long clients get to answer the close handshake. */
 const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 
-export interface SessionWebSocketOptions<U extends { credential: string | undefined }> {
+/** What an upgrade request presents: a credential, or proof of the caller by other means. */
+export interface UpgradeCredential {
+  credential: string | undefined;
+  /** The request was proven another way (a carrier's signature): no credential is checked. */
+  verified?: VerifiedCaller;
+}
+
+/** Admits a socket opened without a session, with the credential its first message carried. */
+export type AdmitLater = (credential: string | undefined) => Promise<SessionPort | null>;
+
+export interface SessionWebSocketOptions<U extends UpgradeCredential> {
   /** The transport's name, for logs of refusals (e.g. websocket, realtime). */
   transport: string;
   /** Largest frame `ws` reads (bytes); a larger one closes the socket with 1009 and `oversizeReason`. */
@@ -55,8 +71,12 @@ export interface SessionWebSocketOptions<U extends { credential: string | undefi
   /** Origins allowed besides the gateway's own (ALLOWED_ORIGINS; `*`: any). */
   allowedOrigins: readonly string[];
   createSession: SessionFactory;
-  /** What the client presents in its upgrade request (at least its credential), or a problem (400). */
-  readUpgrade: (request: IncomingMessage) => U | { problem: string };
+  /**
+   * What the client presents in its upgrade request (at least its credential), or why not: a bad
+   * request (`problem`: 400), or one that is refused (`forbidden`: 403, e.g. a carrier signature
+   * that does not match).
+   */
+  readUpgrade: (request: IncomingMessage) => U | { problem: string } | { forbidden: string };
   /** How refusals reach the client (see the file comment). */
   refuse: 'http' | 'close';
   /** The body of an HTTP refusal; by default the message as plain text. */
@@ -65,6 +85,14 @@ export interface SessionWebSocketOptions<U extends { credential: string | undefi
   serve: (ws: WebSocket, session: SessionPort, upgrade: U) => void;
   /** How long a refused browser gets to take the close frame before it is cut off. */
   closeGraceMs: number;
+  /** Upgrades `when` says true of are admitted after the handshake (see the file comment). */
+  admitLater?: {
+    when: (upgrade: U) => boolean;
+    /** A socket that has not asked to be admitted within this (START_TIMEOUT_MS) is closed (1008). */
+    startTimeoutMs: number;
+    /** Serves the socket; `admit` answers null when the session was refused (the socket is then closing). */
+    serve: (ws: WebSocket, upgrade: U, admit: AdmitLater) => void;
+  };
 }
 
 export interface SessionWebSocketServer {
@@ -75,9 +103,10 @@ export interface SessionWebSocketServer {
   close(): Promise<void>;
 }
 
-type Admitted<U> = { made: SessionPort | SessionRefusal; upgrade: U };
+/** `made`: the session or its refusal, or 'later' for a socket admitted after the handshake. */
+type Admitted<U> = { made: SessionPort | SessionRefusal | 'later'; upgrade: U };
 
-export function createSessionWebSocketServer<U extends { credential: string | undefined }>(options: SessionWebSocketOptions<U>): SessionWebSocketServer {
+export function createSessionWebSocketServer<U extends UpgradeCredential>(options: SessionWebSocketOptions<U>): SessionWebSocketServer {
   // What verifyClient decided for a request, until the handshake completes (or fails).
   const admitted = new WeakMap<IncomingMessage, Admitted<U>>();
   const refusal = (kind: UpgradeRefusal, message: string, retryAfterS?: number): [false, number, string, Record<string, string>] => {
@@ -100,7 +129,12 @@ export function createSessionWebSocketServer<U extends { credential: string | un
       }
       const upgrade = options.readUpgrade(request);
       if ('problem' in upgrade) return done(...refusal('bad_request', upgrade.problem));
-      options.createSession(upgrade.credential, { address: request.socket.remoteAddress, transport: options.transport }).then(
+      if ('forbidden' in upgrade) return done(...refusal('forbidden', upgrade.forbidden));
+      if (options.admitLater?.when(upgrade)) {
+        admitted.set(request, { made: 'later', upgrade });
+        return done(true);
+      }
+      options.createSession(upgrade.credential, clientOf(request), upgrade.verified).then(
         (made) => {
           if (isRefusal(made) && options.refuse === 'http') return done(...refusal(made.code, made.refused, made.retryAfterS));
           if (request.socket.destroyed) {
@@ -112,7 +146,7 @@ export function createSessionWebSocketServer<U extends { credential: string | un
           request.socket.once('close', () => {
             const left = admitted.get(request);
             admitted.delete(request);
-            if (left && !isRefusal(left.made)) left.made.close('the WebSocket handshake did not complete', 'client_gone');
+            if (left && left.made !== 'later' && !isRefusal(left.made)) left.made.close('the WebSocket handshake did not complete', 'client_gone');
           });
           done(true);
         },
@@ -120,6 +154,33 @@ export function createSessionWebSocketServer<U extends { credential: string | un
       );
     },
   });
+
+  const clientOf = (request: IncomingMessage): ClientInfo => ({ address: request.socket.remoteAddress, transport: options.transport });
+  const closeRefused = (ws: WebSocket, made: SessionRefusal) => {
+    const retry = made.retryAfterS === undefined ? '' : ` (retry after ${made.retryAfterS} s)`;
+    closeWithin(ws, REFUSAL_CLOSE[made.code], `${made.refused}${retry}`, options.closeGraceMs);
+  };
+
+  /** A socket opened with no session: it is admitted with the credential of its first message. */
+  const serveLater = (ws: WebSocket, request: IncomingMessage, upgrade: U) => {
+    const later = options.admitLater!;
+    let asked = false;
+    const timer = setTimeout(() => {
+      if (!asked) closeWithin(ws, CLOSE.policyViolation, `no start message came within ${later.startTimeoutMs / 1000} s (START_TIMEOUT_MS)`, options.closeGraceMs);
+    }, later.startTimeoutMs);
+    timer.unref();
+    ws.once('close', () => clearTimeout(timer));
+    later.serve(ws, upgrade, async (credential) => {
+      asked = true;
+      clearTimeout(timer);
+      const made = await options.createSession(credential, clientOf(request), upgrade.verified).catch(() => null);
+      if (made === null) closeWithin(ws, CLOSE.internalError, 'internal error while admitting the session', options.closeGraceMs);
+      else if (isRefusal(made)) closeRefused(ws, made);
+      else if (ws.readyState !== WebSocket.OPEN) made.close('the client left before its session was admitted', 'client_gone');
+      else return made;
+      return null;
+    });
+  };
 
   return {
     upgrade: (request, socket, head) => {
@@ -130,10 +191,8 @@ export function createSessionWebSocketServer<U extends { credential: string | un
         if (!entry) return ws.terminate(); // cannot happen: verifyClient admitted it
         ws.on('error', () => undefined); // the 'close' that follows ends the session
         const { made, upgrade } = entry;
-        if (isRefusal(made)) {
-          const retry = made.retryAfterS === undefined ? '' : ` (retry after ${made.retryAfterS} s)`;
-          return closeWithin(ws, REFUSAL_CLOSE[made.code], `${made.refused}${retry}`, options.closeGraceMs);
-        }
+        if (made === 'later') return serveLater(ws, request, upgrade);
+        if (isRefusal(made)) return closeRefused(ws, made);
         options.serve(ws, made, upgrade);
       });
     },

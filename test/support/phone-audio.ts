@@ -1,0 +1,21 @@
+/** Caller audio for the phone-call tests: 8 kHz, as a phone network carries it. */
+import { encodeG711 } from '../../src/audio/g711.js';
+import { bytesFromPcm16 } from '../../src/audio/pcm.js';
+import { resampleAll } from '../../src/audio/resampler.js';
+import { tone } from './scripted-providers.js';
+import { FIXTURE_SAMPLE_RATE_HZ, silence, speechFixture } from './speech-fixtures.js';
+
+export const PHONE_RATE_HZ = 8000;
+
+/** A question spoken by flite, resampled to 8 kHz by the project's resampler and mu-law encoded. */
+export async function mulawSpeech(text: string): Promise<Uint8Array> {
+  const pcm = await resampleAll(await speechFixture(text), FIXTURE_SAMPLE_RATE_HZ, PHONE_RATE_HZ);
+  return encodeG711(pcm, 'mulaw');
+}
+
+/** A voiced tone (the scripted VAD and ASR hear it as speech), mu-law. */
+export const mulawTone = (ms: number): Uint8Array => encodeG711(tone(ms, PHONE_RATE_HZ), 'mulaw');
+export const mulawSilence = (ms: number): Uint8Array => encodeG711(silence(ms, PHONE_RATE_HZ), 'mulaw');
+/** The same, as 16-bit little-endian PCM (AudioSocket, Asterisk slin). */
+export const slinTone = (ms: number, rateHz = PHONE_RATE_HZ): Uint8Array => bytesFromPcm16(tone(ms, rateHz));
+export const slinSilence = (ms: number, rateHz = PHONE_RATE_HZ): Uint8Array => bytesFromPcm16(silence(ms, rateHz));
