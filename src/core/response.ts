@@ -154,9 +154,10 @@ export class Response {
     const opts = { temperature: this.settings.temperature, maxTokens: this.settings.maxTokens };
     this.timings.llmRequestAt = performance.now();
     const tokens = this.deps.llm.stream(this.messages, opts, signal);
-    for await (const token of untilAborted(tokens, signal, this.settings.cancelBudgetMs, () => this.deps.onAbandoned('llm'))) {
+    for await (const out of untilAborted(tokens, signal, this.settings.cancelBudgetMs, () => this.deps.onAbandoned('llm'))) {
       this.timings.llmFirstTokenAt ??= performance.now();
-      for (const piece of splitter.push(token)) this.queuePiece(pieces, piece);
+      if (out.type !== 'text') continue; // no tools are offered yet
+      for (const piece of splitter.push(out.text)) this.queuePiece(pieces, piece);
     }
     if (!signal.aborted) for (const piece of splitter.flush()) this.queuePiece(pieces, piece);
   }

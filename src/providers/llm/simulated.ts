@@ -7,7 +7,7 @@
  */
 import { waitUntil } from '../simulated-clock.js';
 import type { SimulatedProfile } from '../simulated-profile.js';
-import type { ChatMessage, ChatModel, LlmOptions } from '../types.js';
+import type { ChatMessage, ChatModel, LlmOptions, LlmOutput } from '../types.js';
 
 type LlmProfile = SimulatedProfile['llm'];
 
@@ -43,13 +43,13 @@ function echoWords(messages: ChatMessage[]): string[] {
 export class SimulatedChatModel implements ChatModel {
   constructor(private readonly profile: LlmProfile) {}
 
-  async *stream(messages: ChatMessage[], _opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+  async *stream(messages: ChatMessage[], _opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
     const startedAt = performance.now();
     const tokens = simulatedReplyTokens(this.profile, messages);
     for (let i = 0; i < tokens.length; i++) {
       await waitUntil(startedAt + simulatedTokenDueMs(this.profile, i), signal);
       if (signal.aborted) return;
-      yield tokens[i]!;
+      yield { type: 'text', text: tokens[i]! };
     }
   }
 }
