@@ -38,6 +38,9 @@ export function sessionConfig(config: Config): SessionConfig {
         vadThreshold: config.VAD_THRESHOLD,
         prefixPaddingMs: 0,
       },
+      tools: [],
+      toolChoice: 'auto',
+      toolFiller: true,
     },
     vad: {
       threshold: config.VAD_THRESHOLD,

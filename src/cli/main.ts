@@ -65,6 +65,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--language <bcp47>', 'language of the question')
     .option('--text <message...>', 'typed messages to send after the audio')
     .option('--timeout-s <seconds>', 'give up after this long', '120')
+    .option('--tools <tools.json>', 'declare these tools (a JSON array of {name, description, parameters}); with --tool-command')
+    .option('--tool-command <cmd>', 'run each tool call through this shell command: the call as JSON on stdin, the result on stdout')
     .action(runAsk);
 
   program
@@ -76,6 +78,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--language <bcp47>', 'language you speak (the reply voice follows it)')
     .option('--voice <name>', 'reply voice')
     .option('--sample-rate <hz>', 'microphone and speaker sample rate', '16000')
+    .option('--tools <tools.json>', 'declare these tools (a JSON array of {name, description, parameters}); with --tool-command')
+    .option('--tool-command <cmd>', 'run each tool call through this shell command: the call as JSON on stdin, the result on stdout')
     .action(async (flags: import('./talk.js').TalkFlags) => (await import('./talk.js')).runTalk(flags));
 
   program

@@ -13,9 +13,7 @@
  * - `timeoutMs` replaces TOOL_TIMEOUT_MS for this server's tools, `toolTimeoutsMs` for one tool.
  */
 import { z } from 'zod';
-
-/** OpenAI's rule for function names, which every LLM server we speak to follows. */
-export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+import { TOOL_NAME } from '../providers/types.js';
 
 const serverName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a server name is 1 to 32 lower-case letters, digits, _ or -');
 const timeoutMs = z.number().int().min(10).max(600000);

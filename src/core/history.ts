@@ -4,6 +4,7 @@
  */
 import type { ChatMessage } from '../providers/types.js';
 import { GatewayError, type ConversationItem } from './events.js';
+import { chatMessages, orphanToolItems } from './tool-history.js';
 
 /** One TTS piece of a reply, placed on the reply's audio timeline. */
 export interface SpokenPiece {
@@ -99,7 +100,15 @@ export class ConversationHistory {
     const at = after === undefined ? this.items.length : after === null ? 0 : this.indexOf(after) + 1;
     this.items.splice(at, 0, { ...item });
     const previous = at > 0 ? this.items[at - 1]!.id : null;
-    if (this.items.length > this.maxItems) this.items.splice(0, this.items.length - this.maxItems);
+    if (this.items.length > this.maxItems) {
+      this.items.splice(0, this.items.length - this.maxItems);
+      // A tool result whose call was cut goes with it: never half an exchange.
+      const calls = new Set(this.items.flatMap((i) => (i.tool?.kind === 'call' ? [i.tool.callId] : [])));
+      for (let k = this.items.length - 1; k >= 0; k--) {
+        const tool = this.items[k]!.tool;
+        if (tool?.kind === 'output' && !calls.has(tool.callId)) this.items.splice(k, 1);
+      }
+    }
     return previous;
   }
 
@@ -126,10 +135,24 @@ export class ConversationHistory {
     this.items.splice(this.indexOf(id), 1);
   }
 
-  /** The messages for an LLM request, the system prompt first; items with no text are left out. */
+  /**
+   * The messages for an LLM request, the system prompt first; items with no text are left out,
+   * and tool calls only with their results (tool-history.ts).
+   */
   forRequest(systemPrompt: string): ChatMessage[] {
     const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-    return [...system, ...this.items.filter((item) => item.text.trim()).map(({ role, text }) => ({ role, content: text }))];
+    return [...system, ...chatMessages(this.items)];
+  }
+
+  /** The ids of tool items whose partner is gone (pending calls aside). */
+  orphans(pendingCallIds?: ReadonlySet<string>): string[] {
+    return orphanToolItems(this.items, pendingCallIds);
+  }
+
+  /** The item of tool call `callId` and of its result, if they are here. */
+  toolItems(callId: string): { call?: ConversationItem; output?: ConversationItem } {
+    const find = (kind: 'call' | 'output') => this.items.find((i) => i.tool?.kind === kind && i.tool.callId === callId);
+    return { call: find('call'), output: find('output') };
   }
 
   get length(): number {

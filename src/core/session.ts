@@ -272,6 +272,9 @@ export class Session {
         return this.sendItemEvent({ type: 'item_retrieved', item: this.history.get(event.itemId), ref: event.ref });
       case 'clear_input':
         return this.onClearInput(event.ref);
+      case 'tool_result':
+        // Replaced by the tool rounds once the reply handle (issue 11) is in.
+        throw new GatewayError('failed_precondition', `no tool call is waiting for a result: call id "${event.callId}" is unknown`);
     }
   }
 

@@ -68,6 +68,9 @@ export type ChatMessage =
   | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
 
+/** Tool names every LLM server we speak to accepts (OpenAI's rule). */
+export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
 /** A tool the model may call: its name, what it does, and its parameters as a JSON Schema object. */
 export interface ToolSpec {
   name: string;

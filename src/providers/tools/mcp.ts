@@ -15,8 +15,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { resolveHeaders, TOOL_NAME, type McpServerConfig } from '../../config/mcp-servers.js';
-import type { ServerTool, ToolBackend, ToolCallResult } from '../types.js';
+import { resolveHeaders, type McpServerConfig } from '../../config/mcp-servers.js';
+import { TOOL_NAME, type ServerTool, type ToolBackend, type ToolCallResult } from '../types.js';
 import { resultText } from './mcp-content.js';
 
 export interface McpBackendOptions {

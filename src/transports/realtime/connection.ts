@@ -22,7 +22,7 @@ const MAX_PENDING_ANSWERS = 4096;
 /** Client event ids kept for errors of events that get no answer when they succeed. */
 const MAX_REMEMBERED_EVENT_IDS = 256;
 /** Events the core answers (or fails) exactly once: their context waits for that answer. */
-const ANSWERED = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input']);
+const ANSWERED = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input', 'tool_result']);
 
 export interface RealtimeConnectionOptions {
   dialect: Dialect;
@@ -35,7 +35,8 @@ export function serveRealtime(ws: WebSocket, session: Session, options: Realtime
   const contexts = new EventContexts();
   const writer = new RealtimeEventWriter(options.dialect, options.model, (ref) => contexts.take(ref));
   ws.on('error', () => undefined); // the 'close' that follows ends the session
-  session.handle({ type: 'start', settings: initialPatch(), metadata: { transport: 'openai-realtime', dialect: options.dialect, model: options.model }, itemEvents: true });
+  // Realtime replies end at the client's tool calls; its function_call_output and response.create go on.
+  session.handle({ type: 'start', settings: initialPatch(), metadata: { transport: 'openai-realtime', dialect: options.dialect, model: options.model }, itemEvents: true, toolCallsEndReply: true });
 
   const reply = (error: WireError, clientEventId?: string) => {
     if (ws.readyState !== WebSocket.OPEN) return;

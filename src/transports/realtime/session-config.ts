@@ -15,12 +15,15 @@
  *   window chosen by eagerness (there is no semantic end-of-turn model here).
  * - input transcription on/off only decides whether transcription events are sent: the gateway
  *   always recognizes speech, since the LLM needs the words.
- * - tools, text-only output and transcription sessions are refused with an error; noise
- *   reduction, speed, idle_timeout_ms, tracing, max_output_tokens, temperature and the like are
- *   kept and shown back but change nothing.
+ * - tools: function tools (flat, as both dialects declare them) become the session's client tools
+ *   and tool_choice its tool choice; the gateway checks their schemas. `mcp` tools are refused:
+ *   the gateway's MCP servers are its own setting (MCP_SERVERS), never a client's.
+ * - text-only output and transcription sessions are refused with an error; noise reduction,
+ *   speed, idle_timeout_ms, tracing, max_output_tokens, temperature and the like are kept and
+ *   shown back but change nothing.
  */
 import { z } from 'zod';
-import type { AudioFormat, FormatPatch, SessionSettings, SettingsPatch, TurnSettings } from '../../core/events.js';
+import type { AudioFormat, FormatPatch, SessionSettings, SettingsPatch, ToolChoice, ToolDeclaration, TurnSettings } from '../../core/events.js';
 import { zodProblem } from './wire-error.js';
 
 export type Dialect = 'ga' | 'beta';
@@ -37,7 +40,6 @@ export interface RealtimeSessionState {
   /** The voice name the client chose, shown back (undefined: the server's). */
   voice?: string;
   speed: number;
-  toolChoice: unknown;
   maxOutputTokens: number | 'inf';
   temperature: number;
   tracing: unknown;
@@ -51,7 +53,6 @@ export function initialState(model: string): RealtimeSessionState {
     turnDetectionType: 'server_vad',
     idleTimeoutMs: null,
     speed: 1,
-    toolChoice: 'auto',
     maxOutputTokens: 'inf',
     temperature: 0.8,
     tracing: null,
@@ -94,12 +95,22 @@ const turnDetection = z
   })
   .nullable();
 const voice = z.union([z.string().min(1).max(200), z.looseObject({ id: z.string().min(1).max(200) })]);
-const tools = z.array(z.unknown()).max(0, 'tools are not supported by this gateway: remove them (its LLM has no tool calls yet)');
+const functionTool = z.looseObject({
+  type: z.literal('function', { error: 'only "function" tools can be declared by a client: MCP servers are configured on the gateway (MCP_SERVERS)' }),
+  name: z.string(),
+  description: z.string().optional(),
+  parameters: z.looseObject({}).optional(),
+});
+const tools = z.array(functionTool).max(128, 'at most 128 tools');
+const toolChoice = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.looseObject({ type: z.literal('function'), name: z.string().min(1) }),
+]);
 const transcription = z.looseObject({}).nullable();
 const common = {
   instructions: z.string().optional(),
   tools: tools.optional(),
-  tool_choice: z.unknown().optional(),
+  tool_choice: toolChoice.optional(),
   tracing: z.unknown().optional(),
   model: z.string().optional(),
 };
@@ -163,6 +174,7 @@ export function readSessionUpdate(dialect: Dialect, session: unknown): SessionUp
       turnDetection: input?.turn_detection,
       voice: output?.voice,
       speed: output?.speed,
+      tools: s.tools,
       toolChoice: s.tool_choice,
       maxOutputTokens: s.max_output_tokens,
       tracing: s.tracing,
@@ -181,6 +193,7 @@ export function readSessionUpdate(dialect: Dialect, session: unknown): SessionUp
     turnDetection: s.turn_detection,
     voice: s.voice,
     speed: s.speed,
+    tools: s.tools,
     toolChoice: s.tool_choice,
     maxOutputTokens: s.max_response_output_tokens,
     temperature: s.temperature,
@@ -198,7 +211,8 @@ interface UpdateFields {
   turnDetection?: z.output<typeof turnDetection>;
   voice?: z.output<typeof voice>;
   speed?: number;
-  toolChoice?: unknown;
+  tools?: z.output<typeof tools>;
+  toolChoice?: z.output<typeof toolChoice>;
   maxOutputTokens?: number | 'inf';
   temperature?: number;
   tracing?: unknown;
@@ -239,11 +253,25 @@ function collect(f: UpdateFields): SessionUpdate {
   if (f.noiseReduction !== undefined) state.noiseReduction = f.noiseReduction;
   if (f.model !== undefined) state.model = f.model;
   if (f.speed !== undefined) state.speed = f.speed;
-  if (f.toolChoice !== undefined) state.toolChoice = f.toolChoice;
+  if (f.tools !== undefined) patch.tools = f.tools.map(declaration);
+  if (f.toolChoice !== undefined) patch.toolChoice = typeof f.toolChoice === 'string' ? f.toolChoice : { name: f.toolChoice.name };
   if (f.maxOutputTokens !== undefined) state.maxOutputTokens = f.maxOutputTokens;
   if (f.temperature !== undefined) state.temperature = f.temperature;
   if (f.tracing !== undefined) state.tracing = f.tracing;
   return { patch, state };
+}
+
+function declaration(tool: z.output<typeof functionTool>): ToolDeclaration {
+  return { name: tool.name, description: tool.description ?? '', parameters: tool.parameters ?? { type: 'object', properties: {} } };
+}
+
+/** The session's client tools as Realtime declares them (flat), and its tool choice. */
+function toolsOf(settings: SessionSettings): { tools: unknown[]; tool_choice: unknown } {
+  const choice: ToolChoice = settings.toolChoice;
+  return {
+    tools: settings.tools.map((t) => ({ type: 'function', name: t.name, description: t.description, parameters: t.parameters })),
+    tool_choice: typeof choice === 'string' ? choice : { type: 'function', name: choice.name },
+  };
 }
 
 function gaFormatPatch(format: z.output<typeof gaFormat>): FormatPatch {
@@ -306,8 +334,7 @@ export function renderSession(dialect: Dialect, sessionId: string, state: Realti
       input_audio_transcription: state.transcription,
       input_audio_noise_reduction: state.noiseReduction,
       turn_detection: turnDetection,
-      tools: [],
-      tool_choice: state.toolChoice,
+      ...toolsOf(settings),
       temperature: state.temperature,
       max_response_output_tokens: state.maxOutputTokens,
       speed: state.speed,
@@ -330,8 +357,7 @@ export function renderSession(dialect: Dialect, sessionId: string, state: Realti
       },
       output: { format: gaFormatOf(settings.outputFormat), voice: voiceOf(state, settings), speed: state.speed },
     },
-    tools: [],
-    tool_choice: state.toolChoice,
+    ...toolsOf(settings),
     max_output_tokens: state.maxOutputTokens,
     tracing: state.tracing,
     truncation: 'auto',
