@@ -9,6 +9,7 @@ import { fail, ok, skip, type BackendCheck } from './backend-check.js';
 import { chosenLlm } from './create-llm.js';
 import { checkReady, fetchFailure, listModels, oneTokenCompletion, type LlmEndpoint } from './llm/openai-compatible-checks.js';
 import { checkRiva } from './riva/checks.js';
+import { checkMcpServers } from './tools/mcp-checks.js';
 
 export type { BackendCheck } from './backend-check.js';
 
@@ -26,6 +27,7 @@ export async function checkBackends(config: Config, deep: boolean): Promise<Back
   } else {
     rows.push(local('llm', llm));
   }
+  rows.push(...(await checkMcpServers(config.MCP_SERVERS, process.env, config.MCP_CONNECT_TIMEOUT_MS)));
   return rows;
 }
 
