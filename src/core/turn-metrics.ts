@@ -1,6 +1,7 @@
 /** Per-turn latencies (DESIGN §6) from the moments a turn and its reply recorded. */
 import type { ResponseStatus, SpeculativeOutcome, TurnMetrics } from './events.js';
 import type { ResponseTimings } from './response.js';
+import type { ToolCallRecord } from './tool-rounds.js';
 
 /** Moments of the user's turn, in performance.now() ms. */
 export interface TurnTimings {
@@ -49,4 +50,6 @@ export interface TurnReport {
   userText: string;
   heardText: string;
   audioSentMs: number;
+  /** The tools the reply called, each with its outcome and times. */
+  toolCalls?: readonly ToolCallRecord[];
 }

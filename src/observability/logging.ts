@@ -21,12 +21,19 @@ export function sessionLogObserver(log: Logger): SessionObserver {
       sessionLog = log.child({ sessionId });
       sessionLog.info('session opened');
     },
-    onTurn: ({ metrics, status, bargeIn, audioSentMs, userText, heardText }) => {
+    onTurn: ({ metrics, status, bargeIn, audioSentMs, userText, heardText, toolCalls }) => {
       const { turnId, responseId, ...latencies } = metrics;
       const turnLog = sessionLog.child({ turnId, responseId });
       turnLog.info({ status, bargeIn: bargeIn !== undefined, audioSentMs: Math.round(audioSentMs), metrics: latencies }, 'turn');
       // Words people said are personal data: only when someone asked for debug logs.
       if (turnLog.isLevelEnabled('debug')) turnLog.debug({ transcript: userText, heardText }, 'turn text');
+      for (const call of toolCalls ?? []) {
+        const { name: tool, kind, server, outcome, callId } = call;
+        const durationMs = Math.round(call.endedAt - call.startedAt);
+        // A tool's arguments carry what users asked for (order numbers, names): debug only, like their words.
+        const args = turnLog.isLevelEnabled('debug') ? { arguments: call.arguments } : {};
+        turnLog.info({ tool, kind, ...(server ? { server } : {}), outcome, durationMs, callId, ...args }, 'tool call');
+      }
     },
     onError: (code, message) => sessionLog.warn({ code }, message),
     onAbandoned: (kind) => sessionLog.warn({ backend: kind }, `the ${kind} provider ignored cancellation past CANCEL_BUDGET_MS and was abandoned`),

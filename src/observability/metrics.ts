@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ErrorCode, TurnMetrics } from '../core/events.js';
 import type { SessionEndCause, SessionObserver } from '../core/session.js';
 import type { TurnReport } from '../core/turn-metrics.js';
+import { ToolMetrics } from './tool-metrics.js';
 
 export type BackendKind = 'vad' | 'asr' | 'llm' | 'tts';
 
@@ -47,6 +48,7 @@ export class GatewayMetrics {
   private readonly errors: Counter<'code'>;
   private readonly backendErrors: Counter<'backend' | 'provider' | 'code'>;
   private readonly audio: Counter<'direction'>;
+  private readonly tools: ToolMetrics;
 
   constructor(private readonly options: GatewayMetricsOptions) {
     const registers = [this.registry];
@@ -85,6 +87,7 @@ export class GatewayMetrics {
       registers,
     });
     this.audio = new Counter({ name: `${PREFIX}audio_seconds_total`, help: 'Audio received from clients (in) and sent in replies (out)', labelNames: ['direction'], registers });
+    this.tools = new ToolMetrics(this.registry, buckets);
 
     // Series that exist from the start, so rates and dashboards show 0 rather than nothing.
     for (const outcome of ['completed', 'interrupted', 'failed']) this.turns.inc({ outcome }, 0);
@@ -124,8 +127,9 @@ export class GatewayMetrics {
     response.writeHead(200, { 'content-type': this.registry.contentType }).end(request.method === 'HEAD' ? undefined : body);
   };
 
-  private recordTurn({ metrics, status, bargeIn }: TurnReport): void {
+  private recordTurn({ metrics, status, bargeIn, toolCalls }: TurnReport): void {
     this.turns.inc({ outcome: status });
+    this.tools.record(toolCalls);
     if (bargeIn) this.bargeIns.inc();
     if (metrics.speculative !== 'none') this.speculative.inc({ outcome: metrics.speculative });
     if (metrics.voiceToVoiceMs !== undefined) this.voiceToVoice.observe(metrics.voiceToVoiceMs / 1000);
