@@ -20,6 +20,7 @@ import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
 import { createVoiceLister } from './transports/voice-list.js';
 import { checkBackends } from './providers/check-backends.js';
+import { startMcpBackend, toolsConfig } from './providers/tools/create.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   return {
@@ -112,7 +113,8 @@ export async function startGateway({ config, providers, logger, traceExporter }:
     ? { vad: 'custom', asr: 'custom', llm: 'custom', tts: 'custom' }
     : { vad: config.VAD_PROVIDER, asr: config.ASR_PROVIDER, llm: config.LLM_PROVIDER, tts: config.TTS_PROVIDER };
   const observability = new GatewayObservability({ config, log, providerNames, traceExporter });
-  const perSession = sessionConfig(config);
+  const mcp = await startMcpBackend(config, process.env, log);
+  const perSession = { ...sessionConfig(config), tools: toolsConfig(config, mcp) };
   const sessions = new Set<Session>();
   let draining = false;
 
@@ -187,6 +189,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       for (const session of sessions) session.close('the gateway is shutting down', 'shutdown');
+      await mcp?.close();
       await Promise.all([voiceWebSocket.close(), realtime.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },

@@ -172,6 +172,10 @@ export const SETTINGS = {
   },
   MCP_CONNECT_TIMEOUT_MS: { schema: int(100, 600000), default: '5000', help: 'Longest wait (ms) to connect to an MCP server and list its tools' },
   MCP_REFRESH_INTERVAL_MS: { schema: int(0, 86400000), default: '300000', help: 'How often (ms) MCP tool lists are read again and servers that were down retried (0: only when a server says its list changed)' },
+  TOOL_MAX_ROUNDS: { schema: int(1, 16), default: '4', help: 'Tool rounds (the LLM calls tools, gets the results, goes on) in one reply at most; the last request asks for an answer without tools' },
+  TOOL_TIMEOUT_MS: { schema: int(100, 600000), default: '10000', help: 'A tool call with no result this long (ms) is cancelled and the LLM told so (a tool may set its own)' },
+  TOOL_FILLER_AFTER_MS: { schema: int(0, 60000), default: '1500', help: 'While tools run, the agent says a filler ("One moment.") after this much silence (ms), and again after each such silence (0: never)' },
+  TOOL_ARGUMENT_RETRIES: { schema: int(0, 10), default: '2', help: 'Tool calls with arguments that do not fit (bad JSON, wrong fields, no such tool) answered to the LLM per reply before it must answer without tools' },
   TOOL_RESULT_MAX_BYTES: { schema: int(256, 10485760), default: '16384', help: 'Largest tool result (bytes) the model is given: a client result over it is refused, a server result is cut' },
   TOOL_DECLARATIONS_MAX_BYTES: { schema: int(1024, 10485760), default: '65536', help: "Largest total size (bytes of JSON) of a session's tool declarations" },
   TOOL_FILLER_PHRASES: {

@@ -6,12 +6,13 @@
 import { bytesFromPcm16, durationMs } from '../audio/pcm.js';
 import { encodeAudio } from '../audio/codec.js';
 import { StreamResampler } from '../audio/resampler.js';
-import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer } from '../providers/types.js';
+import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer, type ToolCall } from '../providers/types.js';
 import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
-import type { AudioFormat, ErrorCode, ResponseStatus, ServerEvent } from './events.js';
+import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
 import { heardText, type SpokenPiece } from './history.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
+import type { ToolCallRecord, ToolRounds } from './tool-rounds.js';
 
 export interface ResponseSettings {
   outputFormat: AudioFormat;
@@ -59,6 +60,8 @@ export interface ResponseDeps {
   onAbandoned: (kind: 'llm' | 'tts') => void;
   /** Reply audio went out (ms of audio), for observers. */
   onAudioSent?: (durationMs: number) => void;
+  /** The reply's tool rounds, when tools are on offer. */
+  tools?: ToolRounds;
 }
 
 const PLAYBACK_MARGIN_MS = 150;
@@ -67,9 +70,13 @@ export const FIRST_PIECE_MIN_CHARS = 12;
 
 export class Response {
   readonly timings: ResponseTimings = {};
+  /** Who interrupted it, once it was (the session sets it); its tool calls are cancelled for it. */
+  cause: InterruptCause | undefined;
   private readonly abort = new AbortController();
   private readonly pieces: SpokenPiece[] = [];
   private audioSentMs = 0;
+  /** When the audio sent so far ends playing (performance.now() ms), played back to back from its arrival. */
+  private playEndsAt: number | undefined;
   private playedMs: number | null = null;
   private playbackAdvanced: (() => void) | null = null;
   private status: ResponseStatus | null = null;
@@ -102,6 +109,11 @@ export class Response {
     await speaking;
     if (!this.status) await this.waitForPlayback();
     return this.outcome();
+  }
+
+  /** The tools it called, with their outcomes. */
+  get toolCalls(): ToolCallRecord[] {
+    return this.deps.tools?.records ?? [];
   }
 
   /** The reply's TTS pieces on its audio timeline (what its text is cut by). */
@@ -148,18 +160,39 @@ export class Response {
     this.finish('failed');
   }
 
+  /**
+   * The LLM's reply, piece by piece into `pieces`. When it ends with tool calls, the tool rounds
+   * (./tool-rounds.ts) run them and the LLM is asked again with their results, in the same reply;
+   * what it said before a call is spoken as usual.
+   */
   private async think(pieces: AsyncQueue<string>): Promise<void> {
     const signal = this.abort.signal;
-    const splitter = new SpeakableSplitter({ maxPieceChars: this.settings.maxPieceChars, firstPieceMinChars: FIRST_PIECE_MIN_CHARS });
-    const opts = { temperature: this.settings.temperature, maxTokens: this.settings.maxTokens };
+    const messages = [...this.messages];
+    const tools = this.deps.tools;
     this.timings.llmRequestAt = performance.now();
-    const tokens = this.deps.llm.stream(this.messages, opts, signal);
-    for await (const out of untilAborted(tokens, signal, this.settings.cancelBudgetMs, () => this.deps.onAbandoned('llm'))) {
-      this.timings.llmFirstTokenAt ??= performance.now();
-      if (out.type !== 'text') continue; // no tools are offered yet
-      for (const piece of splitter.push(out.text)) this.queuePiece(pieces, piece);
+    for (;;) {
+      const splitter = new SpeakableSplitter({ maxPieceChars: this.settings.maxPieceChars, firstPieceMinChars: FIRST_PIECE_MIN_CHARS });
+      const opts = { temperature: this.settings.temperature, maxTokens: this.settings.maxTokens, ...tools?.llmOptions() };
+      const outputs = this.deps.llm.stream(messages, opts, signal);
+      const calls: ToolCall[] = [];
+      let text = '';
+      for await (const out of untilAborted(outputs, signal, this.settings.cancelBudgetMs, () => this.deps.onAbandoned('llm'))) {
+        this.timings.llmFirstTokenAt ??= performance.now();
+        if (out.type === 'tool_call') {
+          calls.push(out.call);
+          continue;
+        }
+        text += out.text;
+        for (const piece of splitter.push(out.text)) this.queuePiece(pieces, piece);
+      }
+      if (signal.aborted) return;
+      for (const piece of splitter.flush()) this.queuePiece(pieces, piece);
+      if (calls.length === 0 || !tools) return;
+      const io = { speak: (filler: string) => this.queuePiece(pieces, filler), audioEndsAt: () => this.playEndsAt ?? 0, signal };
+      const next = await tools.run(calls, text, io);
+      if (!next) return;
+      messages.push(...next);
     }
-    if (!signal.aborted) for (const piece of splitter.flush()) this.queuePiece(pieces, piece);
   }
 
   private queuePiece(pieces: AsyncQueue<string>, piece: string): void {
@@ -207,9 +240,11 @@ export class Response {
     }
     const { encoding, sampleRateHz } = this.settings.outputFormat;
     const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
-    this.timings.firstAudioSentAt ??= performance.now();
+    const now = performance.now();
+    this.timings.firstAudioSentAt ??= now;
     this.deps.emit({ type: 'response_audio', responseId: this.id, data, offsetMs: Math.round(this.audioSentMs) });
     const chunkMs = durationMs(pcm.length, sampleRateHz);
+    this.playEndsAt = Math.max(this.playEndsAt ?? now, now) + chunkMs;
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
     this.deps.onAudioSent?.(chunkMs);
@@ -222,9 +257,9 @@ export class Response {
    */
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
-    const startedAt = this.timings.firstAudioSentAt;
-    while (!signal.aborted && startedAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
-      const remainingMs = startedAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
+    while (!signal.aborted && this.playEndsAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
+      // Audio plays back to back from its arrival (a pause for a tool round moves the end later).
+      const remainingMs = this.playEndsAt + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

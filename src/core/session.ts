@@ -33,7 +33,8 @@ import { checkAudioEnd, ConversationHistory } from './history.js';
 import { RetryAfterGate } from './llm-retry-after.js';
 import { Response } from './response.js';
 import { applySettings } from './settings.js';
-import { Speculation, Speculator } from './speculation.js';
+import { SessionTools, type ToolsConfig } from './session-tools.js';
+import { Speculation, Speculator, type HoldGate } from './speculation.js';
 import { turnMetrics, type TurnReport, type TurnTimings } from './turn-metrics.js';
 import { agentHasFloor, nextState, type TurnEvent, type TurnState } from './turn-state.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
@@ -55,7 +56,16 @@ export interface SessionConfig {
   outboundQueueMaxBytes: number;
   /** A stable interim transcript starts the reply early; the final confirms or restarts it. */
   speculativeStart?: boolean;
+  /** Tools: the gateway's own (MCP), rounds, fillers and bounds. */
+  tools?: ToolsConfig;
 }
+
+/** Tools when the configuration gives none: no server tools, and the settings' defaults. */
+const NO_TOOLS: ToolsConfig = {
+  rounds: { maxRounds: 4, timeoutMs: 10000, fillerAfterMs: 1500, argumentRetries: 2, resultMaxBytes: 16384, activityDetail: false },
+  fillerPhrases: {},
+  declarationsMaxBytes: 65536,
+};
 
 /** Why a session ended, from a small fixed set (metrics label it; `reason` says it in words). */
 export type SessionEndCause =
@@ -143,6 +153,7 @@ export class Session {
   private readonly speculator = new Speculator();
   /** No LLM request while the server's Retry-After runs. */
   private readonly llmRetryAfter = new RetryAfterGate();
+  private readonly tools: SessionTools;
 
   constructor(
     private readonly providers: Providers,
@@ -156,6 +167,7 @@ export class Session {
       onReturn: () => this.close('the transport stopped reading events', 'client_gone'),
     });
     this.inbound = new AsyncQueue<ClientEvent>({ maxSize: config.inboundQueueMaxMessages });
+    this.tools = new SessionTools(config.tools ?? NO_TOOLS, this.history, { send: (e) => this.send(e), sendItemEvent: (e) => this.sendItemEvent(e) });
     void this.processInbound();
     this.resetIdleTimer();
     observer.onOpened?.(this.id);
@@ -219,6 +231,7 @@ export class Session {
     this.response?.run.interrupt();
     this.response = null;
     this.speculator.cancel();
+    this.tools.close();
     this.lifetime.abort();
     this.timers.forEach(clearTimeout);
     clearTimeout(this.idleTimer);
@@ -241,7 +254,10 @@ export class Session {
   }
 
   private async dispatch(event: ClientEvent): Promise<void> {
-    if (event.type === 'start') return this.onStart(event.settings, event.itemEvents ?? false);
+    if (event.type === 'start') {
+      this.tools.callsEndReply = event.toolCallsEndReply ?? false;
+      return this.onStart(event.settings, event.itemEvents ?? false);
+    }
     if (!this.started) throw new GatewayError('failed_precondition', `"${event.type}" came before "start": the first message of a session must be start`);
     switch (event.type) {
       case 'audio':
@@ -273,8 +289,7 @@ export class Session {
       case 'clear_input':
         return this.onClearInput(event.ref);
       case 'tool_result':
-        // Replaced by the tool rounds once the reply handle (issue 11) is in.
-        throw new GatewayError('failed_precondition', `no tool call is waiting for a result: call id "${event.callId}" is unknown`);
+        return this.tools.result(event);
     }
   }
 
@@ -282,7 +297,7 @@ export class Session {
 
   private async onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): Promise<void> {
     if (this.started) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
-    this.settings = applySettings(this.config.defaults, patch);
+    this.settings = applySettings(this.config.defaults, patch, false, this.tools.limits());
     this.itemEvents = itemEvents;
     this.voice = new VoiceActivity(this.providers.vad, this.config.vad);
     await this.configureInput();
@@ -310,7 +325,7 @@ export class Session {
   /** The input format may change until audio has come in (a Realtime client sets it after connecting). */
   private async onUpdate(patch: Parameters<typeof applySettings>[1], ref: string | undefined): Promise<void> {
     const before = this.settings.inputFormat;
-    this.settings = applySettings(this.settings, patch, this.inputOffsetMs > 0);
+    this.settings = applySettings(this.settings, patch, this.inputOffsetMs > 0, this.tools.limits());
     const after = this.settings.inputFormat;
     if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) await this.configureInput();
     else this.voice!.setThreshold(this.settings.turn.vadThreshold);
@@ -591,7 +606,7 @@ export class Session {
     // A reply started early from a stable transcript goes on if it asked the same (speculation.ts).
     const early = this.speculator.resolve(turnId, messages);
     if (early.outcome !== 'none') timings.speculative = early.outcome;
-    const run = early.confirmed?.run ?? this.newResponse(turnId, messages, this.providers.tts, (event) => this.emitFromResponse(run, event));
+    const run = early.confirmed?.run ?? this.newResponse(turnId, messages, this.providers.tts, (event) => this.emitFromResponse(run, event), null);
     // The reply's item takes its place now, so that items added while it runs come after it.
     const item: ConversationItem = { id: this.history.freeId(`reply_${this.responseCount}`), role: 'assistant', text: '', origin: 'audio' };
     const previousItemId = this.history.insert(item);
@@ -606,9 +621,16 @@ export class Session {
     });
   }
 
-  private newResponse(turnId: string, messages: ChatMessage[], tts: SpeechSynthesizer, emit: (event: ServerEvent) => void): Response {
-    return new Response(
-      `resp_${++this.responseCount}`,
+  private newResponse(turnId: string, messages: ChatMessage[], tts: SpeechSynthesizer, emit: (event: ServerEvent) => void, gate: HoldGate | null): Response {
+    const id = `resp_${++this.responseCount}`;
+    // A speculative reply acts (tools) only once the final confirmed it.
+    const tools = this.tools.forReply(id, this.settings, {
+      emit: (event) => emit(event),
+      mayAct: () => gate?.wait() ?? Promise.resolve(true),
+      cancelReason: () => reply.cause ?? 'superseded',
+    });
+    const reply: Response = new Response(
+      id,
       turnId,
       messages,
       {
@@ -626,8 +648,10 @@ export class Session {
         emit,
         onAbandoned: (kind) => this.observer.onAbandoned?.(kind),
         onAudioSent: (ms) => this.observer.onAudio?.('out', ms),
+        ...(tools ? { tools } : {}),
       },
     );
+    return reply;
   }
 
   /**
@@ -639,7 +663,7 @@ export class Session {
     const request: ChatMessage[] = [...this.history.forRequest(this.settings.instructions), { role: 'user', content: turnText(turn) }];
     this.speculator.onTranscript(turn.id, kind, request, () => {
       const tts = this.providers.tts;
-      return new Speculation(turn.id, request, (hold, emit) => this.newResponse(turn.id, request, hold(tts), emit));
+      return new Speculation(turn.id, request, (hold, emit, gate) => this.newResponse(turn.id, request, hold(tts), emit, gate));
     });
   }
 
@@ -656,6 +680,7 @@ export class Session {
     if (!current) return;
     this.response = null;
     const { run, itemId, timings, userText, bargeIn } = current;
+    run.cause = cause;
     this.history.setText(itemId, outcome.heardText, run.spokenPieces);
     this.lastInterrupted = outcome.status === 'interrupted' ? { id: run.id, run, itemId } : null;
     const why = outcome.status === 'interrupted' && cause ? { cause } : {};
@@ -663,7 +688,8 @@ export class Session {
     const metrics = turnMetrics(run.turnId, run.id, timings, run.timings);
     this.send({ type: 'turn_metrics', metrics });
     const { status, heardText, audioSentMs } = outcome;
-    this.observer.onTurn?.({ metrics, status, turn: timings, reply: run.timings, bargeIn, endedAt: performance.now(), userText, heardText, audioSentMs });
+    const toolCalls = run.toolCalls;
+    this.observer.onTurn?.({ metrics, status, turn: timings, reply: run.timings, bargeIn, endedAt: performance.now(), userText, heardText, audioSentMs, ...(toolCalls.length ? { toolCalls } : {}) });
     this.transition(event);
   }
 

@@ -131,11 +131,11 @@ export class Speculation {
     readonly turnId: string,
     readonly messages: readonly ChatMessage[],
     /** Builds the reply with the synthesizer wrapper and the event sink it must use. */
-    build: (wrapTts: (tts: SpeechSynthesizer) => SpeechSynthesizer, emit: (event: ServerEvent) => void) => Response,
+    build: (wrapTts: (tts: SpeechSynthesizer) => SpeechSynthesizer, emit: (event: ServerEvent) => void, gate: HoldGate) => Response,
   ) {
     const wrap = (tts: SpeechSynthesizer) =>
       heldSynthesizer(tts, this.gate, (at) => (this.firstAudioReadyAt ??= at), () => this.correctTimings());
-    this.run = build(wrap, (event) => (this.sink ? this.sink(event) : this.heldEvents.push(event)));
+    this.run = build(wrap, (event) => (this.sink ? this.sink(event) : this.heldEvents.push(event)), this.gate);
     this.done = this.run.run();
   }
 

@@ -26,11 +26,12 @@ export function fillerPhrases(language: string, table: Readonly<Record<string, r
 }
 
 /**
- * When the next filler is due (performance.now() ms): `afterMs` after the later of `now` and the
- * end of the audio already queued (`audioEndsAt`), so a filler never talks over the reply.
+ * When the next filler is due (performance.now() ms): `afterMs` after the silence began (the end
+ * of the audio already queued, or the last filler), and never before `now`; so a filler never
+ * talks over the reply.
  */
-export function nextFillerAt(now: number, audioEndsAt: number, afterMs: number): number {
-  return Math.max(now, audioEndsAt) + afterMs;
+export function nextFillerAt(now: number, silentSince: number, afterMs: number): number {
+  return Math.max(now, silentSince + afterMs);
 }
 
 /**
@@ -41,16 +42,20 @@ export class FillerTimer {
   private timer: NodeJS.Timeout | undefined;
   private said = 0;
   private stopped = false;
+  /** When the agent last made a sound of its own accord: the wait's start, then each filler. */
+  private lastSoundAt = 0;
 
   constructor(
     private readonly phrases: readonly string[],
     private readonly afterMs: number,
+    /** When the audio queued so far ends playing (0 or less: nothing was played). */
     private readonly audioEndsAt: () => number,
     private readonly speak: (text: string) => void,
   ) {}
 
   start(): void {
     if (this.phrases.length === 0 || this.afterMs <= 0) return;
+    this.lastSoundAt = performance.now();
     this.schedule();
   }
 
@@ -59,19 +64,25 @@ export class FillerTimer {
     clearTimeout(this.timer);
   }
 
+  /** The silence began at the later of the last sound and the end of the queued audio. */
+  private silentSince(): number {
+    return Math.max(this.lastSoundAt, this.audioEndsAt());
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     const now = performance.now();
-    this.timer = setTimeout(() => this.due(), nextFillerAt(now, this.audioEndsAt(), this.afterMs) - now);
+    this.timer = setTimeout(() => this.due(), Math.max(0, nextFillerAt(now, this.silentSince(), this.afterMs) - now));
   }
 
   private due(): void {
     if (this.stopped) return;
     // Audio queued meanwhile (a filler still being synthesized) moves the moment on.
     const now = performance.now();
-    if (this.audioEndsAt() + this.afterMs > now + 1) return this.schedule();
+    if (now - this.silentSince() < this.afterMs - 1) return this.schedule();
     this.speak(this.phrases[Math.min(this.said, this.phrases.length - 1)]!);
     this.said++;
+    this.lastSoundAt = now;
     this.schedule();
   }
 }

@@ -193,7 +193,8 @@ export class ToolRounds {
     const results = this.host.results;
     const waiting = results.expect(p.call.id, this.host.responseId);
     this.emitCall(p);
-    const cancel = () => results.cancel(p.call.id, signal.reason === 'timeout' ? 'timeout' : this.host.cancelReason());
+    // On the next microtask: an interruption aborts the reply before its owner records who did it.
+    const cancel = () => queueMicrotask(() => results.cancel(p.call.id, signal.reason === 'timeout' ? 'timeout' : this.host.cancelReason()));
     signal.addEventListener('abort', cancel, { once: true });
     try {
       const result = await waiting;

@@ -65,6 +65,10 @@ export async function startTestMcpServer(port = 0): Promise<TestMcpServer> {
           waiters.splice(0).forEach((wake) => wake(call));
         }),
     );
+    server.registerTool('find_order', { description: 'An order by its number (recorded)', inputSchema: { order_id: z.string() } }, ({ order_id }) => {
+      calls.push(`find_order:${order_id}`);
+      return { content: [{ type: 'text', text: `Order ${order_id} ships Thursday.` }] };
+    });
     server.registerTool('broken', { description: 'Always fails', inputSchema: {} }, () => {
       calls.push('broken');
       return { isError: true, content: [{ type: 'text', text: 'the database is on fire' }] };

@@ -143,7 +143,15 @@ export class ScriptedLlm implements ChatModel {
   readonly requests: ChatMessage[][] = [];
   readonly options: LlmOptions[] = [];
   aborts = 0;
+  /** Streams that yielded their whole script. */
+  completed = 0;
+  private readonly completedWaiters: Array<() => void> = [];
   constructor(private readonly script: ScriptedLlmOptions) {}
+
+  /** Resolves once `count` streams have yielded their whole script. */
+  async untilCompleted(count: number): Promise<void> {
+    while (this.completed < count) await new Promise<void>((wake) => this.completedWaiters.push(wake));
+  }
 
   async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
     this.requests.push(messages.map((m) => ({ ...m })));
@@ -155,6 +163,8 @@ export class ScriptedLlm implements ChatModel {
       if (signal.aborted && !this.script.ignoreAbort) return;
       yield typeof token === 'string' ? { type: 'text', text: token } : token;
     }
+    this.completed++;
+    this.completedWaiters.splice(0).forEach((wake) => wake());
     if (this.script.ignoreAbort) await new Promise(() => undefined); // hangs forever
   }
 }

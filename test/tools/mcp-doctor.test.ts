@@ -34,7 +34,7 @@ void describe('voice-gateway doctor with MCP_SERVERS', () => {
     );
     assert.equal(rows[1]!.detail, 'offered: get_time, lookup_order');
     assert.equal(rows[2]!.detail, 'allowed but the server does not list it');
-    assert.equal(rows[3]!.detail, 'listed by the server, not offered: hold, broken');
+    assert.equal(rows[3]!.detail, 'listed by the server, not offered: hold, find_order, broken');
     assert.match(rows[4]!.fix ?? '', /check the url in MCP_SERVERS/);
     let text = '';
     await runDoctor(loadConfig({ MCP_SERVERS: JSON.stringify(servers.slice(0, 1)) }), { write: (t) => (text += t) });

@@ -174,12 +174,11 @@ export class RealtimeEventWriter {
     const base = { id: event.itemId, object: 'realtime.item', type: 'function_call', name: event.name, call_id: event.callId };
     const ids = { response_id: reply.id, item_id: event.itemId, output_index: outputIndex, call_id: event.callId };
     const done = { ...base, status: 'completed', arguments: event.arguments };
+    // Its conversation.item.added/.done went out when the core added the item (item_added).
     emit('response.output_item.added', { response_id: reply.id, output_index: outputIndex, item: { ...base, status: 'in_progress', arguments: '' } });
-    emit('conversation.item.added', { item: { ...base, status: 'in_progress', arguments: '' }, previous_item_id: event.previousItemId });
     emit('response.function_call_arguments.delta', { ...ids, delta: event.arguments });
     emit('response.function_call_arguments.done', { ...ids, name: event.name, arguments: event.arguments });
     emit('response.output_item.done', { response_id: reply.id, output_index: outputIndex, item: done });
-    emit('conversation.item.done', { item: done, previous_item_id: event.previousItemId });
     reply.calls.push(done);
   }
 
