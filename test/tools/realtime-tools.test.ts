@@ -4,7 +4,7 @@
  * argument deltas, the reply ending there, `function_call_output` back as an item, then
  * `response.create` and the answer; and what a client gets wrong.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-member-access -- wire events are read as untyped JSON; the assertions are the type checks */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- wire events are read as untyped JSON; the assertions are the type checks */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { GatewayProcess } from '../support/gateway-process.js';

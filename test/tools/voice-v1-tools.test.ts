@@ -95,7 +95,7 @@ void describe('voice.v1 tools', () => {
       return errors()[n - 1]!;
     };
     c.send(start([{ ...WEATHER, parametersJson: '{"type": "object", "properties": {"city": {"type": "strin"}}}' }]));
-    let error = await nextError(1);
+    const error = await nextError(1);
     assert.equal(error.code, pb.ErrorCode.INVALID_ARGUMENT);
     assert.match(error.message, /tools\[0\]\.parameters of "get_weather" is not a valid JSON Schema: .*properties\/city\/type/);
     assert.equal(error.sessionContinues, true);
