@@ -17,6 +17,9 @@ import { gbnfParams, withoutDeclinedOptionals } from '../../src/providers/llm/gb
 import { LlamaCppChatModel } from '../../src/providers/llm/llama-cpp.js';
 import type { ChatMessage, ToolSpec } from '../../src/providers/types.js';
 import { outputs } from '../support/llm-output.js';
+import { ScriptedAsr, ScriptedTts, ScriptedVad } from '../support/scripted-providers.js';
+import { SessionDriver, sessionConfig } from '../support/session-harness.js';
+import { toolRoundSettings } from '../support/tool-session.js';
 import { writeTinyGguf } from '../support/tiny-gguf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llama-cpp-tools-'));
@@ -86,6 +89,21 @@ void describe('node-llama-cpp function calling', () => {
     const got = await outputs(llm.stream(question, { tools: [CLOCK], toolChoice: 'none' }, live()));
     assert.deepEqual(got.calls, []);
     assert.match(got.text.join(''), /^Let me check\./);
+  });
+});
+
+void describe('the local model acting in a session', () => {
+  void it('the gateway runs the local model\'s call as a client tool and the model answers with the result', async () => {
+    const tools = { rounds: toolRoundSettings(), fillerPhrases: {}, declarationsMaxBytes: 65536 };
+    const d = new SessionDriver({ vad: new ScriptedVad(), asr: new ScriptedAsr([]), llm, tts: new ScriptedTts({ msPerChar: 5 }) }, sessionConfig({ tools, llmTemperature: 0 }));
+    await d.start({ tools: [{ name: CLOCK.name, description: CLOCK.description, parameters: CLOCK.parameters }] });
+    d.session.handle({ type: 'text', text: 'what time is it in Oslo' });
+    const toolCall = await d.next('tool_call', () => true, 60_000);
+    assert.equal(toolCall.name, 'get_time');
+    d.session.handle({ type: 'tool_result', callId: toolCall.callId, output: '{"time":"12:00"}' });
+    const done = await d.next('response_done', () => true, 60_000);
+    assert.equal(done.heardText, 'Let me check. It is noon.');
+    d.session.end();
   });
 });
 
