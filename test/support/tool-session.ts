@@ -2,6 +2,7 @@
  * Sessions with tools for core tests: the scripted VAD, ASR and TTS, a scripted LLM that calls
  * tools as a script says, and the gateway's tool settings with small, event-friendly numbers.
  */
+import type { SessionObserver } from '../../src/core/session.js';
 import type { ToolsConfig } from '../../src/core/session-tools.js';
 import { DEFAULT_FILLER_PHRASES } from '../../src/core/tool-filler.js';
 import type { ToolRoundSettings } from '../../src/core/tool-rounds.js';
@@ -61,6 +62,7 @@ export interface ToolSessionOptions {
   speculativeStart?: boolean;
   tokenDelayMs?: number;
   tts?: ScriptedTts;
+  observer?: SessionObserver;
 }
 
 export function toolSession(options: ToolSessionOptions): { driver: SessionDriver; llm: ScriptedLlm; tts: ScriptedTts } {
@@ -73,13 +75,13 @@ export function toolSession(options: ToolSessionOptions): { driver: SessionDrive
     declarationsMaxBytes: 65536,
   };
   const asr = options.asr ?? new ScriptedAsr(options.utterances ?? ['what is the weather in Oslo']);
-  const driver = new SessionDriver({ vad: new ScriptedVad(), asr, llm, tts }, sessionConfig({ tools, speculativeStart: options.speculativeStart ?? false }));
+  const driver = new SessionDriver({ vad: new ScriptedVad(), asr, llm, tts }, sessionConfig({ tools, speculativeStart: options.speculativeStart ?? false }), options.observer);
   return { driver, llm, tts };
 }
 
 /** The gateway's MCP client on a test server's tools (all allowed), connected. */
-export async function mcpBackend(url: string, allow: string[] = ['*']): Promise<McpToolBackend> {
-  const backend = new McpToolBackend({ servers: [{ name: 'shop', url, headers: {}, allow, toolTimeoutsMs: {} }], env: {}, connectTimeoutMs: 5000, refreshIntervalMs: 0 });
+export async function mcpBackend(url: string, allow: string[] = ['*'], toolTimeoutsMs: Record<string, number> = {}): Promise<McpToolBackend> {
+  const backend = new McpToolBackend({ servers: [{ name: 'shop', url, headers: {}, allow, toolTimeoutsMs }], env: {}, connectTimeoutMs: 5000, refreshIntervalMs: 0 });
   await backend.start();
   return backend;
 }
