@@ -75,15 +75,15 @@ export class SessionTools {
       emit: hooks.emit,
       cancelReason: hooks.cancelReason,
       freeItemId: (base) => this.history.freeId(base),
-      addItem: (item) => {
+      addItem: (item, shown) => {
         const previousItemId = this.history.insert(item);
-        this.host.sendItemEvent({ type: 'item_added', item, previousItemId, responseId });
+        if (shown) this.host.sendItemEvent({ type: 'item_added', item, previousItemId, responseId });
         return previousItemId;
       },
-      removeItem: (id) => {
+      removeItem: (id, shown) => {
         if (!this.history.has(id)) return;
         this.history.delete(id);
-        this.host.sendItemEvent({ type: 'item_deleted', itemId: id });
+        if (shown) this.host.sendItemEvent({ type: 'item_deleted', itemId: id });
       },
     });
   }

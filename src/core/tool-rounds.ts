@@ -67,9 +67,12 @@ export interface ToolRoundHost {
   mayAct(): Promise<boolean>;
   /** An event of this reply (held while it is speculative, dropped once it is not current). */
   emit(event: ServerEvent): void;
-  /** Adds a tool item to the conversation (and tells item clients); returns the item before it. */
-  addItem(item: ConversationItem): string | null;
-  removeItem(id: string): void;
+  /**
+   * Adds a tool item to the conversation and returns the item before it. `shown`: item clients
+   * are told (a server tool's items only with TOOL_ACTIVITY_DETAIL: they are the gateway's own).
+   */
+  addItem(item: ConversationItem, shown: boolean): string | null;
+  removeItem(id: string, shown: boolean): void;
   freeItemId(base: string): string;
   /** Why the reply stopped, for the calls cancelled with it. */
   cancelReason(): ToolCancelReason;
@@ -151,9 +154,10 @@ export class ToolRounds {
   private plan(call: ToolCall): Planned {
     const { name, arguments: argsText } = call.function;
     const itemId = this.host.freeItemId(`fc_${call.id.slice(0, 40)}`);
-    const previousItemId = this.host.addItem({ id: itemId, role: 'assistant', text: '', origin: 'text', tool: { kind: 'call', callId: call.id, name, arguments: argsText } });
-    const base = { call, itemId, previousItemId, startedAt: performance.now() };
     const tool = this.host.offered.find((t) => specOf(t).name === name);
+    const item: ConversationItem = { id: itemId, role: 'assistant', text: '', origin: 'text', tool: { kind: 'call', callId: call.id, name, arguments: argsText } };
+    const previousItemId = this.host.addItem(item, this.shown(tool));
+    const base = { call, itemId, previousItemId, startedAt: performance.now() };
     const refuse = (problem: string): Planned => {
       this.badCalls++;
       const last = this.badCalls > this.host.settings.argumentRetries;
@@ -226,7 +230,13 @@ export class ToolRounds {
   }
 
   private addOutput(p: Planned, finished: Finished): void {
-    this.host.addItem({ id: this.host.freeItemId(`fco_${p.call.id.slice(0, 40)}`), role: 'tool', text: finished.message, origin: 'text', tool: { kind: 'output', callId: p.call.id } });
+    const item: ConversationItem = { id: this.host.freeItemId(`fco_${p.call.id.slice(0, 40)}`), role: 'tool', text: finished.message, origin: 'text', tool: { kind: 'output', callId: p.call.id } };
+    this.host.addItem(item, this.shown(p.tool));
+  }
+
+  /** A server tool's items are the gateway's business unless TOOL_ACTIVITY_DETAIL says otherwise. */
+  private shown(tool: OfferedTool | undefined): boolean {
+    return tool?.kind !== 'server' || this.host.settings.activityDetail;
   }
 
   private finish(p: Pick<Planned, 'call' | 'startedAt'>, tool: OfferedTool | undefined, answer: Finished): void {
@@ -243,7 +253,7 @@ export class ToolRounds {
   /** After an interruption: calls without a result leave the conversation with their items. */
   private dropUnanswered(planned: Planned[], finished: Array<Finished | null>): void {
     planned.forEach((p, i) => {
-      if (!finished[i]) this.host.removeItem(p.itemId);
+      if (!finished[i]) this.host.removeItem(p.itemId, this.shown(p.tool));
     });
   }
 }

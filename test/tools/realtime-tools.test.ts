@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { GatewayProcess } from '../support/gateway-process.js';
+import { startTestMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 import { RealtimeTestClient, type AnyEvent } from '../support/realtime-client.js';
 import type { ScriptedRequest, ScriptedServer } from '../support/scripted-openai-server.js';
 import type { TestCa } from '../support/test-ca.js';
@@ -17,20 +18,26 @@ const WEATHER = { type: 'function', name: 'get_weather', description: 'The weath
 
 function model(req: ScriptedRequest) {
   const last = req.messages.at(-1)!;
-  if (last.role === 'tool') return `It is ${last.content} in Oslo.`;
+  if (last.role === 'tool') return last.tool_call_id === 'call_order' ? `${last.content}` : `It is ${last.content} in Oslo.`;
+  if (/order/.test(last.content)) return { toolCalls: [{ id: 'call_order', name: 'find_order', arguments: '{"order_id":"5"}' }] };
   return { tokens: ['Checking.'], toolCalls: [{ id: `call_${req.messages.length}`, name: 'get_weather', arguments: '{"city":"Oslo"}' }] };
 }
 
 let ca: TestCa;
 let llm: ScriptedServer;
+let mcp: TestMcpServer;
 let gateway: GatewayProcess;
 let stop: () => Promise<void>;
 const connect = (beta = false) => RealtimeTestClient.connect({ port: gateway.httpPort, ca: ca.read('ca').toString(), beta });
 
 before(async () => {
-  ({ ca, llm, gateway, stop } = await startTlsGateway({ reply: model, tokenDelayMs: 1 }));
+  mcp = await startTestMcpServer();
+  ({ ca, llm, gateway, stop } = await startTlsGateway({ reply: model, tokenDelayMs: 1 }, { MCP_SERVERS: JSON.stringify([{ name: 'shop', url: mcp.url, allow: ['find_order'] }]) }));
 });
-after(() => stop());
+after(async () => {
+  await stop();
+  await mcp.close();
+});
 
 async function toolTurn(rt: RealtimeTestClient, beta: boolean): Promise<{ call: AnyEvent; answer: AnyEvent }> {
   await rt.next('session.created');
@@ -78,6 +85,22 @@ void describe('Realtime function calling', () => {
       await rt.close();
     });
   }
+
+  void it('a server tool runs inside the reply; its call and result stay off the wire', async () => {
+    const rt = await connect();
+    await rt.next('session.created');
+    rt.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: null } } } });
+    await rt.next('session.updated');
+    rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'where is order 5?' }] } });
+    rt.send({ type: 'response.create' });
+    const done = await rt.next('response.done');
+    assert.equal(done.response.status, 'completed', rt.summary());
+    assert.equal(rt.all('response.output_audio_transcript.done').at(-1)!.transcript, 'Order 5 ships Thursday.');
+    assert.ok(mcp.calls.includes('find_order:5'), 'the gateway called the MCP server');
+    const seen = JSON.stringify(rt.events);
+    assert.ok(!seen.includes('function_call') && !seen.includes('find_order'), 'no function_call item for a server tool');
+    await rt.close();
+  });
 
   void it('bad input: an mcp tool, a schema that is not JSON Schema, an unknown or answered call_id, each a clear error', async () => {
     const rt = await connect();
