@@ -17,5 +17,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // In the product no promise is left to fail unheard. One that is not awaited or returned gets
+    // a rejection handler (`.catch(handler)`, `.then(ok, handler)`) that ends *its own* session or
+    // request with a clear error: in the core Session.background(), in a transport
+    // `session.fail(error)` plus the transport's own close, for a request its error status.
+    // `void promise` is refused: it once let one session's bug end the process. (Tests keep
+    // `void describe(...)`, which node:test reports itself.)
+    files: ['src/**/*.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }] },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

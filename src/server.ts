@@ -4,25 +4,33 @@
  */
 import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Config } from './config/schema.js';
+import type { Config, SettingName } from './config/schema.js';
 import { Session, type SessionConfig } from './core/session.js';
+import { sessionTurnSettings, turnEngineSettings, turnValues, TURN_KNOBS, type TurnKnob, type TurnKnobName, type TurnValues } from './core/turn-config.js';
 import { GatewayObservability } from './observability/gateway-observability.js';
 import { createLogger } from './observability/logging.js';
 import { Admissions, type AdmissionSettings } from './auth/admission.js';
+import { defaultMaxSessions, hostResources } from './auth/session-cap.js';
+import { guardProcess } from './observability/internal-errors.js';
 import { createProviders } from './providers/create.js';
 import type { Providers } from './providers/types.js';
 import { startGrpcServer, VOICE_SERVICE, type GrpcServer } from './transports/grpc/server.js';
 import { emptyRoutes, startHttpServer, type HttpServer } from './transports/http/server.js';
+import { withCredential } from './transports/http/credential-route.js';
 import { BUILT_WEB_CLIENT_DIR, webClientRoutes } from './transports/http/web-client.js';
 import { createVoiceWebSocketServer, VOICE_WEBSOCKET_PATH } from './transports/websocket/server.js';
 import { createRealtimeServer, REALTIME_PATH } from './transports/realtime/server.js';
 import { readTlsFiles, type TlsFiles } from './config/tls.js';
 import type { SessionFactory } from './transports/session-factory.js';
-import { createVoiceLister } from './transports/voice-list.js';
-import { checkBackends } from './providers/check-backends.js';
-import { startMcpBackend, toolsConfig } from './providers/tools/create.js';
+import { createVoiceLister } from './transports/voice-v1/voice-list.js';
+import { checkBackends } from './providers/checks/run-checks.js';
+import { startMcpBackend } from './providers/tools/create.js';
+import type { ToolsConfig } from './core/session-tools.js';
+import { DEFAULT_FILLER_PHRASES } from './core/tool-filler.js';
+import type { ToolBackend } from './providers/types.js';
 
 export function sessionConfig(config: Config): SessionConfig {
+  const turn = turnValuesOf(config);
   return {
     defaults: {
       inputFormat: { encoding: 'pcm16', sampleRateHz: config.ASR_SAMPLE_RATE },
@@ -30,37 +38,50 @@ export function sessionConfig(config: Config): SessionConfig {
       language: config.ASR_LANGUAGE,
       voice: config.TTS_VOICE,
       instructions: config.LLM_SYSTEM_PROMPT,
-      turn: {
-        endOfTurnSource: config.TURN_END_SOURCE,
-        endOfTurnSilenceMs: config.TURN_END_SILENCE_MS,
-        bargeInMinSpeechMs: config.BARGE_IN_MIN_SPEECH_MS,
-        bargeInEnabled: config.BARGE_IN_ENABLED,
-        autoRespond: true,
-        vadThreshold: config.VAD_THRESHOLD,
-        prefixPaddingMs: 0,
-      },
+      turn: sessionTurnSettings(turn),
       tools: [],
       toolChoice: 'auto',
       toolFiller: true,
     },
-    vad: {
-      threshold: config.VAD_THRESHOLD,
-      negThreshold: Math.min(config.VAD_NEG_THRESHOLD, config.VAD_THRESHOLD),
-      minSpeechMs: config.VAD_MIN_SPEECH_MS,
-      minSilenceMs: config.VAD_MIN_SILENCE_MS,
-    },
-    asrFinalWaitMs: config.ASR_FINAL_WAIT_MS,
-    cancelBudgetMs: config.CANCEL_BUDGET_MS,
-    maxPieceChars: config.TTS_MAX_PIECE_CHARS,
+    ...turnEngineSettings(turn),
     llmTemperature: config.LLM_TEMPERATURE,
     llmMaxTokens: config.LLM_MAX_TOKENS,
+    llmContextTokens: config.LLM_CONTEXT_TOKENS,
     maxDurationMs: config.SESSION_MAX_DURATION_MS,
     idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
     maxTextChars: config.MAX_TEXT_CHARS,
     inboundQueueMaxMessages: config.INBOUND_QUEUE_MAX_MESSAGES,
+    inboundQueueMaxBytes: config.INBOUND_QUEUE_MAX_BYTES,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
-    speculativeStart: config.SPECULATIVE_START,
+    startTimeoutMs: config.START_TIMEOUT_MS,
   };
+}
+
+/** What sessions get about tools: the MCP backend (if any), the tool knobs, fillers and bounds. */
+export function toolsConfig(config: Config, backend: ToolBackend | undefined): ToolsConfig {
+  const turn = turnValuesOf(config);
+  return {
+    ...(backend ? { backend } : {}),
+    rounds: {
+      maxRounds: turn.toolMaxRounds,
+      timeoutMs: turn.toolTimeoutMs,
+      fillerAfterMs: turn.toolFillerAfterMs,
+      argumentRetries: turn.toolArgumentRetries,
+      resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
+      activityDetail: config.TOOL_ACTIVITY_DETAIL,
+    },
+    fillerPhrases: { ...DEFAULT_FILLER_PHRASES, ...config.TOOL_FILLER_PHRASES },
+    declarationsMaxBytes: config.TOOL_DECLARATIONS_MAX_BYTES,
+  };
+}
+
+/** Each turn knob's value: its environment variable's, or its default when it has none (core/turn-config.ts). */
+export function turnValuesOf(config: Config): TurnValues {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, knob] of Object.entries(TURN_KNOBS) as Array<[TurnKnobName, TurnKnob]>) {
+    if (knob.env) fromEnv[name] = config[knob.env as SettingName];
+  }
+  return turnValues(fromEnv);
 }
 
 export interface Gateway {
@@ -87,7 +108,9 @@ export function admissionSettings(config: Config): AdmissionSettings {
     jwtAlgorithm: config.JWT_ALGORITHM,
     jwtIssuer: config.JWT_ISSUER,
     jwtAudience: config.JWT_AUDIENCE,
-    maxSessions: config.MAX_SESSIONS,
+    jwtMaxLifetimeS: config.JWT_MAX_LIFETIME_S,
+    jwtPrincipalClaim: config.JWT_PRINCIPAL_CLAIM,
+    maxSessions: config.MAX_SESSIONS ?? defaultMaxSessions(hostResources()),
     perKeyMaxSessions: config.KEY_MAX_SESSIONS,
     perKeyMaxNewSessionsPerMinute: config.KEY_MAX_NEW_SESSIONS_PER_MINUTE,
   };
@@ -100,15 +123,20 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Trace spans go here instead of where the OTEL_* settings say (tests, embedding). */
   traceExporter?: SpanExporter;
+  /**
+   * Handle errors that escape everything else (unhandled rejections, uncaught exceptions) for the
+   * whole process: `serve` does; an application that embeds the gateway may have its own.
+   */
+  guardProcess?: boolean;
 }
 
-export async function startGateway({ config, providers, logger, traceExporter }: GatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, providers, logger, traceExporter, guardProcess: guard = false }: GatewayOptions): Promise<Gateway> {
   const log = logger ?? createLogger(config.LOG_LEVEL);
   const tls = readTlsFiles(config.TLS_CERT_FILE, config.TLS_KEY_FILE); // before providers load: a bad file stops the start at once
   const chosen = providers ?? (await createProviders(config));
   // A backend that is down or misconfigured is reported now, not at the first turn; the start
   // goes on, since backends on Kubernetes often come up after the gateway.
-  if (!providers) void warnAboutBackends(config, log);
+  if (!providers) warnAboutBackends(config, log).catch(() => undefined); // it logs its own failures
   const providerNames = providers
     ? { vad: 'custom', asr: 'custom', llm: 'custom', tts: 'custom' }
     : { vad: config.VAD_PROVIDER, asr: config.ASR_PROVIDER, llm: config.LLM_PROVIDER, tts: config.TTS_PROVIDER };
@@ -118,13 +146,15 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   const sessions = new Set<Session>();
   let draining = false;
 
-  const admissions = new Admissions(admissionSettings(config));
+  const admissionConfig = admissionSettings(config);
+  const admissions = new Admissions(admissionConfig);
 
-  const createSession: SessionFactory = async (credential) => {
+  const createSession: SessionFactory = async (credential, client) => {
     if (draining) return { refused: 'the gateway is draining for shutdown: reconnect and another instance will take the session', code: 'unavailable' };
     const admission = await admissions.admit(credential);
     if (!admission.ok) {
-      log.warn({ code: admission.code }, admission.message); // the message never holds the credential
+      // Neither holds the credential; the reason may say more than the client was told.
+      log.warn({ code: admission.code, client: client?.address, transport: client?.transport }, admission.logReason ?? admission.message);
       return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
     }
     const session: Session = new Session(
@@ -150,10 +180,17 @@ export async function startGateway({ config, providers, logger, traceExporter }:
     listVoices: createVoiceLister(chosen.tts, (credential) => admissions.verify(credential)),
   });
   const httpRoutes = emptyRoutes();
-  httpRoutes.routes.set('/metrics', observability.metrics.handle);
-  const voiceWebSocket = createVoiceWebSocketServer({ maxMessageBytes: config.MAX_MESSAGE_BYTES, createSession });
+  httpRoutes.routes.set('/metrics', config.METRICS_AUTH === 'gateway' ? withCredential(observability.metrics.handle, (credential) => admissions.verify(credential)) : observability.metrics.handle);
+  const allowedOrigins = config.ALLOWED_ORIGINS;
+  const voiceWebSocket = createVoiceWebSocketServer({ maxMessageBytes: config.MAX_MESSAGE_BYTES, createSession, allowedOrigins });
   httpRoutes.upgrades.set(VOICE_WEBSOCKET_PATH, voiceWebSocket.upgrade);
-  const realtime = createRealtimeServer({ createSession, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxFrameBytes: config.REALTIME_MAX_FRAME_BYTES });
+  const realtime = createRealtimeServer({
+    createSession,
+    maxMessageBytes: config.MAX_MESSAGE_BYTES,
+    maxFrameBytes: config.REALTIME_MAX_FRAME_BYTES,
+    pendingAnswersMaxBytes: config.REALTIME_PENDING_ANSWERS_MAX_BYTES,
+    allowedOrigins,
+  });
   httpRoutes.upgrades.set(REALTIME_PATH, realtime.upgrade);
   if (config.WEB_CLIENT_ENABLED) {
     for (const [path, handler] of webClientRoutes(config.WEB_CLIENT_DIR || BUILT_WEB_CLIENT_DIR)) httpRoutes.routes.set(path, handler);
@@ -161,7 +198,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
   const http = await startHttpServer(config.HOST, config.HTTP_PORT, httpRoutes, tls ?? undefined);
   // gRPC watches its TLS files itself; the HTTP port is given a renewed certificate from here.
   const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
-  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme }, 'voice gateway listening');
+  log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme, maxSessions: admissionConfig.maxSessions || 'no cap' }, 'voice gateway listening');
 
   const waitForSessions = async (ms: number) => {
     const deadline = Date.now() + ms;
@@ -185,6 +222,7 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       await gateway.close();
     },
     async close() {
+      unguard?.();
       clearInterval(tlsReload);
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
@@ -194,6 +232,17 @@ export async function startGateway({ config, providers, logger, traceExporter }:
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },
   };
+  // An exception outside any session leaves the process in a state nobody knows: stop taking
+  // sessions, let the active ones finish (DRAIN_GRACE_MS), exit 1 for the supervisor to restart it.
+  const unguard = guard
+    ? guardProcess({
+        log,
+        metrics: observability.metrics,
+        onUnsafe: () => {
+          gateway.drain(config.DRAIN_GRACE_MS).then(() => process.exit(1), () => process.exit(1));
+        },
+      })
+    : undefined;
   return gateway;
 }
 

@@ -11,7 +11,14 @@
  * - `simple()` calls src_simple: a fresh state per call, which also sets end_of_input = 1 on the
  *   module's shared SRC_DATA. Calling it would make later `full()` calls treat every chunk as the
  *   last one, so this file never calls `simple()`; whole buffers go through the same streaming path;
- * - the library's WASM I/O buffers hold about 1e6 floats, so input is fed in bounded slices.
+ * - the library's WASM I/O buffers hold about 1e6 floats, so input is fed in bounded slices;
+ * - it is built with wasm2js: its "WASM" is JavaScript that emulates WebAssembly, so there is no
+ *   compiled WebAssembly.Module to share between instances. Each `create()` instantiates the whole
+ *   module again, with its own emulated memory: about 1.5 MB of resident memory and 20 to 90 ms of
+ *   CPU (measured on this project's 2-core machine), which made every connecting session pay for
+ *   two. So instances are made only when audio needs one (the session's side) and reused: a
+ *   resampler that is destroyed gives its instance back, reset, to a bounded pool per rate pair
+ *   (`POOL_*`), and the next resampler of that pair takes it instead of instantiating the module.
  */
 import LibSampleRate from '@alexanderolsen/libsamplerate-js';
 
@@ -30,8 +37,35 @@ const FLUSH_BLOCK_MS = 20;
 /** The sinc filter holds back far less than this; the cap only guards against a runaway loop. */
 const FLUSH_MAX_BLOCKS = 50;
 const INT16_FULL_SCALE = 32768;
+/** Instances kept for reuse per rate pair, and in all: enough for the sessions that start at once. */
+const POOL_MAX_PER_PAIR = 8;
+const POOL_MAX_TOTAL = 32;
 
 type Src = Awaited<ReturnType<typeof LibSampleRate.create>>;
+
+/** Reset library instances, by `from:to` rate pair, waiting for the next resampler of that pair. */
+const pool = new Map<string, Src[]>();
+let pooled = 0;
+
+function takePooled(key: string): Src | undefined {
+  const src = pool.get(key)?.pop();
+  if (src) pooled--;
+  return src;
+}
+
+/** Keeps `src` for reuse if there is room, else frees it. */
+function givePooled(key: string, src: Src): void {
+  const free = pool.get(key) ?? [];
+  if (free.length >= POOL_MAX_PER_PAIR || pooled >= POOL_MAX_TOTAL) return src.destroy();
+  free.push(src);
+  pool.set(key, free);
+  pooled++;
+}
+
+/** Instances waiting in the pool (tests and benchmarks read it). */
+export function pooledResamplers(): number {
+  return pooled;
+}
 
 /** int16 to the library's float range [-1, 1). */
 function floatFromPcm16(pcm: Int16Array): Float32Array {
@@ -92,7 +126,7 @@ export class StreamResampler {
     checkRate('fromRateHz', fromRateHz);
     checkRate('toRateHz', toRateHz);
     if (fromRateHz === toRateHz) return new StreamResampler(fromRateHz, toRateHz, null);
-    const src = await LibSampleRate.create(1, fromRateHz, toRateHz, { converterType: CONVERTER });
+    const src = takePooled(`${fromRateHz}:${toRateHz}`) ?? (await LibSampleRate.create(1, fromRateHz, toRateHz, { converterType: CONVERTER }));
     return new StreamResampler(fromRateHz, toRateHz, src);
   }
 
@@ -140,11 +174,17 @@ export class StreamResampler {
     return concat(parts);
   }
 
-  /** Frees the WASM state. Safe to call twice; process() and flush() throw afterwards. */
+  /**
+   * Done with it: its library instance is reset and kept for the next resampler of the same rates
+   * (or freed when the pool is full). Safe to call twice; process() and flush() throw afterwards.
+   */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.src?.destroy();
+    if (!this.src) return;
+    // Re-assigning a rate makes the library delete and recreate its SRC_STATE: a fresh stream.
+    this.src.inputSampleRate = this.fromRateHz;
+    givePooled(`${this.fromRateHz}:${this.toRateHz}`, this.src);
   }
 
   private assertUsable(): void {

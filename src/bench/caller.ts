@@ -179,7 +179,7 @@ export class Caller implements MicListener {
     this.ending = true;
     this.clock.remove(this);
     clearTimeout(this.replyTimer);
-    void this.conversation?.close().catch(() => undefined); // a failure was recorded by `ended`
+    this.conversation?.close().catch(() => undefined); // a failure was recorded by `ended`
     // A gateway that never closes the call must not hold the bench.
     setTimeout(() => this.resolveDone(), this.conversation ? END_GRACE_MS : 0).unref();
   }

@@ -3,11 +3,11 @@
  * backends' own latencies on the path to the first reply audio, known from the profile. The bench
  * subtracts it from what it measures; the rest is the gateway's overhead (its physical limit is 0).
  */
-import { FIRST_PIECE_MIN_CHARS } from '../core/response.js';
+import { FIRST_PIECE_MIN_CHARS } from '../core/turn-config.js';
 import { SpeakableSplitter } from '../core/speakable-splitter.js';
-import { simulatedTranscript } from '../providers/asr/simulated.js';
-import { simulatedReplyTokens, simulatedTokenDueMs } from '../providers/llm/simulated.js';
-import type { SimulatedProfile } from '../providers/simulated-profile.js';
+import { simulatedTranscript } from '../providers/simulated/asr.js';
+import { simulatedReplyTokens, simulatedTokenDueMs } from '../providers/simulated/llm.js';
+import type { SimulatedProfile } from '../providers/simulated/profile.js';
 
 export interface TurnWindows {
   endOfTurnSource: 'vad' | 'asr';

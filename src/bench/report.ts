@@ -1,5 +1,5 @@
 /** The bench's results as a table for people (stdout) and as JSON for programs (`--json`). */
-import type { SimulatedProfile } from '../providers/simulated-profile.js';
+import type { SimulatedProfile } from '../providers/simulated/profile.js';
 import type { LevelReport } from './load-level.js';
 import type { RampReport } from './ramp.js';
 import type { Percentiles } from './stats.js';

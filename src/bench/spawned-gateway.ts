@@ -50,6 +50,8 @@ export async function spawnGateway(options: SpawnOptions): Promise<SpawnedGatewa
       LLM_PROVIDER: 'simulated',
       TTS_PROVIDER: 'simulated',
       SIM_PROFILE: options.profile,
+      // A capacity bench measures past any cap; MAX_SESSIONS in the environment still wins.
+      MAX_SESSIONS: process.env.MAX_SESSIONS ?? '0',
       ...options.env,
     },
     stdio: ['ignore', logFd, 'pipe'],

@@ -16,9 +16,9 @@ import { formatLevel, formatRamp, type BenchReport } from '../bench/report.js';
 import { ServerResources } from '../bench/server-resources.js';
 import { spawnGateway, type SpawnedGateway } from '../bench/spawned-gateway.js';
 import { builtInUtterance, utteranceFromWav } from '../bench/utterance.js';
-import { simulatedReplyTokens } from '../providers/llm/simulated.js';
-import { loadSimulatedProfile, type SimulatedProfile } from '../providers/simulated-profile.js';
-import { simulatedSpeechMs } from '../providers/tts/simulated.js';
+import { simulatedReplyTokens } from '../providers/simulated/llm.js';
+import { loadSimulatedProfile, type SimulatedProfile } from '../providers/simulated/profile.js';
+import { simulatedSpeechMs } from '../providers/simulated/tts.js';
 
 export interface BenchFlags {
   server: string;
@@ -84,7 +84,9 @@ export async function runBench(flags: BenchFlags): Promise<void> {
 
   let spawned: SpawnedGateway | null = null;
   const stopSpawned = () => spawned?.stop() ?? Promise.resolve();
-  const onSignal = () => void stopSpawned().then(() => process.exit(130));
+  const onSignal = () => {
+    stopSpawned().then(() => process.exit(130), () => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   try {
     if (flags.spawnServer) {

@@ -3,7 +3,7 @@
  * and prints a table of what works and, for what does not, the fix. Exit code 1 if anything failed.
  */
 import type { Config } from '../config/schema.js';
-import { checkBackends, type BackendCheck } from '../providers/check-backends.js';
+import { checkBackends, type BackendCheck } from '../providers/checks/run-checks.js';
 
 const MARK: Record<BackendCheck['status'], string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skip: '-' };
 

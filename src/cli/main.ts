@@ -21,12 +21,17 @@ export async function main(argv: string[]): Promise<void> {
   serve.action(async (flags: Record<string, unknown>) => {
     const config = loadConfig(process.env, flags);
     const { startGateway } = await import('../server.js');
-    const gateway = await startGateway({ config });
+    const gateway = await startGateway({ config, guardProcess: true });
     // One plain line for people and scripts (tests wait for it), beside the JSON logs.
     process.stdout.write(`voice-gateway listening grpc=${gateway.grpcPort} http=${gateway.httpPort}\n`);
     // SIGTERM (Kubernetes, systemd) drains; SIGINT (Ctrl-C) stops now.
-    process.once('SIGTERM', () => void gateway.drain(config.DRAIN_GRACE_MS).then(() => process.exit(0)));
-    process.once('SIGINT', () => void gateway.close().then(() => process.exit(0)));
+    const exit = (code: number) => () => process.exit(code);
+    process.once('SIGTERM', () => {
+      gateway.drain(config.DRAIN_GRACE_MS).then(exit(0), exit(1));
+    });
+    process.once('SIGINT', () => {
+      gateway.close().then(exit(0), exit(1));
+    });
   });
 
   const doctor = program

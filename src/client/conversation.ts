@@ -174,7 +174,7 @@ export class Conversation {
     const controller = new AbortController();
     this.toolRuns.set(call.callId, controller);
     const failed = (error: unknown): { output: string; isError: boolean } => ({ output: `the tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
-    void tools
+    tools
       .run({ callId: call.callId, name: call.name, argumentsJson: call.argumentsJson }, controller.signal)
       .then((result) => result, failed)
       .then(({ output, isError }) => {
@@ -182,7 +182,8 @@ export class Conversation {
         if (controller.signal.aborted) return;
         Object.assign(record, { output, ...(isError ? { is_error: true } : {}) });
         this.send({ case: 'toolResult', value: { callId: call.callId, output, isError } });
-      });
+      })
+      .catch((error: unknown) => this.errors.push({ code: 'CLIENT_TOOL', message: `the result of ${call.name} could not be sent: ${error instanceof Error ? error.message : String(error)}` }));
   }
 
   private tick(playbackReportMs: number): void {

@@ -32,7 +32,16 @@ export function loadConfig(
     }
     out[name] = result.data;
   }
-  return out as Config;
+  const config = out as Config;
+  checkCombinations(config);
+  return config;
+}
+
+/** Settings that are valid alone but not together. */
+function checkCombinations(config: Config): void {
+  if (config.AUTH_MODE === 'jwt' && !config.JWT_AUDIENCE) {
+    throw new ConfigError('AUTH_MODE=jwt needs JWT_AUDIENCE: the audience (aud) tokens for this gateway carry; without it a token issued for any other service would be accepted');
+  }
 }
 
 /** Settings with secrets masked, for logs and `ready`. */

@@ -4,6 +4,8 @@
  * is the documentation.
  */
 import { z } from 'zod';
+import { TURN_KNOBS, type BoolKnob, type ChoiceKnob, type FractionKnob, type IntKnob } from '../core/turn-config.js';
+import { vendorNames, vendorSummaries } from '../providers/vendor-list.js';
 import { mcpServersSetting } from './mcp-servers.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -12,6 +14,11 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const sampleRateHz = int(8000, 48000);
+/** A turn-taking knob's setting: bounds, default and help from its row in core/turn-config.ts. */
+const intKnob = (k: IntKnob) => ({ schema: int(k.min, k.max), default: String(k.default), help: k.help });
+const fractionKnob = (k: FractionKnob) => ({ schema: num(k.min, k.max), default: String(k.default), help: k.help });
+const boolKnob = (k: BoolKnob) => ({ schema: bool, default: String(k.default), help: k.help });
+const choiceKnob = <T extends string>(k: ChoiceKnob<T>) => ({ schema: z.enum(k.values), default: k.default, help: k.help });
 /** An optional value: empty leaves it unset (undefined), e.g. for the backend's own default. */
 const unsetOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('').transform(() => undefined), schema]);
 /** Ascending positive seconds separated by commas, at most 50 (histogram buckets). */
@@ -23,6 +30,24 @@ const secondsList = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
   return values;
+});
+
+/** Web origins (scheme://host[:port]) separated by commas, or `*` (ALLOWED_ORIGINS). */
+const originList = z.string().transform((text, ctx) => {
+  const origins = text.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let valid = origin === '*';
+    try {
+      valid ||= new URL(origin).origin === origin;
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(origin.slice(0, 100))} is not an origin: expected scheme://host[:port] with no path, e.g. https://app.example.com, or *` });
+      return z.NEVER;
+    }
+  }
+  return origins;
 });
 
 /** `{"en": ["One moment."], ...}`: phrases by language tag, at most 16 of 200 characters each. */
@@ -92,22 +117,22 @@ export const SETTINGS = {
   },
   TRACE_INCLUDE_TEXT: { schema: bool, default: 'false', help: 'Put transcripts and reply text on trace spans (they are personal data)' },
 
-  VAD_PROVIDER: { schema: z.enum(['silero', 'simulated']), default: 'silero', help: 'Voice activity detector (simulated: loudness, for benchmarks; see SIM_PROFILE)' },
+  VAD_PROVIDER: { schema: z.enum(vendorNames('vad')), default: 'silero', help: `Voice activity detector: ${vendorSummaries('vad')}` },
   VAD_MODEL: { schema: z.enum(['legacy', 'v5']), default: 'legacy', help: 'Silero model version' },
-  VAD_THRESHOLD: { schema: num(0.05, 0.99), default: '0.5', help: 'Speech probability that starts speech' },
-  VAD_NEG_THRESHOLD: { schema: num(0.01, 0.99), default: '0.35', help: 'Speech probability below which audio is silence' },
-  VAD_MIN_SPEECH_MS: { schema: int(0, 2000), default: '100', help: 'Speech shorter than this (ms) is noise' },
-  VAD_MIN_SILENCE_MS: { schema: int(32, 5000), default: '300', help: 'Silence (ms) that ends a stretch of speech' },
+  VAD_THRESHOLD: fractionKnob(TURN_KNOBS.vadThreshold),
+  VAD_NEG_THRESHOLD: fractionKnob(TURN_KNOBS.vadNegThreshold),
+  VAD_MIN_SPEECH_MS: intKnob(TURN_KNOBS.vadMinSpeechMs),
+  VAD_MIN_SILENCE_MS: intKnob(TURN_KNOBS.vadMinSilenceMs),
 
-  ASR_PROVIDER: { schema: z.enum(['pocketsphinx', 'riva', 'simulated']), default: 'pocketsphinx', help: 'Speech recognizer: pocketsphinx (local), riva (NVIDIA Riva or speech NIM at RIVA_URI), simulated (made-up words with profile latencies, for benchmarks)' },
+  ASR_PROVIDER: { schema: z.enum(vendorNames('asr')), default: 'pocketsphinx', help: `Speech recognizer: ${vendorSummaries('asr')}` },
   ASR_LANGUAGE: { schema: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/), default: 'en-US', help: 'Default BCP-47 language of user speech' },
   ASR_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default input sample rate (Hz) when a client does not say' },
-  ASR_FINAL_WAIT_MS: { schema: int(50, 10000), default: '1500', help: 'Longest wait (ms) for a final transcript after the turn ended' },
+  ASR_FINAL_WAIT_MS: intKnob(TURN_KNOBS.asrFinalWaitMs),
 
-  TTS_PROVIDER: { schema: z.enum(['espeak', 'riva', 'simulated']), default: 'espeak', help: 'Speech synthesizer: espeak (local), riva (NVIDIA Riva or speech NIM at RIVA_TTS_URI or RIVA_URI), simulated (a tone with profile latencies, for benchmarks)' },
+  TTS_PROVIDER: { schema: z.enum(vendorNames('tts')), default: 'espeak', help: `Speech synthesizer: ${vendorSummaries('tts')}` },
   TTS_VOICE: { schema: z.string(), default: '', help: 'Default voice; empty picks one for the language' },
   TTS_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Default output sample rate (Hz)' },
-  TTS_MAX_PIECE_CHARS: { schema: int(20, 2000), default: '200', help: 'Longest text (chars) sent to TTS at once' },
+  TTS_MAX_PIECE_CHARS: intKnob(TURN_KNOBS.maxPieceChars),
 
   RIVA_URI: { schema: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'expected host:port'), default: '127.0.0.1:50051', help: 'Riva (or speech NIM) gRPC address, host:port; NVIDIA-hosted: grpc.nvcf.nvidia.com:443 with RIVA_USE_TLS=true' },
   RIVA_TTS_URI: { schema: z.union([z.literal(''), z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'expected host:port')]), default: '', help: 'Riva TTS address when TTS runs elsewhere than ASR (e.g. two speech NIMs); empty: RIVA_URI' },
@@ -142,12 +167,17 @@ export const SETTINGS = {
   RIVA_ASR_REPLAY_MAX_MS: { schema: int(0, 120000), default: '15000', help: 'Audio (ms) since the last final kept to send again to a reopened Riva stream, so a drop loses no words' },
   RIVA_TTS_TIMEOUT_MS: { schema: int(100, 600000), default: '20000', help: 'Deadline (ms) of one Riva synthesis call (one piece of text)' },
 
-  LLM_PROVIDER: { schema: z.enum(['auto', 'openai', 'llama-cpp', 'simulated']), default: 'auto', help: 'Language model: openai = any OpenAI-compatible server (NIM, vLLM, Ollama, llama.cpp server); llama-cpp = a GGUF model run in-process (LLM_MODEL_PATH or the default model); auto = openai when LLM_BASE_URL is set, else llama-cpp; simulated = a fixed reply with profile latencies, for benchmarks' },
+  LLM_PROVIDER: { schema: z.enum(['auto', ...vendorNames('llm')]), default: 'auto', help: `Language model: ${vendorSummaries('llm')}; auto = openai when LLM_BASE_URL is set, else llama-cpp` },
   LLM_BASE_URL: { schema: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]), default: '', help: 'Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (empty: none)' },
   LLM_API_KEY: { schema: z.string(), default: '', help: 'Bearer key for the LLM API (empty: none)', secret: true },
   LLM_MODEL: { schema: z.string().min(1), default: 'meta/llama-3.1-8b-instruct', help: 'Model name' },
   LLM_TEMPERATURE: { schema: num(0, 2), default: '0.5', help: 'Sampling temperature' },
   LLM_MAX_TOKENS: { schema: int(1, 32768), default: '1024', help: 'Longest reply (tokens)' },
+  LLM_CONTEXT_TOKENS: {
+    schema: int(256, 10000000),
+    default: '16384',
+    help: 'Most tokens of conversation sent to the LLM, estimated as 4 characters a token plus 4 a message; past it the oldest turns are left out (never the system prompt). Keep it below the model context less LLM_MAX_TOKENS',
+  },
   LLM_SYSTEM_PROMPT: {
     schema: z.string().max(20000),
     default: 'You are a helpful voice assistant. Answer briefly in plain spoken sentences, without lists or markdown.',
@@ -172,10 +202,10 @@ export const SETTINGS = {
   },
   MCP_CONNECT_TIMEOUT_MS: { schema: int(100, 600000), default: '5000', help: 'Longest wait (ms) to connect to an MCP server and list its tools' },
   MCP_REFRESH_INTERVAL_MS: { schema: int(0, 86400000), default: '300000', help: 'How often (ms) MCP tool lists are read again and servers that were down retried (0: only when a server says its list changed)' },
-  TOOL_MAX_ROUNDS: { schema: int(1, 16), default: '4', help: 'Tool rounds (the LLM calls tools, gets the results, goes on) in one reply at most; the last request asks for an answer without tools' },
-  TOOL_TIMEOUT_MS: { schema: int(100, 600000), default: '10000', help: 'A tool call with no result this long (ms) is cancelled and the LLM told so (a tool may set its own)' },
-  TOOL_FILLER_AFTER_MS: { schema: int(0, 60000), default: '1500', help: 'While tools run, the agent says a filler ("One moment.") after this much silence (ms), and again after each such silence (0: never)' },
-  TOOL_ARGUMENT_RETRIES: { schema: int(0, 10), default: '2', help: 'Tool calls with arguments that do not fit (bad JSON, wrong fields, no such tool) answered to the LLM per reply before it must answer without tools' },
+  TOOL_MAX_ROUNDS: intKnob(TURN_KNOBS.toolMaxRounds),
+  TOOL_TIMEOUT_MS: intKnob(TURN_KNOBS.toolTimeoutMs),
+  TOOL_FILLER_AFTER_MS: intKnob(TURN_KNOBS.toolFillerAfterMs),
+  TOOL_ARGUMENT_RETRIES: intKnob(TURN_KNOBS.toolArgumentRetries),
   TOOL_RESULT_MAX_BYTES: { schema: int(256, 10485760), default: '16384', help: 'Largest tool result (bytes) the model is given: a client result over it is refused, a server result is cut' },
   TOOL_DECLARATIONS_MAX_BYTES: { schema: int(1024, 10485760), default: '65536', help: "Largest total size (bytes of JSON) of a session's tool declarations" },
   TOOL_FILLER_PHRASES: {
@@ -187,12 +217,13 @@ export const SETTINGS = {
 
   SIM_PROFILE: { schema: z.string().min(1), default: 'nvidia-blueprint', help: 'Latencies of the simulated providers: a built-in (nvidia-blueprint, zero-latency) or a JSON file' },
 
-  TURN_END_SOURCE: { schema: z.enum(['asr', 'vad', 'commit']), default: 'vad', help: 'What ends the user turn: asr (recognizer endpointing), vad (silence), commit (push-to-talk)' },
-  TURN_END_SILENCE_MS: { schema: int(100, 5000), default: '500', help: 'Silence (ms) that ends the turn when VAD decides' },
-  BARGE_IN_MIN_SPEECH_MS: { schema: int(0, 5000), default: '250', help: 'User speech (ms) during a reply that interrupts it' },
-  BARGE_IN_ENABLED: { schema: bool, default: 'true', help: 'Let user speech interrupt replies' },
-  CANCEL_BUDGET_MS: { schema: int(10, 10000), default: '300', help: 'A provider still busy this long (ms) after abort is abandoned' },
-  SPECULATIVE_START: { schema: bool, default: 'true', help: 'Start the LLM on a stable interim transcript (Riva early end of utterance); the final confirms it or restarts it, and its audio is held until confirmed' },
+  TURN_END_SOURCE: choiceKnob(TURN_KNOBS.endOfTurnSource),
+  TURN_END_SILENCE_MS: intKnob(TURN_KNOBS.endOfTurnSilenceMs),
+  BARGE_IN_MIN_SPEECH_MS: intKnob(TURN_KNOBS.bargeInMinSpeechMs),
+  BARGE_IN_ENABLED: boolKnob(TURN_KNOBS.bargeInEnabled),
+  CANCEL_BUDGET_MS: intKnob(TURN_KNOBS.cancelBudgetMs),
+  TURN_MAX_SPEECH_MS: intKnob(TURN_KNOBS.turnMaxSpeechMs),
+  SPECULATIVE_START: boolKnob(TURN_KNOBS.speculativeStart),
 
   AUTH_MODE: { schema: z.enum(['none', 'api_key', 'jwt']), default: 'none', help: 'Who may open sessions, on every transport: none, api_key (API_KEYS), jwt (JWT_*)' },
   API_KEYS: { schema: z.string(), default: '', help: 'Allowed API keys as name:sha256hex entries, comma separated (make one: voice-gateway new-key NAME)' },
@@ -200,21 +231,36 @@ export const SETTINGS = {
   JWT_PUBLIC_KEY_FILE: { schema: z.string(), default: '', help: 'PEM public key that verifies JWTs, when no JWKS URL' },
   JWT_ALGORITHM: { schema: z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA']), default: 'RS256', help: 'Algorithm of JWT_PUBLIC_KEY_FILE' },
   JWT_ISSUER: { schema: z.string(), default: '', help: 'Required JWT issuer (empty: any)' },
-  JWT_AUDIENCE: { schema: z.string(), default: '', help: 'Required JWT audience (empty: any)' },
-  MAX_SESSIONS: { schema: int(0, 1000000), default: '0', help: 'Sessions the process holds at most (0: no cap)' },
+  JWT_AUDIENCE: { schema: z.string(), default: '', help: 'The audience (aud) a JWT must be for: required with AUTH_MODE=jwt, so that tokens issued for other services are refused' },
+  JWT_MAX_LIFETIME_S: { schema: int(60, 2592000), default: '86400', help: 'Longest lifetime (s) of an accepted JWT, exp - iat (exp - now without iat); a token without exp is refused' },
+  JWT_PRINCIPAL_CLAIM: { schema: z.string().regex(/^[\w.:-]{1,64}$/, 'expected a claim name'), default: 'sub', help: 'The JWT claim that names the holder (per-holder limits and logs); a token without it is refused' },
+  MAX_SESSIONS: {
+    schema: unsetOr(int(0, 1000000)),
+    default: '',
+    help: 'Sessions the process holds at most; empty: derived from this machine (half of the memory, or the container limit, at 32 MiB per session, and 200 per core: the smaller); 0: no cap',
+  },
   KEY_MAX_SESSIONS: { schema: int(0, 1000000), default: '0', help: 'Concurrent sessions per API key or JWT subject (0: no cap)' },
   KEY_MAX_NEW_SESSIONS_PER_MINUTE: { schema: int(0, 1000000), default: '0', help: 'New sessions per minute per API key or JWT subject (0: no cap)' },
   DRAIN_GRACE_MS: { schema: int(0, 3600000), default: '30000', help: 'On SIGTERM, time (ms) active sessions get to finish before clients are told to reconnect' },
   SESSION_MAX_DURATION_MS: { schema: int(1000, 86400000), default: '3600000', help: 'Longest session (ms)' },
-  SESSION_IDLE_TIMEOUT_MS: { schema: int(1000, 3600000), default: '60000', help: 'A session with no client message this long (ms) is closed' },
+  SESSION_IDLE_TIMEOUT_MS: { schema: int(1000, 3600000), default: '60000', help: 'A session with no client message this long (ms) is closed; messages the session refuses do not count' },
+  START_TIMEOUT_MS: { schema: int(100, 600000), default: '10000', help: 'A connection that sends no valid start message within this (ms) is closed' },
   MAX_MESSAGE_BYTES: { schema: int(1024, 67108864), default: '1048576', help: 'Largest client message (bytes)' },
   REALTIME_MAX_FRAME_BYTES: {
     schema: int(1024, 268435456),
-    default: '16777216',
-    help: 'OpenAI Realtime endpoint: a frame over MAX_MESSAGE_BYTES gets an error event, one over this (bytes) closes the socket (1009) unread',
+    default: '2097152',
+    help: 'OpenAI Realtime endpoint: a frame over MAX_MESSAGE_BYTES gets an error event, one over this (bytes) closes the socket (1009); every socket may buffer this much',
   },
+  REALTIME_PENDING_ANSWERS_MAX_BYTES: { schema: int(65536, 268435456), default: '1048576', help: 'OpenAI Realtime endpoint: bytes of client events a socket keeps while they wait for their answers; past it events are refused until the client reads' },
+  ALLOWED_ORIGINS: {
+    schema: originList,
+    default: '',
+    help: 'Web pages (origins, comma separated, or *) that may open WebSocket sessions besides the gateway\'s own; clients that send no Origin (SDKs, CLI, telephony) are always allowed',
+  },
+  METRICS_AUTH: { schema: z.enum(['none', 'gateway']), default: 'none', help: 'Who may read /metrics: none (anyone who reaches the HTTP port: fine for a cluster-internal port) or gateway (the credential AUTH_MODE asks of sessions)' },
   MAX_TEXT_CHARS: { schema: int(1, 100000), default: '4000', help: 'Longest typed user message (chars)' },
   INBOUND_QUEUE_MAX_MESSAGES: { schema: int(8, 100000), default: '500', help: 'Client messages waiting to be processed before the session is closed' },
+  INBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '8388608', help: 'Bytes of client messages waiting to be processed before the session is closed (audio counts its bytes)' },
   OUTBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '16777216', help: 'Bytes waiting for a slow client before it is disconnected' },
 } satisfies Record<string, SettingSpec>;
 

@@ -1,5 +1,5 @@
 /**
- * The transport-independent event model (DESIGN §3). Transports map their wire format onto these
+ * The transport-independent event model (docs/architecture.md §3). Transports map their wire format onto these
  * types; the session engine sees nothing else.
  */
 import type { AudioEncoding } from '../audio/codec.js';
@@ -147,6 +147,14 @@ export type ClientEvent = {
   | { type: 'clear_input' }
 );
 
+/**
+ * Client events the core always answers exactly once, when the session asked for item events: with
+ * their answer (settings_updated, item_added, item_truncated, item_deleted, item_retrieved,
+ * input_cleared) or with an error, either carrying the event's `ref`. A transport may wait for
+ * that answer; other events are answered only when they fail.
+ */
+export const ANSWERED_CLIENT_EVENTS: ReadonlySet<ClientEvent['type']> = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input', 'tool_result']);
+
 export type TranscriptStability = 'partial' | 'stable' | 'final';
 export type ResponseStatus = 'completed' | 'interrupted' | 'failed';
 export type SpeculativeOutcome = 'none' | 'hit' | 'miss';
@@ -167,7 +175,7 @@ export type ErrorCode =
   | 'internal'
   | 'unavailable';
 
-/** Every latency of one turn, in ms (DESIGN §6). Undefined means not measured. */
+/** Every latency of one turn, in ms (docs/architecture.md §6). Undefined means not measured. */
 export interface TurnMetrics {
   turnId: string;
   responseId: string;

@@ -4,6 +4,7 @@
  */
 import type { ChatMessage } from '../providers/types.js';
 import { GatewayError, type ConversationItem } from './events.js';
+import { quoted } from './client-text.js';
 import { chatMessages, orphanToolItems } from './tool-history.js';
 
 /** One TTS piece of a reply, placed on the reply's audio timeline. */
@@ -60,6 +61,36 @@ interface StoredItem extends ConversationItem {
 const MAX_ITEM_ID_CHARS = 64;
 
 /**
+ * Tokens of `messages` as the LLM would count them, estimated without its tokenizer: 4 characters
+ * a token (the usual figure for English with BPE tokenizers such as Llama 3's and OpenAI's) plus
+ * 4 tokens a message for the chat template's role markers. Other languages take more tokens per
+ * character, so leave LLM_CONTEXT_TOKENS some room below the model's context.
+ */
+export function estimateTokens(messages: readonly ChatMessage[]): number {
+  return messages.reduce((tokens, m) => tokens + MESSAGE_OVERHEAD_TOKENS + Math.ceil(charsOf(m) / CHARS_PER_TOKEN), 0);
+}
+
+/** A message's characters, a tool call's name and arguments included. */
+function charsOf(m: ChatMessage): number {
+  const calls = m.role === 'assistant' ? (m.tool_calls ?? []) : [];
+  return m.content.length + calls.reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
+}
+const CHARS_PER_TOKEN = 4;
+const MESSAGE_OVERHEAD_TOKENS = 4;
+
+/** An LLM request as the history renders it, and what was left out to fit the context. */
+export interface LlmRequest {
+  messages: ChatMessage[];
+  /** Set when the oldest turns were dropped to fit `contextTokens`. */
+  trimmed?: HistoryTrimmed;
+}
+export interface HistoryTrimmed {
+  droppedMessages: number;
+  /** The estimate (estimateTokens) of what was sent. */
+  estimatedTokens: number;
+}
+
+/**
  * The conversation as a list of items with ids, so that item-aware clients (the OpenAI Realtime
  * dialect) can insert, cut and delete messages; the LLM sees the items' texts in order.
  */
@@ -68,7 +99,7 @@ export class ConversationHistory {
 
   constructor(
     /** Oldest items are dropped past this count; the system prompt is never dropped. */
-    private readonly maxItems = 200,
+    readonly maxItems = 200,
   ) {}
 
   has(id: string): boolean {
@@ -94,9 +125,9 @@ export class ConversationHistory {
    */
   insert(item: ConversationItem, after?: string | null): string | null {
     if (!item.id || item.id.length > MAX_ITEM_ID_CHARS) {
-      throw new GatewayError('invalid_argument', `item id ${JSON.stringify(item.id)} is not accepted: use 1 to ${MAX_ITEM_ID_CHARS} characters`);
+      throw new GatewayError('invalid_argument', `item id ${quoted(item.id)} is not accepted: use 1 to ${MAX_ITEM_ID_CHARS} characters`);
     }
-    if (this.has(item.id)) throw new GatewayError('invalid_argument', `an item with id "${item.id}" already exists: choose another id or leave it out`, 'item_exists');
+    if (this.has(item.id)) throw new GatewayError('invalid_argument', `an item with id ${quoted(item.id)} already exists: choose another id or leave it out`, 'item_exists');
     const at = after === undefined ? this.items.length : after === null ? 0 : this.indexOf(after) + 1;
     this.items.splice(at, 0, { ...item });
     const previous = at > 0 ? this.items[at - 1]!.id : null;
@@ -124,7 +155,7 @@ export class ConversationHistory {
   truncate(id: string, audioEndMs: number): string {
     const item = this.find(id);
     if (item.role !== 'assistant' || !item.spoken) {
-      throw new GatewayError('invalid_argument', `item "${id}" has no reply audio to truncate: only assistant items that were spoken can be truncated`, 'not_truncatable');
+      throw new GatewayError('invalid_argument', `item ${quoted(id)} has no reply audio to truncate: only assistant items that were spoken can be truncated`, 'not_truncatable');
     }
     checkAudioEnd(id, audioEndMs, spokenMs(item.spoken));
     item.text = heardText(item.spoken, audioEndMs);
@@ -136,12 +167,29 @@ export class ConversationHistory {
   }
 
   /**
-   * The messages for an LLM request, the system prompt first; items with no text are left out,
-   * and tool calls only with their results (tool-history.ts).
+   * The LLM request: the system prompt first, then the items with text, at most `contextTokens`
+   * (estimateTokens) by dropping the oldest turns. `pendingUserText`: the request as it will be
+   * once the user's words are added as an item (a speculative start asks for it before the turn
+   * ended), rendered exactly as the due request will be, item bound included.
    */
-  forRequest(systemPrompt: string): ChatMessage[] {
+  request(systemPrompt: string, contextTokens: number, pendingUserText?: string): LlmRequest {
+    const pending: StoredItem[] = pendingUserText === undefined ? [] : [{ id: '', role: 'user', text: pendingUserText, origin: 'audio' }];
+    const items = [...this.items, ...pending].slice(-this.maxItems);
     const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-    return [...system, ...chatMessages(this.items)];
+    // Tool calls only with their results, together (tool-history.ts).
+    const turns = chatMessages(items);
+    let droppedMessages = 0;
+    let tokens = estimateTokens(system) + estimateTokens(turns);
+    // The oldest turn goes whole (its user message and the replies after it, tool calls and their
+    // results included), so that what is left starts with a user message.
+    while (turns.length > 1 && tokens > contextTokens) {
+      do {
+        tokens -= estimateTokens(turns.splice(0, 1));
+        droppedMessages++;
+      } while (turns.length > 1 && turns[0]!.role !== 'user');
+    }
+    const messages = [...system, ...turns];
+    return droppedMessages > 0 ? { messages, trimmed: { droppedMessages, estimatedTokens: estimateTokens(messages) } } : { messages };
   }
 
   /** The ids of tool items whose partner is gone (pending calls aside). */
@@ -161,7 +209,7 @@ export class ConversationHistory {
 
   private indexOf(id: string): number {
     const at = this.items.findIndex((item) => item.id === id);
-    if (at < 0) throw new GatewayError('invalid_argument', `no item has id "${id}" in this conversation`, 'item_not_found');
+    if (at < 0) throw new GatewayError('invalid_argument', `no item has id ${quoted(id)} in this conversation`, 'item_not_found');
     return at;
   }
 
@@ -173,6 +221,6 @@ export class ConversationHistory {
 /** audio_end_ms past the reply's audio is an error; a rounding millisecond is not. */
 export function checkAudioEnd(id: string, audioEndMs: number, totalMs: number): void {
   if (!Number.isFinite(audioEndMs) || audioEndMs < 0 || audioEndMs > Math.ceil(totalMs)) {
-    throw new GatewayError('invalid_argument', `audio_end_ms ${audioEndMs} is out of range for item "${id}": its audio lasts ${Math.ceil(totalMs)} ms`, 'audio_end_out_of_range');
+    throw new GatewayError('invalid_argument', `audio_end_ms ${audioEndMs} is out of range for item ${quoted(id)}: its audio lasts ${Math.ceil(totalMs)} ms`, 'audio_end_out_of_range');
   }
 }

@@ -23,7 +23,7 @@ export class RetryAfterGate {
       throw new ProviderError(
         'llm',
         `the language model server asked for a pause (Retry-After): no request is sent to it before ${new Date(this.blockedUntilMs).toISOString()}; try again in ${waitS} s`,
-        waitS,
+        { retryAfterS: waitS },
       );
     }
     try {

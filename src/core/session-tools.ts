@@ -1,13 +1,14 @@
 /**
  * A session's tools: what is on offer (the client's declared tools and the gateway's MCP tools),
  * the checks a client's declarations go through, the tool rounds of each reply, and the results
- * clients send. The session holds one; replies get their rounds from it.
+ * clients send. The replies' owner (./replies.ts) holds one; each reply gets its rounds from it.
  */
 import type { ToolBackend } from '../providers/types.js';
 import type { ServerEvent, SessionSettings, ToolCancelReason } from './events.js';
 import type { ConversationHistory } from './history.js';
 import type { ToolLimits } from './settings.js';
-import { fillerPhrases } from './tool-filler.js';
+import { DEFAULT_FILLER_PHRASES, fillerPhrases } from './tool-filler.js';
+import { TURN_KNOBS } from './turn-config.js';
 import { ToolResults, type ToolResultIn } from './tool-results.js';
 import { ToolRounds, type OfferedTool, type ToolRoundSettings } from './tool-rounds.js';
 
@@ -20,6 +21,20 @@ export interface ToolsConfig {
   fillerPhrases: Readonly<Record<string, readonly string[]>>;
   declarationsMaxBytes: number;
 }
+
+/** Tools when the configuration gives none: no server tools, and the tool knobs' defaults. */
+export const TOOLS_BY_DEFAULT: ToolsConfig = {
+  rounds: {
+    maxRounds: TURN_KNOBS.toolMaxRounds.default,
+    timeoutMs: TURN_KNOBS.toolTimeoutMs.default,
+    fillerAfterMs: TURN_KNOBS.toolFillerAfterMs.default,
+    argumentRetries: TURN_KNOBS.toolArgumentRetries.default,
+    resultMaxBytes: 16384,
+    activityDetail: false,
+  },
+  fillerPhrases: DEFAULT_FILLER_PHRASES,
+  declarationsMaxBytes: 65536,
+};
 
 export interface SessionToolsHost {
   send(event: ServerEvent): void;

@@ -1,6 +1,8 @@
 /** Applies a client's requested settings onto the current ones, checking every value. */
 import { AUDIO_ENCODINGS, type AudioEncoding } from '../audio/codec.js';
+import { quoted } from './client-text.js';
 import { GatewayError, type AudioFormat, type FormatPatch, type SessionSettings, type SettingsPatch } from './events.js';
+import { knobProblem, TURN_KNOBS, type TurnKnob } from './turn-config.js';
 import { checkToolChoice, checkToolDeclarations } from './tool-schemas.js';
 
 /** What the tool checks need from the server: the names its own tools hold, and the size bound. */
@@ -12,11 +14,16 @@ const NO_SERVER_TOOLS: ToolLimits = { serverToolNames: new Set(), declarationsMa
 
 export const SAMPLE_RATE_MIN_HZ = 8000;
 export const SAMPLE_RATE_MAX_HZ = 48000;
-const END_OF_TURN_SILENCE_RANGE_MS = [100, 5000] as const;
-const BARGE_IN_RANGE_MS = [0, 5000] as const;
-const PREFIX_PADDING_RANGE_MS = [0, 5000] as const;
-const VAD_THRESHOLD_RANGE = [0.05, 0.99] as const;
 const MAX_INSTRUCTIONS_CHARS = 20000;
+const MAX_VOICE_CHARS = 128;
+/** BCP-47 tags in use are far shorter; the bound keeps the pattern test cheap. */
+const MAX_LANGUAGE_CHARS = 64;
+/**
+ * Voice names as engines spell them (Riva "Magpie-Multilingual.EN-US.Aria", espeak "en-us+f3",
+ * "English_(America)"): no control characters, quotes or markup, which no engine needs and which
+ * would travel into logs and provider requests.
+ */
+const VOICE_NAME = /^[\p{L}\p{N} ._:+()/@-]*$/u;
 
 function invalid(message: string): never {
   throw new GatewayError('invalid_argument', message);
@@ -26,7 +33,7 @@ function mergeFormat(field: string, current: AudioFormat, patch: FormatPatch | u
   if (!patch) return current;
   const encoding = patch.encoding ?? current.encoding;
   if (!(AUDIO_ENCODINGS as readonly string[]).includes(encoding)) {
-    invalid(`${field}.encoding ${JSON.stringify(encoding)} is not supported: use ${AUDIO_ENCODINGS.join(', ')}`);
+    invalid(`${field}.encoding ${quoted(encoding)} is not supported: use ${AUDIO_ENCODINGS.join(', ')}`);
   }
   const sampleRateHz = patch.sampleRateHz ?? current.sampleRateHz;
   if (!Number.isInteger(sampleRateHz) || sampleRateHz < SAMPLE_RATE_MIN_HZ || sampleRateHz > SAMPLE_RATE_MAX_HZ) {
@@ -35,14 +42,17 @@ function mergeFormat(field: string, current: AudioFormat, patch: FormatPatch | u
   return { encoding: encoding as AudioEncoding, sampleRateHz };
 }
 
-function inRange(field: string, value: number, [min, max]: readonly [number, number]): number {
-  if (!Number.isInteger(value) || value < min || value > max) invalid(`${field} ${value} is out of range: use ${min} to ${max}`);
+/** `value` if its knob (core/turn-config.ts) accepts it, else an invalid_argument naming the client's field. */
+function checked<T>(knob: TurnKnob & { clientField: string }, value: T): T {
+  const problem = knobProblem(knob, knob.clientField, value);
+  if (problem) invalid(problem);
   return value;
 }
 
-function fractionInRange(field: string, value: number, [min, max]: readonly [number, number]): number {
-  if (!Number.isFinite(value) || value < min || value > max) invalid(`${field} ${value} is out of range: use ${min} to ${max}`);
-  return value;
+function checkVoice(voice: string): string {
+  if (voice.length > MAX_VOICE_CHARS) invalid(`voice is ${voice.length} characters long: at most ${MAX_VOICE_CHARS}`);
+  if (!VOICE_NAME.test(voice)) invalid(`voice ${quoted(voice)} may hold only letters, digits, spaces and . _ : + ( ) / @ -: pick a name from ListVoices`);
+  return voice;
 }
 
 /**
@@ -57,7 +67,7 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
     }
   }
   const language = patch.language ?? current.language;
-  if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(language)) invalid(`language ${JSON.stringify(language)} is not a BCP-47 tag like "en-US" or "hi"`);
+  if (language.length > MAX_LANGUAGE_CHARS || !/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(language)) invalid(`language ${quoted(language)} is not a BCP-47 tag like "en-US" or "hi"`);
   const instructions = patch.instructions ?? current.instructions;
   if (instructions.length > MAX_INSTRUCTIONS_CHARS) invalid(`instructions are ${instructions.length} characters long: at most ${MAX_INSTRUCTIONS_CHARS}`);
   const turn = { ...current.turn, ...patch.turn };
@@ -67,16 +77,16 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
     inputFormat: mergeFormat('input_format', current.inputFormat, patch.inputFormat),
     outputFormat: mergeFormat('output_format', current.outputFormat, patch.outputFormat),
     language,
-    voice: patch.voice ?? current.voice,
+    voice: patch.voice === undefined ? current.voice : checkVoice(patch.voice),
     instructions,
     turn: {
       endOfTurnSource: turn.endOfTurnSource,
-      endOfTurnSilenceMs: inRange('turn.end_of_turn_silence_ms', turn.endOfTurnSilenceMs, END_OF_TURN_SILENCE_RANGE_MS),
-      bargeInMinSpeechMs: inRange('turn.barge_in_min_speech_ms', turn.bargeInMinSpeechMs, BARGE_IN_RANGE_MS),
+      endOfTurnSilenceMs: checked(TURN_KNOBS.endOfTurnSilenceMs, turn.endOfTurnSilenceMs),
+      bargeInMinSpeechMs: checked(TURN_KNOBS.bargeInMinSpeechMs, turn.bargeInMinSpeechMs),
       bargeInEnabled: turn.bargeInEnabled,
       autoRespond: turn.autoRespond,
-      vadThreshold: fractionInRange('turn.vad_threshold', turn.vadThreshold, VAD_THRESHOLD_RANGE),
-      prefixPaddingMs: inRange('turn.prefix_padding_ms', turn.prefixPaddingMs, PREFIX_PADDING_RANGE_MS),
+      vadThreshold: checked(TURN_KNOBS.vadThreshold, turn.vadThreshold),
+      prefixPaddingMs: checked(TURN_KNOBS.prefixPaddingMs, turn.prefixPaddingMs),
     },
     tools,
     toolChoice: checkToolChoice(patch.toolChoice ?? current.toolChoice, offered),

@@ -1,19 +1,20 @@
 /**
- * Speculative start (DESIGN §4). A stable interim transcript (Riva's early end of utterance, about
+ * Speculative start (docs/architecture.md §4). A stable interim transcript (Riva's early end of utterance, about
  * 240 ms after speech stops) starts the reply at once; the final, a few hundred ms later, confirms
  * it (the same words, case and punctuation aside) or the early reply is thrown away and the reply
  * restarts from the final.
  *
  * Until it is confirmed the early reply is invisible: the LLM streams and TTS synthesizes, but the
  * audio is held, its events are held, the session's turn state and history do not change. A miss
- * drops it all. Nothing with a side effect runs before confirmation: the LLM only streams text
+ * drops it all. The Speculator decides (start, hit, miss); the reply owner (./replies.ts) builds
+ * and starts the early reply like any other. Nothing with a side effect runs before confirmation: the LLM only streams text
  * (ChatModel has no tools); a tool call added later must wait for `HoldGate.wait()` to say true.
  */
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { ChatMessage, SpeechSynthesizer, TtsChunk, TtsOptions } from '../providers/types.js';
 import { whenAborted } from './abortable.js';
 import type { ServerEvent, SpeculativeOutcome, TranscriptStability } from './events.js';
-import type { Response, ResponseOutcome } from './response.js';
+import type { Reply } from './reply.js';
 
 /** Words only: lower case, no punctuation, single spaces ("What's up?" -> "whats up"). */
 export function normalizedWords(text: string): string {
@@ -73,10 +74,9 @@ export class HoldGate {
 /**
  * `tts` with its audio held: synthesis starts at once (so the audio is ready when the reply is
  * confirmed) and the chunks are delivered once the gate is released; nothing if it is dropped.
- * `onFirstAudio` learns when the first chunk was ready; `onFirstDelivered` runs once the consumer
- * has taken the first chunk (and timed it).
+ * `onFirstAudio` learns when the first chunk was ready (the reply times its backend latency by it).
  */
-export function heldSynthesizer(tts: SpeechSynthesizer, gate: HoldGate, onFirstAudio: (readyAt: number) => void, onFirstDelivered: () => void): SpeechSynthesizer {
+export function heldSynthesizer(tts: SpeechSynthesizer, gate: HoldGate, onFirstAudio: (readyAt: number) => void): SpeechSynthesizer {
   return {
     async *stream(text: string, opts: TtsOptions, signal: AbortSignal): AsyncGenerator<TtsChunk> {
       if (!gate.held) {
@@ -85,30 +85,23 @@ export function heldSynthesizer(tts: SpeechSynthesizer, gate: HoldGate, onFirstA
       }
       const chunks = new AsyncQueue<TtsChunk>();
       let stopped = false;
-      void (async () => {
-        try {
-          let first = true;
-          for await (const chunk of tts.stream(text, opts, signal)) {
-            if (stopped) return;
-            if (first) onFirstAudio(performance.now());
-            first = false;
-            chunks.push(chunk);
-          }
-          chunks.end();
-        } catch (error) {
-          chunks.fail(error);
+      const synthesize = async () => {
+        let first = true;
+        for await (const chunk of tts.stream(text, opts, signal)) {
+          if (stopped) return;
+          if (first) onFirstAudio(performance.now());
+          first = false;
+          chunks.push(chunk);
         }
-      })();
+        chunks.end();
+      };
+      // A synthesis failure reaches the reply through the queue, as if it had not been held.
+      synthesize().catch((error: unknown) => chunks.fail(error));
       try {
         // An abort (a miss, barge-in) must not leave this generator waiting on the gate.
         const released = await Promise.race([gate.wait(), whenAborted(signal).then(() => false)]);
         if (!released) return;
-        let first = true;
-        for await (const chunk of chunks) {
-          yield chunk;
-          if (first) onFirstDelivered();
-          first = false;
-        }
+        yield* chunks;
       } finally {
         stopped = true;
         chunks.endNow();
@@ -117,26 +110,37 @@ export function heldSynthesizer(tts: SpeechSynthesizer, gate: HoldGate, onFirstA
   };
 }
 
-/** One early reply: its run, its held events, and the request it was started with. */
+/**
+ * One early reply while it waits for the final: its gate, its held events, the request it was
+ * started with. The reply itself is built and started by the reply owner (./replies.ts), with
+ * `emit` as its event sink and its synthesizer held behind `gate`.
+ */
 export class Speculation {
   readonly gate = new HoldGate();
-  readonly run: Response;
-  /** The whole run, started at once. */
-  readonly done: Promise<ResponseOutcome>;
   private heldEvents: ServerEvent[] = [];
   private sink: ((event: ServerEvent) => void) | null = null;
-  private firstAudioReadyAt: number | undefined;
+  private started: Reply | null = null;
 
   constructor(
     readonly turnId: string,
     readonly messages: readonly ChatMessage[],
-    /** Builds the reply with the synthesizer wrapper and the event sink it must use. */
-    build: (wrapTts: (tts: SpeechSynthesizer) => SpeechSynthesizer, emit: (event: ServerEvent) => void, gate: HoldGate) => Response,
-  ) {
-    const wrap = (tts: SpeechSynthesizer) =>
-      heldSynthesizer(tts, this.gate, (at) => (this.firstAudioReadyAt ??= at), () => this.correctTimings());
-    this.run = build(wrap, (event) => (this.sink ? this.sink(event) : this.heldEvents.push(event)), this.gate);
-    this.done = this.run.run();
+  ) {}
+
+  /** The early reply, once started. */
+  get reply(): Reply {
+    if (!this.started) throw new Error('the early reply was not started');
+    return this.started;
+  }
+
+  /** The reply's event sink: held until confirmed. */
+  readonly emit = (event: ServerEvent): void => {
+    if (this.sink) this.sink(event);
+    else this.heldEvents.push(event);
+  };
+
+  /** The reply the owner started for it. */
+  attach(reply: Reply): void {
+    this.started = reply;
   }
 
   /** Confirmed: held events go to `sink`, then the held audio flows. */
@@ -148,20 +152,7 @@ export class Speculation {
 
   drop(): void {
     this.gate.drop();
-    this.run.interrupt();
-  }
-
-  /**
-   * The reply timed its first TTS audio when the audio was released; the backend's own latency
-   * ended when the audio was ready.
-   */
-  private correctTimings(): void {
-    const timings = this.run.timings;
-    const ready = this.firstAudioReadyAt;
-    if (ready === undefined || timings.ttsFirstAudioAt === undefined) return;
-    timings.ttsFirstAudioAt = Math.min(timings.ttsFirstAudioAt, ready);
-    const first = timings.ttsPieces?.[0];
-    if (first?.firstAudioAt !== undefined) first.firstAudioAt = Math.min(first.firstAudioAt, ready);
+    this.started?.interrupt();
   }
 }
 
@@ -173,22 +164,23 @@ export class Speculator {
   /** A turn whose early reply was dropped before its end (the user went on talking). */
   private missedTurnId: string | null = null;
 
-  get active(): Speculation | null {
-    return this.current;
-  }
-
   /**
    * A transcript of the user's pending turn; `request`: what the reply to all of it so far would
-   * send the LLM. A stable one starts an early reply with `start`; one with other words drops the
-   * early reply, which answers words the user no longer says.
+   * send the LLM. A stable one starts an early reply with `start` (the reply owner builds and runs
+   * it for the speculation); one with other words drops the early reply, which answers words the
+   * user no longer says.
    */
-  onTranscript(turnId: string, stability: TranscriptStability, request: readonly ChatMessage[], start: () => Speculation): void {
+  onTranscript(turnId: string, stability: TranscriptStability, request: readonly ChatMessage[], start: (speculation: Speculation) => Reply): void {
     const current = this.current;
     if (current && (current.turnId !== turnId || !sameRequest(current.messages, request))) {
       if (current.turnId === turnId) this.missedTurnId = turnId;
       this.cancel();
     }
-    if (stability === 'stable' && !this.current) this.current = start();
+    if (stability === 'stable' && !this.current) {
+      const speculation = new Speculation(turnId, request);
+      speculation.attach(start(speculation));
+      this.current = speculation;
+    }
   }
 
   /**

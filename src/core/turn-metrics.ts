@@ -1,6 +1,7 @@
-/** Per-turn latencies (DESIGN §6) from the moments a turn and its reply recorded. */
+/** Per-turn latencies (docs/architecture.md §6) from the moments a turn and its reply recorded. */
 import type { ResponseStatus, SpeculativeOutcome, TurnMetrics } from './events.js';
-import type { ResponseTimings } from './response.js';
+import type { HistoryTrimmed } from './history.js';
+import type { ReplyEnd, ReplyTimings } from './reply.js';
 import type { ToolCallRecord } from './tool-rounds.js';
 
 /** Moments of the user's turn, in performance.now() ms. */
@@ -19,7 +20,7 @@ function span(from: number | undefined, to: number | undefined): number | undefi
   return from === undefined || to === undefined ? undefined : Math.max(0, Math.round(to - from));
 }
 
-export function turnMetrics(turnId: string, responseId: string, turn: TurnTimings, reply: ResponseTimings): TurnMetrics {
+export function turnMetrics(turnId: string, responseId: string, turn: TurnTimings, reply: ReplyTimings): TurnMetrics {
   return {
     turnId,
     responseId,
@@ -41,7 +42,7 @@ export interface TurnReport {
   metrics: TurnMetrics;
   status: ResponseStatus;
   turn: TurnTimings;
-  reply: ResponseTimings;
+  reply: ReplyTimings;
   /** User speech that interrupted the reply: when it started and when it counted as barge-in. */
   bargeIn?: { speechStartAt: number; detectedAt: number };
   /** The reply ended (response_done), in performance.now() ms. */
@@ -50,6 +51,10 @@ export interface TurnReport {
   userText: string;
   heardText: string;
   audioSentMs: number;
+  /** How it ended: interrupted by whom, or the error that failed it (retryable or not). */
+  end?: ReplyEnd;
+  /** The oldest turns were left out of its LLM request to fit LLM_CONTEXT_TOKENS. */
+  historyTrimmed?: HistoryTrimmed;
   /** The tools the reply called, each with its outcome and times. */
   toolCalls?: readonly ToolCallRecord[];
 }

@@ -12,7 +12,10 @@ import { VadSegmenter, type VadEdge, type VadSegmenterSettings } from './vad-seg
 export class VoiceActivity {
   private readonly stream: VadStream;
   private readonly segmenter: VadSegmenter;
+  /** Made on the first audio that needs it, so an idle session holds none. */
   private resampler: StreamResampler | null = null;
+  private inputRateHz: number;
+  private closed = false;
   private buffer = new Int16Array(0);
   private threshold: number;
   /** Audio time of the end of the last scored frame. */
@@ -29,12 +32,14 @@ export class VoiceActivity {
     this.stream = detector.createStream();
     this.segmenter = new VadSegmenter(settings);
     this.threshold = settings.threshold;
+    this.inputRateHz = detector.sampleRateHz;
   }
 
   /** Resamples from the client's input rate from now on. */
-  async setInputRate(inputRateHz: number): Promise<void> {
+  setInputRate(inputRateHz: number): void {
     this.resampler?.destroy();
-    this.resampler = inputRateHz === this.detector.sampleRateHz ? null : await StreamResampler.create(inputRateHz, this.detector.sampleRateHz);
+    this.resampler = null;
+    this.inputRateHz = inputRateHz;
   }
 
   /** A session may ask for its own speech threshold (the OpenAI Realtime `threshold`). */
@@ -67,6 +72,8 @@ export class VoiceActivity {
   async push(pcm: Int16Array, onFrame: (edge: VadEdge | null) => boolean): Promise<void> {
     const { frameSamples, sampleRateHz } = this.detector;
     const frameMs = durationMs(frameSamples, sampleRateHz);
+    if (!this.resampler && this.inputRateHz !== sampleRateHz) await this.makeResampler();
+    if (this.closed) return;
     const resampled = this.resampler ? this.resampler.process(pcm) : pcm;
     const buffered = new Int16Array(this.buffer.length + resampled.length);
     buffered.set(this.buffer);
@@ -86,7 +93,14 @@ export class VoiceActivity {
   }
 
   close(): void {
+    this.closed = true;
     this.stream.close();
     this.resampler?.destroy();
+  }
+
+  private async makeResampler(): Promise<void> {
+    const made = await StreamResampler.create(this.inputRateHz, this.detector.sampleRateHz);
+    if (this.closed) made.destroy();
+    else this.resampler = made;
   }
 }

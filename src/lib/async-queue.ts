@@ -7,6 +7,8 @@
 export interface AsyncQueueOptions<T> {
   /** Largest total size waiting; a push past it is refused. */
   maxSize?: number;
+  /** Most items waiting, whatever their size; a push past it is refused. */
+  maxItems?: number;
   /** The size of one item (default 1: the bound counts items). */
   sizeOf?: (item: T) => number;
   /** Called once when the consumer stops early (`return()`, `break`). */
@@ -15,16 +17,20 @@ export interface AsyncQueueOptions<T> {
 
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
+  /** The size of each waiting item, measured once when it was pushed. */
+  private readonly sizes: number[] = [];
   private queuedSize = 0;
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
   private done = false;
   private failed = false;
   private error: unknown;
   private readonly maxSize: number;
+  private readonly maxItems: number;
   private readonly sizeOf: (item: T) => number;
 
   constructor(private readonly options: AsyncQueueOptions<T> = {}) {
     this.maxSize = options.maxSize ?? Infinity;
+    this.maxItems = options.maxItems ?? Infinity;
     this.sizeOf = options.sizeOf ?? (() => 1);
   }
 
@@ -47,8 +53,9 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       return true;
     }
     const size = this.sizeOf(item);
-    if (this.queuedSize + size > this.maxSize) return false;
+    if (this.queuedSize + size > this.maxSize || this.items.length >= this.maxItems) return false;
     this.items.push(item);
+    this.sizes.push(size);
     this.queuedSize += size;
     return true;
   }
@@ -63,6 +70,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   /** Ends the iteration at once, dropping queued items. */
   endNow(): void {
     this.items.length = 0;
+    this.sizes.length = 0;
     this.queuedSize = 0;
     this.end();
   }
@@ -78,7 +86,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.items.length > 0) {
       const value = this.items.shift() as T;
-      this.queuedSize -= this.sizeOf(value);
+      this.queuedSize -= this.sizes.shift()!;
       return Promise.resolve({ value, done: false });
     }
     if (this.failed) return Promise.reject(this.takeError());

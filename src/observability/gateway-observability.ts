@@ -65,6 +65,7 @@ export function fanOut(observers: SessionObserver[], onFailure: (error: unknown,
     onTurn: (report) => each('onTurn', (o) => o.onTurn?.(report)),
     onAbandoned: (kind) => each('onAbandoned', (o) => o.onAbandoned?.(kind)),
     onError: (code, message) => each('onError', (o) => o.onError?.(code, message)),
+    onInternalError: (error) => each('onInternalError', (o) => o.onInternalError?.(error)),
     onClosed: (reason, cause) => each('onClosed', (o) => o.onClosed?.(reason, cause)),
   };
 }

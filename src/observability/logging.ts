@@ -21,10 +21,12 @@ export function sessionLogObserver(log: Logger): SessionObserver {
       sessionLog = log.child({ sessionId });
       sessionLog.info('session opened');
     },
-    onTurn: ({ metrics, status, bargeIn, audioSentMs, userText, heardText, toolCalls }) => {
+    onTurn: ({ metrics, status, bargeIn, audioSentMs, userText, heardText, historyTrimmed, end, toolCalls }) => {
       const { turnId, responseId, ...latencies } = metrics;
       const turnLog = sessionLog.child({ turnId, responseId });
-      turnLog.info({ status, bargeIn: bargeIn !== undefined, audioSentMs: Math.round(audioSentMs), metrics: latencies }, 'turn');
+      const why = { ...(end?.cause ? { cause: end.cause } : {}), ...(end?.error ? { retryable: end.error.retryable } : {}) };
+      turnLog.info({ status, ...why, bargeIn: bargeIn !== undefined, audioSentMs: Math.round(audioSentMs), metrics: latencies, ...(historyTrimmed ? { historyTrimmed } : {}) }, 'turn');
+
       // Words people said are personal data: only when someone asked for debug logs.
       if (turnLog.isLevelEnabled('debug')) turnLog.debug({ transcript: userText, heardText }, 'turn text');
       for (const call of toolCalls ?? []) {
@@ -36,6 +38,7 @@ export function sessionLogObserver(log: Logger): SessionObserver {
       }
     },
     onError: (code, message) => sessionLog.warn({ code }, message),
+    onInternalError: (error) => sessionLog.error({ err: error }, 'internal error: the session was closed; other sessions go on'),
     onAbandoned: (kind) => sessionLog.warn({ backend: kind }, `the ${kind} provider ignored cancellation past CANCEL_BUDGET_MS and was abandoned`),
     onClosed: (reason, cause) => sessionLog.info({ cause, reason }, 'session closed'),
   };

@@ -21,7 +21,7 @@ export interface GatewayMetricsOptions {
 
 const PREFIX = 'voice_gateway_';
 
-/** Per-stage latencies of a turn (DESIGN §6), by their label value; voice-to-voice has its own. */
+/** Per-stage latencies of a turn (docs/architecture.md §6), by their label value; voice-to-voice has its own. */
 const STAGES = {
   eou_delay: 'eouDelayMs',
   asr_final: 'asrFinalMs',
@@ -30,7 +30,19 @@ const STAGES = {
   tts_ttfb: 'ttsTtfbMs',
 } as const satisfies Record<string, keyof TurnMetrics>;
 
-const END_CAUSES: SessionEndCause[] = ['client_ended', 'client_gone', 'client_too_slow', 'client_flood', 'idle_timeout', 'max_duration', 'transport_error', 'shutdown', 'other'];
+const END_CAUSES: SessionEndCause[] = [
+  'client_ended',
+  'client_gone',
+  'client_too_slow',
+  'client_flood',
+  'idle_timeout',
+  'max_duration',
+  'transport_error',
+  'shutdown',
+  'start_timeout',
+  'internal_error',
+  'other',
+];
 
 /** Errors that mean a backend failed, and which backend. */
 const BACKEND_OF_CODE: Partial<Record<ErrorCode, BackendKind>> = { asr_unavailable: 'asr', llm_unavailable: 'llm', tts_unavailable: 'tts' };
@@ -44,10 +56,12 @@ export class GatewayMetrics {
   private readonly sessionsEnded: Counter<'reason'>;
   private readonly turns: Counter<'outcome'>;
   private readonly bargeIns: Counter<never>;
+  private readonly historyTrimmed: Counter<never>;
   private readonly speculative: Counter<'outcome'>;
   private readonly errors: Counter<'code'>;
   private readonly backendErrors: Counter<'backend' | 'provider' | 'code'>;
   private readonly audio: Counter<'direction'>;
+  private readonly internalErrors: Counter<'scope'>;
   private readonly tools: ToolMetrics;
 
   constructor(private readonly options: GatewayMetricsOptions) {
@@ -80,6 +94,7 @@ export class GatewayMetrics {
       registers,
     });
     this.errors = new Counter({ name: `${PREFIX}errors_total`, help: 'Errors sent to clients, by code', labelNames: ['code'], registers });
+    this.historyTrimmed = new Counter({ name: `${PREFIX}history_trimmed_total`, help: 'LLM requests whose oldest turns were left out to fit LLM_CONTEXT_TOKENS', registers });
     this.backendErrors = new Counter({
       name: `${PREFIX}backend_errors_total`,
       help: 'Backend failures by backend (asr, llm, tts), provider and code (the error code, or abandoned: it ignored cancellation past CANCEL_BUDGET_MS)',
@@ -87,6 +102,12 @@ export class GatewayMetrics {
       registers,
     });
     this.audio = new Counter({ name: `${PREFIX}audio_seconds_total`, help: 'Audio received from clients (in) and sent in replies (out)', labelNames: ['direction'], registers });
+    this.internalErrors = new Counter({
+      name: `${PREFIX}internal_errors_total`,
+      help: 'Bugs that surfaced (an exception or rejection nothing else handled): session = in one session\'s work, which was closed; process = outside any session',
+      labelNames: ['scope'],
+      registers,
+    });
     this.tools = new ToolMetrics(this.registry, buckets);
 
     // Series that exist from the start, so rates and dashboards show 0 rather than nothing.
@@ -94,6 +115,7 @@ export class GatewayMetrics {
     for (const outcome of ['hit', 'miss']) this.speculative.inc({ outcome }, 0);
     for (const reason of END_CAUSES) this.sessionsEnded.inc({ reason }, 0);
     for (const direction of ['in', 'out']) this.audio.inc({ direction }, 0);
+    for (const scope of ['session', 'process']) this.internalErrors.inc({ scope }, 0);
     for (const stage of Object.keys(STAGES)) this.stage.zero({ stage });
   }
 
@@ -111,11 +133,17 @@ export class GatewayMetrics {
       const backend = BACKEND_OF_CODE[code];
       if (backend) this.backendErrors.inc({ backend, provider: this.options.providers[backend], code });
     },
+    onInternalError: () => this.internalErrors.inc({ scope: 'session' }),
     onClosed: (_reason, cause) => {
       this.sessionsActive.dec();
       this.sessionsEnded.inc({ reason: cause });
     },
   };
+
+  /** A bug outside any session (the process-level handler, internal-errors.ts). */
+  countProcessInternalError(): void {
+    this.internalErrors.inc({ scope: 'process' });
+  }
 
   /** The `GET /metrics` handler (Prometheus text format). */
   readonly handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -127,10 +155,11 @@ export class GatewayMetrics {
     response.writeHead(200, { 'content-type': this.registry.contentType }).end(request.method === 'HEAD' ? undefined : body);
   };
 
-  private recordTurn({ metrics, status, bargeIn, toolCalls }: TurnReport): void {
+  private recordTurn({ metrics, status, bargeIn, historyTrimmed, toolCalls }: TurnReport): void {
     this.turns.inc({ outcome: status });
     this.tools.record(toolCalls);
     if (bargeIn) this.bargeIns.inc();
+    if (historyTrimmed) this.historyTrimmed.inc();
     if (metrics.speculative !== 'none') this.speculative.inc({ outcome: metrics.speculative });
     if (metrics.voiceToVoiceMs !== undefined) this.voiceToVoice.observe(metrics.voiceToVoiceMs / 1000);
     for (const [stage, field] of Object.entries(STAGES)) {

@@ -2,6 +2,37 @@
  * Provider interfaces: one per kind (VAD, ASR, LLM, TTS). Each is small, streams through async
  * iterables and takes an AbortSignal wherever it can wait. Vendor quirks stay in the vendor's file.
  * Internal audio is mono signed 16-bit PCM in an Int16Array.
+ *
+ * ## The contract every provider keeps
+ *
+ * **Abort.** Every call that can wait takes an AbortSignal. Once it is aborted the provider stops
+ * its work (closes its stream, cancels its request) and ends its iterator, by returning or by
+ * throwing; it sends nothing more. It has `CANCEL_BUDGET_MS` (core/turn-config.ts) to do so. The
+ * core never awaits a provider past that budget (`untilAborted` in core/abortable.ts): the reply
+ * goes on without it, the provider is reported abandoned (`SessionObserver.onAbandoned`, the
+ * `voice_gateway_provider_abandoned_total` metric) and whatever it still yields is dropped. A
+ * provider that ignores aborts therefore costs its own resources, never a session's turn-taking.
+ *
+ * **Errors.** A failure is a `ProviderError` (never a bare string or a vendor SDK's error) whose
+ * message a person can act on: what failed, where, and which setting to check. `retryable` says
+ * whether the same request may work later unchanged (the backend was unreachable, overloaded,
+ * timed out, or dropped the stream) or not (bad settings, unknown model or voice, refused
+ * credentials). `retryAfterS` carries the backend's own wait (HTTP Retry-After).
+ *
+ * **Who retries.** The core never retries a turn: a failed reply ends as `failed` with an `error`
+ * event the session survives, and the client (or the user, by speaking again) decides. A provider
+ * may retry inside one call only where no output is lost or repeated and within a bound that is a
+ * setting (Riva ASR reopens a dropped stream with the audio since the last final:
+ * `RIVA_ASR_RECONNECT_RETRIES`). The core honours `retryAfterS` for the LLM: no request to it
+ * before the wait is over (core/llm-retry-after.ts).
+ *
+ * ## Adding a vendor
+ *
+ * One file (or folder) that implements the kind's interface here, and one row in `registry.ts`
+ * (its name, a one-line summary, how to build it and, for a backend over the network, its checks
+ * for `voice-gateway doctor`). The `*_PROVIDER` setting accepts the new name from then on; its
+ * own settings go in config/schema.ts. The row's `create` imports the vendor's module lazily, so
+ * users of other vendors never load it.
  */
 
 /** Voice activity detection: fixed-size frames in, speech probability out. */
@@ -166,15 +197,28 @@ export interface Providers {
 
 export type ProviderKind = 'asr' | 'llm' | 'tts' | 'vad';
 
-/** A backend failure with a message a person can act on. */
+export interface ProviderErrorOptions {
+  /** The same request may work later unchanged (default false: settings or input must change first). */
+  retryable?: boolean;
+  /** Seconds the backend asked us to wait (HTTP Retry-After), if any; implies retryable. */
+  retryAfterS?: number;
+}
+
+/** A backend failure with a message a person can act on (see "Errors" above). */
 export class ProviderError extends Error {
+  /** Trying the same again later may work (the backend was down, busy or slow), see above. */
+  readonly retryable: boolean;
+  /** Seconds the backend asked us to wait (HTTP Retry-After), if any. */
+  readonly retryAfterS: number | undefined;
+
   constructor(
     readonly kind: ProviderKind,
     message: string,
-    /** Seconds the backend asked us to wait (HTTP Retry-After), if any. */
-    readonly retryAfterS?: number,
+    options: ProviderErrorOptions = {},
   ) {
     super(message);
     this.name = 'ProviderError';
+    this.retryAfterS = options.retryAfterS;
+    this.retryable = options.retryable ?? options.retryAfterS !== undefined;
   }
 }

@@ -12,7 +12,15 @@ export interface SessionRefusal {
   retryAfterS?: number;
 }
 
-export type SessionFactory = (credential: string | undefined) => Promise<Session | SessionRefusal>;
+/** Who asks for a session, for the log line of a refusal (never part of the decision). */
+export interface ClientInfo {
+  /** The peer's network address, e.g. 127.0.0.1. */
+  address?: string;
+  /** The transport it came through, e.g. grpc, websocket, realtime. */
+  transport?: string;
+}
+
+export type SessionFactory = (credential: string | undefined, client?: ClientInfo) => Promise<Session | SessionRefusal>;
 
 export function isRefusal(result: Session | SessionRefusal): result is SessionRefusal {
   return 'refused' in result;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resampleAll, StreamResampler } from '../../src/audio/resampler.js';
+import { pooledResamplers, resampleAll, StreamResampler } from '../../src/audio/resampler.js';
 
 function sine(frequencyHz: number, rateHz: number, samples: number, amplitude = 16000): Int16Array {
   return Int16Array.from({ length: samples }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * frequencyHz * i) / rateHz)));
@@ -162,5 +162,28 @@ describe('StreamResampler', () => {
     const square = Int16Array.from({ length: 16000 }, (_, i) => (Math.floor(i / 40) % 2 === 0 ? 32767 : -32768));
     const output = await resampleAll(square, 16000, 44100);
     for (let i = 1; i < output.length; i++) assert.ok(Math.abs(output[i]! - output[i - 1]!) < 40000, `wrap-around at ${i}`);
+  });
+});
+
+describe('reused library instances (the pool)', () => {
+  it('a destroyed resampler gives its instance back, and the next one of the same rates takes it', async () => {
+    const first = await StreamResampler.create(24000, 16000);
+    const before = pooledResamplers();
+    first.destroy();
+    assert.equal(pooledResamplers(), before + 1);
+    const second = await StreamResampler.create(24000, 16000);
+    assert.equal(pooledResamplers(), before, 'taken from the pool, not instantiated');
+    second.destroy();
+  });
+
+  it('a reused instance starts a fresh stream: the same output as a new one', async () => {
+    const input = sine(440, 24000, 24000);
+    const fresh = await streamInChunks(input, 24000, 16000, 480);
+    // Leave an instance mid-stream (filter history and held-back samples), then reuse it.
+    const used = await StreamResampler.create(24000, 16000);
+    used.process(sine(3000, 24000, 1234));
+    used.destroy();
+    const again = await streamInChunks(input, 24000, 16000, 480);
+    assert.deepEqual(again, fresh);
   });
 });

@@ -11,12 +11,12 @@ import { rmsDbfs } from '../../src/audio/pcm.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/load.js';
 import { createProviders } from '../../src/providers/create.js';
-import { SimulatedRecognizer } from '../../src/providers/asr/simulated.js';
-import { SimulatedChatModel } from '../../src/providers/llm/simulated.js';
-import { BUILT_IN_PROFILES, loadSimulatedProfile, profileFromJson, type SimulatedProfile } from '../../src/providers/simulated-profile.js';
-import { SimulatedSynthesizer } from '../../src/providers/tts/simulated.js';
+import { SimulatedRecognizer } from '../../src/providers/simulated/asr.js';
+import { SimulatedChatModel } from '../../src/providers/simulated/llm.js';
+import { BUILT_IN_PROFILES, loadSimulatedProfile, profileFromJson, type SimulatedProfile } from '../../src/providers/simulated/profile.js';
+import { SimulatedSynthesizer } from '../../src/providers/simulated/tts.js';
 import type { AsrResult } from '../../src/providers/types.js';
-import { SimulatedVad } from '../../src/providers/vad/simulated.js';
+import { SimulatedVad } from '../../src/providers/simulated/vad.js';
 import { silence, tone } from '../support/scripted-providers.js';
 import { texts } from '../support/llm-output.js';
 

@@ -18,6 +18,7 @@ import { startGatewayProcess, type GatewayProcess } from '../support/gateway-pro
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { startToolGateway, type ToolGateway } from '../support/tool-gateway.js';
 import { rms } from '../support/speech-fixtures.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,13 +49,6 @@ async function talk(args: string[], env: Record<string, string>) {
   }
 }
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Runs `talk` until the microphone has talked over the reply and `until` holds; then Ctrl-C. */
 async function talkUntil(bin: string, server: string, extraArgs: string[], until: (stdout: string) => boolean) {
@@ -67,8 +61,8 @@ async function talkUntil(bin: string, server: string, extraArgs: string[], until
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit') as Promise<[number | null]>;
   try {
-    await waitFor(`the microphone to finish (stdout: ${stdout}; stderr: ${stderr})`, () => existsSync(env.FAKE_REC_DONE) || child.exitCode !== null);
-    await waitFor(`the conversation to settle (stdout: ${stdout}; stderr: ${stderr})`, () => until(stdout) || child.exitCode !== null);
+    await waitUntil(() => existsSync(env.FAKE_REC_DONE) || child.exitCode !== null, `the microphone to finish (stdout: ${stdout}; stderr: ${stderr})`, 30_000, 50);
+    await waitUntil(() => until(stdout) || child.exitCode !== null, `the conversation to settle (stdout: ${stdout}; stderr: ${stderr})`, 30_000, 50);
   } finally {
     child.kill('SIGINT');
   }

@@ -92,7 +92,7 @@ void describe('a language the recognizer does not support', () => {
     d.audio(silence(1000));
     const error = await d.next('error');
     assert.equal(error.code, 'asr_unavailable');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await d.settled(); // every chunk was processed: none opened a stream
     assert.equal(d.all('error').length, 1, d.summary());
     assert.equal(p.asr.refusedStreams, 0);
     d.session.end();

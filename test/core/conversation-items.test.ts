@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { SettingsPatch } from '../../src/core/events.js';
 import type { Providers } from '../../src/providers/types.js';
 import { SessionDriver } from '../support/session-harness.js';
-import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad, concat, delay, silence, tone } from '../support/scripted-providers.js';
+import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad, concat, silence, tone } from '../support/scripted-providers.js';
 
 const words = (text: string) => text.split(/(?<= )/);
 const REPLY = 'one two three four five. six seven eight nine ten.';
@@ -43,7 +43,7 @@ void describe('replies on request (autoRespond off)', () => {
     const started = await d.next('speech_started');
     assert.equal(started.turnId, 'turn_1', 'speech names the item it will become');
     await d.next('transcript', (e) => e.stability === 'final');
-    await delay(300);
+    await d.settled();
     assert.equal(d.all('response_started').length, 0, 'no reply without respond');
 
     d.session.handle({ type: 'respond', ref: 'r1' });
@@ -71,7 +71,7 @@ void describe('replies on request (autoRespond off)', () => {
     assert.equal(system.previousItemId, null, 'after: null puts it first');
     assert.equal((await d.next('error', (e) => e.ref === 'c')).reason, 'item_exists');
     assert.equal((await d.next('error', (e) => e.ref === 'd')).reason, 'item_not_found');
-    await delay(200);
+    await d.settled();
     assert.equal(d.all('response_started').length, 0);
     d.session.handle({ type: 'respond', instructions: 'Be terse.' });
     assert.equal((await d.next('response_done')).status, 'completed');
@@ -212,7 +212,7 @@ void describe('session settings for item-aware clients', () => {
     // The scripted VAD gives 0.95 for a tone: a threshold above that hears nothing.
     const deaf = await itemSession(providers(), { turn: { vadThreshold: 0.97 } });
     deaf.audio(utterance());
-    await delay(300);
+    await deaf.settled();
     assert.equal(deaf.all('speech_started').length, 0);
     deaf.session.end();
 
@@ -229,7 +229,7 @@ void describe('session settings for item-aware clients', () => {
     d.session.handle({ type: 'text', text: 'hello' });
     await d.next('response_done');
     d.session.handle({ type: 'update', settings: { voice: 'x' } });
-    await delay(100);
+    await d.settled();
     assert.deepEqual(
       d.events.filter((e) => e.type.startsWith('item_') || e.type === 'settings_updated'),
       [],

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SimulatedRecognizer } from '../../src/providers/asr/simulated.js';
-import { BUILT_IN_PROFILES } from '../../src/providers/simulated-profile.js';
+import { SimulatedRecognizer } from '../../src/providers/simulated/asr.js';
+import { BUILT_IN_PROFILES } from '../../src/providers/simulated/profile.js';
 import { SessionDriver } from '../support/session-harness.js';
 import { concat, ScriptedLlm, ScriptedTts, ScriptedVad, silence, tone } from '../support/scripted-providers.js';
 

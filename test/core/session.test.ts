@@ -5,6 +5,7 @@ import type { Providers } from '../../src/providers/types.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { SessionDriver, sessionConfig } from '../support/session-harness.js';
 import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad, concat, delay, silence, tone } from '../support/scripted-providers.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const words = (text: string) => text.split(/(?<= )/);
 
@@ -61,7 +62,7 @@ void describe('end of turn', () => {
     await d.start({ turn: { endOfTurnSource: 'commit' } });
     d.audio(concat(tone(600), silence(1500)));
     await d.next('speech_stopped');
-    await delay(300);
+    await d.settled(); // every chunk went through VAD: silence had its chance to end the turn
     assert.equal(d.all('response_started').length, 0, 'silence alone does not end a push-to-talk turn');
     d.session.handle({ type: 'commit' });
     const final = await d.next('transcript', (e) => e.stability === 'final');
@@ -269,10 +270,3 @@ void describe('failures and limits', () => {
   });
 });
 
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await delay(10);
-  }
-}

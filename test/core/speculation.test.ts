@@ -9,6 +9,7 @@ import { normalizedWords, sameRequest } from '../../src/core/speculation.js';
 import { ProviderError, type ChatMessage, type Providers } from '../../src/providers/types.js';
 import { SessionDriver, sessionConfig } from '../support/session-harness.js';
 import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad, concat, delay, silence, tone, type ScriptedAsrOptions } from '../support/scripted-providers.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const words = (text: string) => text.split(/(?<= )/);
 const echo = (messages: ChatMessage[]) => words(`You said ${messages.at(-1)?.content ?? ''}. That is all.`);
@@ -30,13 +31,6 @@ function indexOf(events: ServerEvent[], match: (e: ServerEvent) => boolean): num
   return events.findIndex(match);
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await delay(10);
-  }
-}
 
 void describe('speculative start', () => {
   void it('a stable transcript starts the LLM before the final, whose same words confirm it (hit)', async () => {
@@ -133,7 +127,7 @@ void describe('speculative start', () => {
     await d.start(asrTurns);
     d.audio(concat(silence(200), tone(800), silence(400)));
     await d.next('transcript', (e) => e.stability === 'stable');
-    await delay(200);
+    await d.settled();
     assert.equal(p.llm.requests.length, 0);
     d.audio(silence(800));
     await d.next('response_done');
@@ -155,7 +149,7 @@ void describe('speculative start', () => {
 
 void describe('LLM Retry-After', () => {
   void it('after a 429 with Retry-After, the next turn fails at once without a request and says when to retry', async () => {
-    const llm = new ScriptedLlm({ reply: echo, failWith: new ProviderError('llm', 'LLM server answered HTTP 429 (rate limited); retry after 30 s', 30) });
+    const llm = new ScriptedLlm({ reply: echo, failWith: new ProviderError('llm', 'LLM server answered HTTP 429 (rate limited); retry after 30 s', { retryAfterS: 30 }) });
     const d = new SessionDriver(providers({ llm }));
     await d.start();
     d.session.handle({ type: 'text', text: 'hello' });

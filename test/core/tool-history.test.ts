@@ -53,7 +53,7 @@ void describe('items as Chat Completions messages', () => {
     for (const item of [user('u', 'q'), callItem('a'), output('a', 'A'), said('r', 'Answer.')]) history.insert(item);
     // The bound cut the call: its result went with it.
     assert.equal(history.has('fco_a'), false);
-    assert.deepEqual(history.forRequest(''), [{ role: 'assistant', content: 'Answer.' }]);
+    assert.deepEqual(history.request('', 1_000_000).messages, [{ role: 'assistant', content: 'Answer.' }]);
   });
 });
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ask } from '../../src/client/ask-client.js';
 import { loadConfig } from '../../src/config/load.js';
-import { chosenLlm, createChatModel } from '../../src/providers/create-llm.js';
+import { chosenLlm, createChatModel } from '../../src/providers/llm/create.js';
 import { LlamaCppChatModel } from '../../src/providers/llm/llama-cpp.js';
 import { startGateway, type Gateway } from '../../src/server.js';
 import { concat, ScriptedAsr, ScriptedTts, ScriptedVad, silence, tone } from '../support/scripted-providers.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { chosenLlm, createChatModel } from '../../src/providers/create-llm.js';
+import { chosenLlm, createChatModel } from '../../src/providers/llm/create.js';
 import { OpenAiCompatibleChatModel } from '../../src/providers/llm/openai-compatible.js';
 
 const run = promisify(execFile);

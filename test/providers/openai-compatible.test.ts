@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   OpenAiCompatibleChatModel,
   ThinkFilter,
@@ -18,6 +17,7 @@ import {
   type ScriptedServerOptions,
 } from '../support/scripted-openai-server.js';
 import { texts } from '../support/llm-output.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const servers: ScriptedServer[] = [];
 after(async () => {
@@ -47,13 +47,6 @@ async function collect(stream: AsyncIterable<LlmOutput>): Promise<string[]> {
   return out;
 }
 
-async function waitFor(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 const signal = () => new AbortController().signal;
@@ -129,7 +122,7 @@ void describe('OpenAiCompatibleChatModel', () => {
       if (tokens.length === 2) ac.abort();
     }
     assert.deepEqual(tokens, ['one', ' two']);
-    await waitFor(() => srv.abortedCount() === 1, 'the server to see the abort');
+    await waitUntil(() => srv.abortedCount() === 1, 'the server to see the abort');
   });
 
   void it('closes the connection when the consumer stops iterating early', { timeout: 10_000 }, async () => {
@@ -138,7 +131,7 @@ void describe('OpenAiCompatibleChatModel', () => {
       assert.equal(t, 'one');
       break;
     }
-    await waitFor(() => srv.abortedCount() === 1, 'the server to see the close');
+    await waitUntil(() => srv.abortedCount() === 1, 'the server to see the close');
   });
 
   void it('returns quietly when the signal is already aborted', async () => {
@@ -268,5 +261,27 @@ void describe('OpenAiCompatibleChatModel', () => {
       collect(model(srv.baseUrl).stream(user('q'), {}, signal())),
       (err: unknown) => err instanceof ProviderError && /out of KV cache/.test(err.message),
     );
+  });
+
+  void it('says which failures may work if tried again unchanged (ProviderError.retryable)', async () => {
+    const cases = [
+      { status: 429, retryable: true },
+      { status: 500, retryable: true },
+      { status: 503, retryable: true },
+      { status: 400, retryable: false },
+      { status: 401, retryable: false },
+      { status: 404, retryable: false },
+    ];
+    for (const { status, retryable } of cases) {
+      const srv = await server({ reply: { status, body: '{"error":"no"}' } });
+      await assert.rejects(collect(model(srv.baseUrl).stream(user('q'), {}, signal())), (err: unknown) => {
+        assert.ok(err instanceof ProviderError);
+        assert.equal(err.retryable, retryable, `HTTP ${status}`);
+        return true;
+      });
+    }
+    const gone = await startScriptedOpenAiServer();
+    await gone.close();
+    await assert.rejects(collect(model(gone.baseUrl).stream(user('q'), {}, signal())), (err: unknown) => err instanceof ProviderError && err.retryable);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { splitForTts } from '../../src/providers/tts/text-pieces.js';
+import { splitForTts } from '../../src/providers/riva/text-pieces.js';
 
 void describe('splitForTts', () => {
   void it('keeps short text whole', () => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { runDoctor } from '../../src/cli/doctor.js';
 import { loadConfig } from '../../src/config/load.js';
-import type { BackendCheck } from '../../src/providers/check-backends.js';
+import type { BackendCheck } from '../../src/providers/checks/run-checks.js';
 import { startGateway } from '../../src/server.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { startScriptedRiva, type ScriptedRiva } from '../support/scripted-riva-server.js';

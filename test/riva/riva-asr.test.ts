@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { AudioEncoding } from '../../src/gen/riva/proto/riva_audio_pb.js';
-import { rivaAsrSettings, rivaChannels } from '../../src/providers/create-riva.js';
-import { RivaRecognizer } from '../../src/providers/asr/riva.js';
+import { rivaAsrSettings, rivaChannels } from '../../src/providers/riva/create.js';
+import { RivaRecognizer } from '../../src/providers/riva/asr.js';
 import { ProviderError, type AsrResult, type AsrStream } from '../../src/providers/types.js';
 import { concat, delay, silence, tone } from '../support/scripted-providers.js';
 import { startScriptedRiva, type ScriptedRiva } from '../support/scripted-riva-server.js';
+import { waitUntil } from '../support/wait-until.js';
 
 let riva: ScriptedRiva;
 
@@ -39,13 +40,6 @@ function write(stream: AsrStream, pcm: Int16Array, pieceMs = 100): void {
   for (let at = 0; at < pcm.length; at += step) stream.write(pcm.subarray(at, at + step));
 }
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await delay(10);
-  }
-}
 
 const utterance = () => concat(silence(200), tone(800), silence(700));
 

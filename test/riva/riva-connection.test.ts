@@ -2,13 +2,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { createRivaProviders, rivaChannels } from '../../src/providers/create-riva.js';
+import type { Config } from '../../src/config/schema.js';
+import { rivaChannels, rivaRecognizer, rivaSynthesizer } from '../../src/providers/riva/create.js';
 import { rivaHealth } from '../../src/providers/riva/discovery.js';
 import { rivaError } from '../../src/providers/riva/errors.js';
 import type { AsrResult, SpeechSynthesizer, TtsChunk } from '../../src/providers/types.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
 import { startScriptedRiva, type ScriptedRiva } from '../support/scripted-riva-server.js';
 import { makeTestCa, type TestCa } from '../support/test-ca.js';
+
+/** Riva ASR and TTS on shared channels, as their rows in providers/registry.ts build them. */
+function rivaProviders(config: Config) {
+  const channels = rivaChannels(config);
+  return { asr: rivaRecognizer(config, channels), tts: rivaSynthesizer(config, channels) };
+}
 
 let ca: TestCa;
 before(() => {
@@ -32,7 +39,7 @@ void describe('TLS', () => {
   void it('works with the CA of RIVA_CA_FILE', async () => {
     const config = loadConfig({ RIVA_URI: riva.address, RIVA_USE_TLS: 'true', RIVA_CA_FILE: ca.files.ca, TTS_PROVIDER: 'riva' });
     assert.equal(await rivaHealth(rivaChannels(config).asr, 'asr', 5000), 'SERVING');
-    const chunks = await speak(createRivaProviders(config).tts!);
+    const chunks = await speak(rivaProviders(config).tts);
     assert.ok(chunks.length > 0);
   });
 
@@ -82,10 +89,10 @@ void describe('NVIDIA-hosted endpoints', () => {
         ASR_PROVIDER: 'riva',
         TTS_PROVIDER: 'riva',
       });
-      const { asr, tts } = createRivaProviders(config);
-      await speak(tts!);
-      await tts!.listVoices!();
-      const stream = asr!.stream({ language: 'en-US', sampleRateHz: 16000 }, new AbortController().signal);
+      const { asr, tts } = rivaProviders(config);
+      await speak(tts);
+      await tts.listVoices();
+      const stream = asr.stream({ language: 'en-US', sampleRateHz: 16000 }, new AbortController().signal);
       const results: AsrResult[] = [];
       const done = (async () => {
         for await (const r of stream) results.push(r);

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { AudioEncoding } from '../../src/gen/riva/proto/riva_audio_pb.js';
-import { rivaChannels, rivaTtsSettings } from '../../src/providers/create-riva.js';
-import { RivaSynthesizer } from '../../src/providers/tts/riva.js';
+import { rivaChannels, rivaTtsSettings } from '../../src/providers/riva/create.js';
+import { RivaSynthesizer } from '../../src/providers/riva/tts.js';
 import { ProviderError, type TtsChunk } from '../../src/providers/types.js';
-import { delay } from '../support/scripted-providers.js';
 import { startScriptedRiva, type ScriptedRiva } from '../support/scripted-riva-server.js';
+import { waitUntil } from '../support/wait-until.js';
 
 let riva: ScriptedRiva;
 
@@ -27,13 +27,6 @@ async function synthesize(tts: RivaSynthesizer, text: string, signal = new Abort
   return chunks;
 }
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await delay(10);
-  }
-}
 
 void describe('Riva TTS provider', () => {
   void it('sends one request then half-closes, with voice, language and rate, and streams PCM at that rate', async () => {

@@ -4,11 +4,29 @@
  * not depend on the machine's speed.
  */
 import { bytesFromPcm16 } from '../../src/audio/pcm.js';
+import { SETTINGS } from '../../src/config/schema.js';
 import type { ServerEvent, SettingsPatch } from '../../src/core/events.js';
 import { Session, type SessionConfig, type SessionObserver } from '../../src/core/session.js';
+import { sessionTurnSettings, turnEngineSettings, turnValues, type TurnValues } from '../../src/core/turn-config.js';
 import type { Providers } from '../../src/providers/types.js';
 
-export function sessionConfig(overrides: Partial<SessionConfig> = {}): SessionConfig {
+/**
+ * The turn knobs of core/turn-config.ts, at their defaults but for these (checked against the
+ * same bounds): VAD durations that are whole 32 ms frames, a barge-in a test can reach with a
+ * short utterance, shorter waits so that a failing test fails sooner, and speculative start off
+ * (the tests of speculative start turn it on).
+ */
+export const HARNESS_TURN: Partial<TurnValues> = {
+  bargeInMinSpeechMs: 200,
+  vadMinSpeechMs: 64,
+  vadMinSilenceMs: 256,
+  asrFinalWaitMs: 1000,
+  cancelBudgetMs: 100,
+  speculativeStart: false,
+};
+
+export function sessionConfig(overrides: Partial<SessionConfig> = {}, turn: Partial<TurnValues> = {}): SessionConfig {
+  const values = turnValues({ ...HARNESS_TURN, ...turn });
   return {
     defaults: {
       inputFormat: { encoding: 'pcm16', sampleRateHz: 16000 },
@@ -16,22 +34,22 @@ export function sessionConfig(overrides: Partial<SessionConfig> = {}): SessionCo
       language: 'en-US',
       voice: '',
       instructions: 'Be brief.',
-      turn: { endOfTurnSource: 'vad', endOfTurnSilenceMs: 500, bargeInMinSpeechMs: 200, bargeInEnabled: true, autoRespond: true, vadThreshold: 0.5, prefixPaddingMs: 0 },
+      turn: sessionTurnSettings(values),
       tools: [],
       toolChoice: 'auto',
       toolFiller: true,
     },
-    vad: { threshold: 0.5, negThreshold: 0.35, minSpeechMs: 64, minSilenceMs: 256 },
-    asrFinalWaitMs: 1000,
-    cancelBudgetMs: 100,
-    maxPieceChars: 200,
+    ...turnEngineSettings(values),
     llmTemperature: 0.5,
     llmMaxTokens: 256,
+    llmContextTokens: Number(SETTINGS.LLM_CONTEXT_TOKENS.default),
     maxDurationMs: 60_000,
     idleTimeoutMs: 30_000,
     maxTextChars: 4000,
     inboundQueueMaxMessages: 10_000,
+    inboundQueueMaxBytes: 64 * 1024 * 1024,
     outboundQueueMaxBytes: 64 * 1024 * 1024,
+    startTimeoutMs: 10_000,
     ...overrides,
   };
 }
@@ -81,6 +99,27 @@ export class SessionDriver {
     }
   }
 
+  /**
+   * A reader of the events from now on: each `next` takes the first matching event after the last
+   * one it took, so two replies are two `next('response_done')`.
+   */
+  cursor(): EventCursor {
+    return new EventCursor(this, this.events.length);
+  }
+
+  /** Resolves once the session has processed every event sent to it so far (Session.settled). */
+  settled(): Promise<void> {
+    return this.session.settled();
+  }
+
+  /** @internal Wakes when an event arrives or after `pollMs`. */
+  arrival(pollMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(resolve, pollMs);
+    });
+  }
+
   all<T extends ServerEvent['type']>(type: T): Array<EventOf<T>> {
     return this.events.filter((e): e is EventOf<T> => e.type === type);
   }
@@ -91,5 +130,35 @@ export class SessionDriver {
       .filter((e, i, all) => e.type !== 'response_audio' || all[i - 1]?.type !== 'response_audio')
       .map((e) => (e.type === 'error' ? `error(${e.code}: ${e.message})` : e.type === 'response_done' ? `response_done(${e.status})` : e.type))
       .join(', ');
+  }
+}
+
+/** Reads a driver's events in order, taking each one it returns (SessionDriver.cursor). */
+export class EventCursor {
+  constructor(
+    private readonly driver: SessionDriver,
+    private at: number,
+  ) {}
+
+  /** The next event of `type` (matching) after the last one taken, waiting up to `timeoutMs`. */
+  async next<T extends ServerEvent['type']>(type: T, match: (e: EventOf<T>) => boolean = () => true, timeoutMs = 10_000): Promise<EventOf<T>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const events = this.driver.events;
+      for (let i = this.at; i < events.length; i++) {
+        const e = events[i]!;
+        if (e.type === type && match(e as EventOf<T>)) {
+          this.at = i + 1;
+          return e as EventOf<T>;
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`no further ${type} event within ${timeoutMs} ms; saw: ${this.driver.summary()}`);
+      await this.driver.arrival(50);
+    }
+  }
+
+  /** The events after the last one taken, without taking them. */
+  rest(): ServerEvent[] {
+    return this.driver.events.slice(this.at);
   }
 }

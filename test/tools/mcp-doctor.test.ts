@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runDoctor } from '../../src/cli/doctor.js';
 import { loadConfig } from '../../src/config/load.js';
-import type { BackendCheck } from '../../src/providers/check-backends.js';
+import type { BackendCheck } from '../../src/providers/checks/run-checks.js';
 import { startTestMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 
 let mcp: TestMcpServer;

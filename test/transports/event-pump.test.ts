@@ -9,6 +9,7 @@ import { Session } from '../../src/core/session.js';
 import { pumpEvents, type EventSink } from '../../src/transports/event-pump.js';
 import { sessionConfig } from '../support/session-harness.js';
 import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad } from '../support/scripted-providers.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const words = (text: string) => text.split(/(?<= )/);
 
@@ -52,10 +53,6 @@ class TestSink implements EventSink {
   }
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(condition(), what);
-}
 
 void describe('event pump', () => {
   void it('a client that keeps up gets every event in order, and the pump ends with the session', async () => {
@@ -64,9 +61,9 @@ void describe('event pump', () => {
     const pumped = pumpEvents(s, sink, { closeGraceMs: 1000 });
     s.handle({ type: 'start', settings: {}, metadata: {} });
     s.handle({ type: 'text', text: 'hi' });
-    await until(() => sink.sent.some((e) => e.type === 'response_audio'), 'reply audio was sent');
+    await waitUntil(() => sink.sent.some((e) => e.type === 'response_audio'), 'reply audio was sent', 10_000);
     s.handle({ type: 'interrupt' });
-    await until(() => sink.sent.some((e) => e.type === 'turn_metrics'), 'the turn ended');
+    await waitUntil(() => sink.sent.some((e) => e.type === 'turn_metrics'), 'the turn ended', 10_000);
     s.end();
     const end = await pumped;
     assert.equal(end.kind, 'done');
@@ -80,12 +77,12 @@ void describe('event pump', () => {
     const pumped = pumpEvents(s, sink, { closeGraceMs: 1000 });
     s.handle({ type: 'start', settings: {}, metadata: {} });
     s.handle({ type: 'text', text: 'hi' });
-    await until(() => sink.waiting, 'the pump waits for room');
+    await waitUntil(() => sink.waiting, 'the pump waits for room', 10_000);
     const sentWhilePaused = sink.sent.length;
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(sink.sent.length, sentWhilePaused, 'nothing is sent while the buffer is full');
     sink.drain(Infinity);
-    await until(() => sink.sent.some((e) => e.type === 'response_done'), 'the rest arrives once the client reads');
+    await waitUntil(() => sink.sent.some((e) => e.type === 'response_done'), 'the rest arrives once the client reads', 10_000);
     s.end();
     assert.equal((await pumped).kind, 'done');
     const offsets = sink.sent.flatMap((e) => (e.type === 'response_audio' ? [e.offsetMs] : []));
@@ -110,7 +107,7 @@ void describe('event pump', () => {
     const sink = new TestSink(1);
     const pumped = pumpEvents(s, sink, { closeGraceMs: 60_000 });
     s.handle({ type: 'start', settings: {}, metadata: {} });
-    await until(() => sink.waiting, 'the pump waits for room');
+    await waitUntil(() => sink.waiting, 'the pump waits for room', 10_000);
     s.handle({ type: 'text', text: 'hi' });
     await new Promise((r) => setTimeout(r, 50));
     s.end();
@@ -126,7 +123,7 @@ void describe('event pump', () => {
     const pumped = pumpEvents(s, sink, { closeGraceMs: 50 });
     s.handle({ type: 'start', settings: {}, metadata: {} });
     s.handle({ type: 'text', text: 'hi' });
-    await until(() => sink.waiting, 'the pump waits for room');
+    await waitUntil(() => sink.waiting, 'the pump waits for room', 10_000);
     s.end();
     assert.equal((await pumped).kind, 'stuck');
   });
@@ -136,7 +133,7 @@ void describe('event pump', () => {
     const sink = new TestSink(1);
     const pumped = pumpEvents(s, sink, { closeGraceMs: 1000 });
     s.handle({ type: 'start', settings: {}, metadata: {} });
-    await until(() => sink.waiting, 'the pump waits for room');
+    await waitUntil(() => sink.waiting, 'the pump waits for room', 10_000);
     sink.open = false;
     sink.drain(); // a transport wakes its waiters when the socket closes
     s.handle({ type: 'text', text: 'hi' });

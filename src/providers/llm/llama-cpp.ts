@@ -86,7 +86,7 @@ export class LlamaCppChatModel implements ChatModel {
       slot = await pool.acquire(signal);
     } catch (err) {
       if (err instanceof SlotWaitTimeoutError) {
-        throw new ProviderError('llm', `The local model is busy: all ${this.settings.sequences} sequences (LLM_SEQUENCES) stayed in use for ${this.settings.sequenceWaitMs} ms (LLM_REQUEST_TIMEOUT_MS)`);
+        throw new ProviderError('llm', `The local model is busy: all ${this.settings.sequences} sequences (LLM_SEQUENCES) stayed in use for ${this.settings.sequenceWaitMs} ms (LLM_REQUEST_TIMEOUT_MS)`, { retryable: true });
       }
       throw this.failure('could not open a context sequence', err);
     }

@@ -3,6 +3,8 @@
  * does it serve the model (GET /v1/models), does a one-token completion work. Used at start (as
  * warnings) and by `voice-gateway doctor`.
  */
+import type { Config } from '../../config/schema.js';
+import { fail, ok, skip, type BackendCheck } from '../checks/check-result.js';
 import { OpenAiCompatibleChatModel } from './openai-compatible.js';
 
 export interface LlmEndpoint {
@@ -68,4 +70,40 @@ export function fetchFailure(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   if (error instanceof Error && error.name === 'TimeoutError') return 'no answer in time';
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** The checks of `LLM_PROVIDER=openai` (its row in ../registry.ts). */
+export async function checkOpenAiCompatible(config: Config, deep: boolean): Promise<BackendCheck[]> {
+  if (!config.LLM_BASE_URL) return [fail('llm', 'settings', 'LLM_PROVIDER=openai without LLM_BASE_URL', 'set LLM_BASE_URL, e.g. http://nim-llm:8000/v1')];
+  const endpoint: LlmEndpoint = { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY || undefined, model: config.LLM_MODEL, timeoutMs: config.LLM_REQUEST_TIMEOUT_MS };
+  const rows: BackendCheck[] = [];
+  try {
+    const readiness = await checkReady(endpoint);
+    if (readiness.state === 'ready') rows.push(ok('llm', 'readiness', `${endpoint.baseUrl}/health/ready: ready`));
+    else if (readiness.state === 'absent') rows.push(skip('llm', 'readiness', `${endpoint.baseUrl} has no /health/ready (not a NIM; vLLM has /health)`));
+    else rows.push(fail('llm', 'readiness', `${endpoint.baseUrl}/health/ready answered HTTP ${readiness.status}: ${readiness.detail}`, 'NIM is still loading its model (a first start can take 30 minutes): wait, or see its log'));
+  } catch (error) {
+    rows.push(fail('llm', 'readiness', `cannot reach ${endpoint.baseUrl} (${fetchFailure(error)})`, 'check LLM_BASE_URL and that the server is running'));
+    rows.push(skip('llm', 'models', 'not checked: the server is not reachable'));
+    if (deep) rows.push(skip('llm', 'one-token completion', 'not tried: the server is not reachable'));
+    return rows;
+  }
+  try {
+    const models = await listModels(endpoint);
+    if (models.includes(endpoint.model)) rows.push(ok('llm', 'models', `LLM_MODEL=${endpoint.model} is served`));
+    else rows.push(fail('llm', 'models', `LLM_MODEL=${endpoint.model} is not served; served: ${models.join(', ') || 'none'}`, 'set LLM_MODEL to a served model'));
+  } catch (error) {
+    const refused = /HTTP 40[13]/.test(String(error));
+    rows.push(fail('llm', 'models', error instanceof Error ? error.message : String(error), refused ? 'check LLM_API_KEY' : 'check LLM_BASE_URL: it should end in /v1'));
+  }
+  if (deep) {
+    try {
+      const { text, ms } = await oneTokenCompletion(endpoint);
+      rows.push(ok('llm', 'one-token completion', `"${text}" in ${ms} ms`));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      rows.push(fail('llm', 'one-token completion', message, /429|rate limited/.test(message) ? 'the server is rate limiting: wait, or use a NIM of your own' : 'see the server log'));
+    }
+  }
+  return rows;
 }

@@ -72,9 +72,9 @@ export class OpenAiCompatibleChatModel implements ChatModel {
     } catch (err) {
       if (signal.aborted) return;
       if (timedOut) {
-        throw new ProviderError('llm', `LLM server at ${this.url} sent no response within ${s.requestTimeoutMs} ms (LLM_REQUEST_TIMEOUT_MS); it may be overloaded or still loading the model`);
+        throw new ProviderError('llm', `LLM server at ${this.url} sent no response within ${s.requestTimeoutMs} ms (LLM_REQUEST_TIMEOUT_MS); it may be overloaded or still loading the model`, { retryable: true });
       }
-      throw new ProviderError('llm', `Could not reach the LLM at ${this.url} (${describeCause(err)}); check LLM_BASE_URL and that the server is running`);
+      throw new ProviderError('llm', `Could not reach the LLM at ${this.url} (${describeCause(err)}); check LLM_BASE_URL and that the server is running`, { retryable: true });
     } finally {
       clearTimeout(headersTimer);
     }
@@ -112,7 +112,7 @@ export class OpenAiCompatibleChatModel implements ChatModel {
         }
       }
       if (!sawDone && !sawFinish) {
-        throw new ProviderError('llm', `LLM stream ended early: the server at ${this.url} closed the connection before finishing the reply`);
+        throw new ProviderError('llm', `LLM stream ended early: the server at ${this.url} closed the connection before finishing the reply`, { retryable: true });
       }
       const rest = think.flush();
       if (rest) yield { type: 'text', text: rest };
@@ -120,7 +120,7 @@ export class OpenAiCompatibleChatModel implements ChatModel {
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof ProviderError) throw err;
-      throw new ProviderError('llm', `LLM stream from ${this.url} broke: ${describeCause(err)}`);
+      throw new ProviderError('llm', `LLM stream from ${this.url} broke: ${describeCause(err)}`, { retryable: true });
     } finally {
       local.abort();
       if (usage) s.onUsage?.(usage);
@@ -142,7 +142,7 @@ export class OpenAiCompatibleChatModel implements ChatModel {
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new ProviderError('llm', `LLM stream from ${this.url} stalled: nothing came for ${limitMs} ms (LLM_STREAM_IDLE_TIMEOUT_MS); the server may be overloaded`)),
+        () => reject(new ProviderError('llm', `LLM stream from ${this.url} stalled: nothing came for ${limitMs} ms (LLM_STREAM_IDLE_TIMEOUT_MS); the server may be overloaded`, { retryable: true })),
         limitMs,
       );
     });
@@ -163,7 +163,7 @@ export class OpenAiCompatibleChatModel implements ChatModel {
     // vLLM and others report failures after the 200 as an `error` event in the stream.
     if (chunk.error) {
       const detail = typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? JSON.stringify(chunk.error));
-      throw new ProviderError('llm', `LLM server at ${this.url} reported an error mid-stream: ${detail.slice(0, 300)}`);
+      throw new ProviderError('llm', `LLM server at ${this.url} reported an error mid-stream: ${detail.slice(0, 300)}`, { retryable: true });
     }
     return chunk;
   }
@@ -196,7 +196,7 @@ async function httpError(res: Response, url: string, model: string): Promise<Pro
     const retryAfterS = parseRetryAfterS(res.headers.get('retry-after'));
     const why = res.status === 429 ? ' (rate limited)' : ' (server error)';
     const wait = retryAfterS === undefined ? '' : `; retry after ${retryAfterS} s`;
-    return new ProviderError('llm', `${what}${why}${wait}${detail}`, retryAfterS);
+    return new ProviderError('llm', `${what}${why}${wait}${detail}`, { retryable: true, retryAfterS });
   }
   const hints: Record<number, string> = {
     401: '; check LLM_API_KEY',

@@ -4,10 +4,10 @@
  */
 import { status } from '@grpc/grpc-js';
 import type { Config } from '../../config/schema.js';
-import { RivaRecognizer } from '../asr/riva.js';
-import { fail, ok, skip, warn, type BackendCheck } from '../backend-check.js';
-import { rivaAsrSettings, rivaChannels, rivaTtsSettings } from '../create-riva.js';
-import { RivaSynthesizer } from '../tts/riva.js';
+import { RivaRecognizer } from './asr.js';
+import { fail, ok, skip, warn, type BackendCheck } from '../checks/check-result.js';
+import { rivaAsrSettings, rivaChannels, rivaTtsSettings } from './create.js';
+import { RivaSynthesizer } from './tts.js';
 import { speaksLanguage } from '../voices.js';
 import type { RivaChannel, RivaService } from './channel.js';
 import { rivaAsrModels, rivaHealth, rivaVoices } from './discovery.js';

@@ -25,7 +25,8 @@ export function isRetryable(code: status, details = ''): boolean {
  */
 export function rivaError(service: RivaService, action: string, channel: RivaChannel, error: unknown, deadlineSetting: string): ProviderError {
   const { detail, fix } = rivaFailure(service, action, channel, error, deadlineSetting);
-  return new ProviderError(service, fix ? `${detail}: ${fix}` : detail);
+  const retryable = hasGrpcStatus(error) && isRetryable(error.code, error.details);
+  return new ProviderError(service, fix ? `${detail}: ${fix}` : detail, { retryable });
 }
 
 /** What failed, and what to change (empty when there is nothing obvious to say). */

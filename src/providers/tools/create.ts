@@ -1,11 +1,6 @@
-/**
- * The gateway's tools from its settings: the MCP servers (connected and listed at start, their
- * states logged as they change) and the per-session tool settings the core takes.
- */
+/** The gateway's MCP servers from its settings: connected and listed at start, their states logged as they change. */
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
-import type { ToolsConfig } from '../../core/session-tools.js';
-import { DEFAULT_FILLER_PHRASES } from '../../core/tool-filler.js';
 import { McpToolBackend } from './mcp.js';
 
 /** Connects MCP_SERVERS (none: undefined). A server that is down is logged and retried later. */
@@ -24,20 +19,4 @@ export async function startMcpBackend(config: Config, env: Record<string, string
   });
   await backend.start();
   return backend;
-}
-
-export function toolsConfig(config: Config, backend: McpToolBackend | undefined): ToolsConfig {
-  return {
-    ...(backend ? { backend } : {}),
-    rounds: {
-      maxRounds: config.TOOL_MAX_ROUNDS,
-      timeoutMs: config.TOOL_TIMEOUT_MS,
-      fillerAfterMs: config.TOOL_FILLER_AFTER_MS,
-      argumentRetries: config.TOOL_ARGUMENT_RETRIES,
-      resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
-      activityDetail: config.TOOL_ACTIVITY_DETAIL,
-    },
-    fillerPhrases: { ...DEFAULT_FILLER_PHRASES, ...config.TOOL_FILLER_PHRASES },
-    declarationsMaxBytes: config.TOOL_DECLARATIONS_MAX_BYTES,
-  };
 }

@@ -4,7 +4,7 @@
  * not (not allowed, a name LLM servers refuse, allowed but not listed, taken by another server).
  */
 import type { McpServerConfig } from '../../config/mcp-servers.js';
-import { fail, ok, warn, type BackendCheck } from '../backend-check.js';
+import { fail, ok, warn, type BackendCheck } from '../checks/check-result.js';
 import { McpToolBackend } from './mcp.js';
 
 export async function checkMcpServers(servers: readonly McpServerConfig[], env: Record<string, string | undefined>, connectTimeoutMs: number): Promise<BackendCheck[]> {

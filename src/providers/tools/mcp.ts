@@ -81,11 +81,11 @@ class McpConnection {
     await this.dropClient();
     const client = new Client(CLIENT_INFO, {
       capabilities: {},
-      listChanged: { tools: { autoRefresh: false, onChanged: () => void this.refresh() } },
+      listChanged: { tools: { autoRefresh: false, onChanged: () => this.background(this.refresh()) } },
     });
     // A response stream that broke may be resumed by the SDK, or the server may be gone (then the
     // SDK would leave calls waiting for their timeout): a ping tells which.
-    client.onerror = () => void this.checkAlive(client);
+    client.onerror = () => this.background(this.checkAlive(client));
     try {
       const transport = new StreamableHTTPClientTransport(new URL(this.config.url), { requestInit: { headers: this.headers } });
       await client.connect(transport, { timeout: this.options.connectTimeoutMs });
@@ -158,6 +158,11 @@ class McpConnection {
     }
   }
 
+  /** Work nobody awaits (a refresh, a liveness check): if it fails after all, the server counts as down. */
+  background(work: Promise<void>): void {
+    work.catch((error: unknown) => this.setDown(error));
+  }
+
   /** After a transport error: a server that does not answer a ping is down, and its calls end now. */
   private async checkAlive(client: Client): Promise<void> {
     if (this.checking || this.client !== client) return;
@@ -178,7 +183,7 @@ class McpConnection {
     this.status = { ...this.status, state: 'down', error: describe(error) };
     const client = this.client;
     this.client = null;
-    void client?.close().catch(() => undefined);
+    client?.close().catch(() => undefined); // closing a connection that is already gone
     if (was !== 'down' || this.listed.length > 0) {
       this.listed = [];
       this.changed();
@@ -210,7 +215,7 @@ export class McpToolBackend implements ToolBackend {
   async start(): Promise<void> {
     await Promise.all(this.connections.map((c) => c.open()));
     if (this.options.refreshIntervalMs > 0) {
-      this.timer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
+      this.timer = setInterval(() => this.connections.forEach((c) => c.background(c.refresh())), this.options.refreshIntervalMs);
       this.timer.unref();
     }
   }

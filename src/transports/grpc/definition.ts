@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ConverseRequestSchema, ConverseResponseSchema, ListVoicesRequestSchema, ListVoicesResponseSchema, type ConverseRequest, type ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
 import { deserializer, serializer } from '../../lib/grpc-service.js';
-import { decodeRequest, type Decoded } from '../voice-requests.js';
+import { decodeRequest, type Decoded } from '../voice-v1/requests.js';
 
 export const VOICE_SERVICE = 'voice.v1.VoiceGateway';
 

@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { ListVoicesResponseSchema, type ListVoicesRequest, type ListVoicesResponse } from '../../gen/voice/v1/voice_pb.js';
 import { bearerToken } from '../session-factory.js';
-import type { VoiceLister, VoiceListing } from '../voice-list.js';
+import type { VoiceLister, VoiceListing } from '../voice-v1/voice-list.js';
 
 const STATUS: Record<Exclude<VoiceListing, { voices: unknown }>['code'], grpc.status> = {
   unauthenticated: grpc.status.UNAUTHENTICATED,
@@ -19,9 +19,12 @@ export function listVoicesHandler(lister: VoiceLister | undefined) {
       return typeof found === 'string' ? found : undefined;
     };
     const credential = bearerToken(value('authorization')) ?? value('x-api-key');
-    void lister(call.request.language.trim(), credential).then((listing) => {
-      if ('refused' in listing) return callback({ code: STATUS[listing.code], details: listing.refused });
-      callback(null, create(ListVoicesResponseSchema, { voices: listing.voices.map((v) => ({ name: v.name, languages: v.languages })) }));
-    });
+    lister(call.request.language.trim(), credential).then(
+      (listing) => {
+        if ('refused' in listing) return callback({ code: STATUS[listing.code], details: listing.refused });
+        callback(null, create(ListVoicesResponseSchema, { voices: listing.voices.map((v) => ({ name: v.name, languages: v.languages })) }));
+      },
+      () => callback({ code: grpc.status.INTERNAL, details: 'internal error while listing voices' }),
+    );
   };
 }

@@ -13,9 +13,9 @@ import type { Session } from '../../core/session.js';
 import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
 import type { ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents, type EventSink } from '../event-pump.js';
-import { toResponse } from '../voice-proto.js';
-import { deliverRequest, type Decoded } from '../voice-requests.js';
-import type { VoiceLister } from '../voice-list.js';
+import { toResponse } from '../voice-v1/proto-mapping.js';
+import { deliverRequest, type Decoded } from '../voice-v1/requests.js';
+import type { VoiceLister } from '../voice-v1/voice-list.js';
 import { converseDefinition, VOICE_SERVICE } from './definition.js';
 import { listVoicesHandler } from './list-voices.js';
 
@@ -25,6 +25,8 @@ const FATAL_STATUS: Partial<Record<ErrorCode, grpc.status>> = {
   resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
   unavailable: grpc.status.UNAVAILABLE,
   unauthenticated: grpc.status.UNAUTHENTICATED,
+  failed_precondition: grpc.status.FAILED_PRECONDITION,
+  internal: grpc.status.INTERNAL,
 };
 
 /** How long a client that stopped reading gets to take its final status before it is cut off. */
@@ -58,7 +60,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     'grpc.keepalive_permit_without_calls': 1,
   });
   server.addService(converseDefinition, {
-    Converse: (call: grpc.ServerDuplexStream<Decoded, ConverseResponse>) => void openConverse(call, options.createSession),
+    Converse: (call: grpc.ServerDuplexStream<Decoded, ConverseResponse>) => {
+      // Errors of a session's own work end that session (converse); this catches only the admission's.
+      openConverse(call, options.createSession).catch(() => call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error while opening the session' }));
+    },
     ListVoices: listVoicesHandler(options.listVoices),
   });
   const health = new HealthImplementation({ '': 'SERVING', [VOICE_SERVICE]: 'SERVING' });
@@ -120,7 +125,7 @@ async function openConverse(call: grpc.ServerDuplexStream<Decoded, ConverseRespo
     const value = call.metadata.get(key)[0];
     return typeof value === 'string' ? value : undefined;
   };
-  const session = await createSession(bearerToken(metadataValue('authorization')) ?? metadataValue('x-api-key'));
+  const session = await createSession(bearerToken(metadataValue('authorization')) ?? metadataValue('x-api-key'), { address: call.getPeer(), transport: 'grpc' });
   if (!isRefusal(session)) return converse(call, session);
   const trailer = new grpc.Metadata();
   if (session.retryAfterS !== undefined) trailer.set('retry-after', String(session.retryAfterS));
@@ -133,12 +138,19 @@ const REFUSAL_STATUS: Record<SessionRefusal['code'], grpc.status> = {
   resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
 };
 
-async function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): Promise<void> {
-  call.on('data', (decoded: Decoded) => deliverRequest(session, decoded));
-  call.on('end', () => session.end());
-  call.on('cancelled', () => session.close('the client cancelled the call', 'client_gone'));
-  call.on('error', () => session.close('the call failed', 'transport_error'));
+function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): void {
+  // Callbacks run in the session's scope: a bug in one ends that session, not the process.
+  call.on('data', session.bind((decoded: Decoded) => deliverRequest(session, decoded)));
+  call.on('end', session.bind(() => session.end()));
+  call.on('cancelled', session.bind(() => session.close('the client cancelled the call', 'client_gone')));
+  call.on('error', session.bind(() => session.close('the call failed', 'transport_error')));
+  pump(call, session).catch((error: unknown) => {
+    session.fail(error);
+    call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error: the session was closed' });
+  });
+}
 
+async function pump(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): Promise<void> {
   const sink: EventSink = {
     get open() {
       return !call.cancelled && !call.destroyed;

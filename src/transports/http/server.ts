@@ -41,13 +41,14 @@ export function emptyRoutes(): HttpRoutes {
 export async function startHttpServer(host: string, port: number, { routes, upgrades }: HttpRoutes, tls?: { cert: Buffer; key: Buffer }): Promise<HttpServer> {
   const listener: RequestListener = (request, response) => {
     const handler = routes.get(pathOf(request));
+    // A 404 names no route: what this port serves is documented, not told to whoever probes it.
     if (!handler) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${[...routes.keys()].join(', ')}\n`);
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    Promise.resolve(handler(request, response)).catch((error: unknown) => {
+    Promise.resolve(handler(request, response)).catch(() => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end(`internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      response.end('internal error\n');
     });
   };
   const secure = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener) : null;
@@ -55,7 +56,7 @@ export async function startHttpServer(host: string, port: number, { routes, upgr
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const handler = upgrades.get(pathOf(request));
     if (handler) return handler(request, socket, head);
-    socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\n\r\nno WebSocket at ${pathOf(request)}: try ${[...upgrades.keys()].join(', ')}\n`);
+    socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 10\r\nconnection: close\r\n\r\nnot found\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

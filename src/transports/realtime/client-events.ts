@@ -48,6 +48,12 @@ export const CLIENT_EVENT_TYPES = [
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const itemId = z.string().min(1).max(64);
+/** A client's event_id comes back in errors: a longer one is refused, not echoed. */
+const EVENT_ID_MAX_CHARS = 128;
+/** Text parts of one item (their joined text is bounded by MAX_TEXT_CHARS in the core). */
+const ITEM_MAX_PARTS = 32;
+/** A function_call item's arguments a client adds (the model's own are bounded by the LLM provider). */
+const ARGUMENTS_MAX_CHARS = 65536;
 
 const schemas = {
   'session.update': z.looseObject({ session: z.looseObject({}) }),
@@ -55,7 +61,7 @@ const schemas = {
   'input_audio_buffer.commit': z.looseObject({}),
   'input_audio_buffer.clear': z.looseObject({}),
   'conversation.item.create': z.looseObject({
-    previous_item_id: z.string().min(1).nullable().optional(),
+    previous_item_id: itemId.nullable().optional(),
     item: z.discriminatedUnion(
       'type',
       [
@@ -70,10 +76,11 @@ const schemas = {
                 text: z.string().optional(),
               }),
             )
-            .min(1),
+            .min(1)
+            .max(ITEM_MAX_PARTS),
         }),
         z.looseObject({ id: itemId.optional(), type: z.literal('function_call_output'), call_id: z.string().min(1).max(128), output: z.string() }),
-        z.looseObject({ id: itemId.optional(), type: z.literal('function_call'), call_id: z.string().min(1).max(128), name: z.string().min(1), arguments: z.string() }),
+        z.looseObject({ id: itemId.optional(), type: z.literal('function_call'), call_id: z.string().min(1).max(128), name: z.string().min(1).max(64), arguments: z.string().max(ARGUMENTS_MAX_CHARS) }),
       ],
       { error: 'item.type must be "message", "function_call" or "function_call_output"' },
     ),
@@ -97,7 +104,7 @@ const schemas = {
       })
       .optional(),
   }),
-  'response.cancel': z.looseObject({ response_id: z.string().min(1).optional() }),
+  'response.cancel': z.looseObject({ response_id: z.string().min(1).max(64).optional() }),
 } satisfies Record<(typeof CLIENT_EVENT_TYPES)[number], z.ZodType>;
 
 const NOT_ON_WEBSOCKET: Record<string, string> = {
@@ -119,6 +126,9 @@ export function readClientEvent(text: string, dialect: Dialect): ReadResult {
     return { ok: false, error: new WireError('invalid_request_error', 'invalid_json', 'the frame is not a JSON object: send one event object per text frame') };
   }
   const raw = json as Record<string, unknown>;
+  if (typeof raw.event_id === 'string' && raw.event_id.length > EVENT_ID_MAX_CHARS) {
+    return { ok: false, error: invalidValue('event_id', `event_id is ${raw.event_id.length} characters long: at most ${EVENT_ID_MAX_CHARS}`) };
+  }
   const clientEventId = typeof raw.event_id === 'string' ? raw.event_id : undefined;
   try {
     return { ok: true, ...read(raw, clientEventId, dialect) };

@@ -8,31 +8,28 @@ import { WebSocket, type RawData } from 'ws';
 import type { ClientEvent } from '../../core/events.js';
 import type { Session } from '../../core/session.js';
 import { pumpEvents } from '../event-pump.js';
-import { CLOSE, closeCodeFor, closeWithin } from '../websocket-close.js';
-import { webSocketSink } from '../websocket-sink.js';
-import { readClientEvent, type EventContext } from './client-events.js';
+import { CLOSE, closeCodeFor, closeWithin } from '../websocket-shared/close.js';
+import { webSocketSink } from '../websocket-shared/sink.js';
+import { readClientEvent } from './client-events.js';
+import { EventContexts } from './event-contexts.js';
 import { initialPatch, type Dialect } from './session-config.js';
 import { RealtimeEventWriter } from './server-events.js';
 import { WireError } from './wire-error.js';
 
 /** Error replies to bad frames bypass the session's queue; a client that sends bad frames without reading is cut off past this. */
 const ERROR_REPLY_MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Answers awaited at once (one per session.update, item edit ...): far above what a client has in flight. */
-const MAX_PENDING_ANSWERS = 4096;
-/** Client event ids kept for errors of events that get no answer when they succeed. */
-const MAX_REMEMBERED_EVENT_IDS = 256;
-/** Events the core answers (or fails) exactly once: their context waits for that answer. */
-const ANSWERED = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input', 'tool_result']);
 
 export interface RealtimeConnectionOptions {
   dialect: Dialect;
   model: string;
   maxMessageBytes: number;
+  /** Bytes of client events kept while they wait for their answers (REALTIME_PENDING_ANSWERS_MAX_BYTES). */
+  pendingAnswersMaxBytes: number;
   closeGraceMs: number;
 }
 
 export function serveRealtime(ws: WebSocket, session: Session, options: RealtimeConnectionOptions): void {
-  const contexts = new EventContexts();
+  const contexts = new EventContexts(options.pendingAnswersMaxBytes);
   const writer = new RealtimeEventWriter(options.dialect, options.model, (ref) => contexts.take(ref));
   ws.on('error', () => undefined); // the 'close' that follows ends the session
   // Realtime replies end at the client's tool calls; its function_call_output and response.create go on.
@@ -47,7 +44,8 @@ export function serveRealtime(ws: WebSocket, session: Session, options: Realtime
     ws.send(JSON.stringify(writer.error(error, clientEventId)));
   };
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
+  // Callbacks run in the session's scope: a bug in one ends that session, not the process.
+  ws.on('message', session.bind((data: RawData, isBinary: boolean) => {
     const bytes = textOf(data);
     if (isBinary) {
       return reply(new WireError('invalid_request_error', 'invalid_value', 'a binary frame came: send each event as one JSON text frame (audio goes base64 in input_audio_buffer.append)'));
@@ -59,15 +57,23 @@ export function serveRealtime(ws: WebSocket, session: Session, options: Realtime
     }
     const read = readClientEvent(bytes.toString('utf8'), options.dialect);
     if (!read.ok) return reply(read.error, read.clientEventId);
-    const ref = contexts.add(read.event.type, read.context);
+    const added = contexts.add(read.event.type, read.context);
+    if (!added) {
+      const message = `${contexts.bytes} bytes of events already wait for their answers (at most ${options.pendingAnswersMaxBytes}): read the server's events before sending more`;
+      return reply(new WireError('invalid_request_error', 'too_many_pending_events', message), read.context.clientEventId);
+    }
+    const { ref } = added;
     const event: ClientEvent = { ...read.event, ...(ref === undefined ? {} : { ref }) };
     session.handle(event);
-  });
-  ws.on('close', (code: number) => {
+  }));
+  ws.on('close', session.bind((code: number) => {
     if (code === CLOSE.normal || code === CLOSE.goingAway) session.end();
     else session.close(`the WebSocket closed with code ${code}`, 'client_gone');
+  }));
+  pump(ws, session, writer, options.closeGraceMs).catch((error: unknown) => {
+    session.fail(error);
+    closeWithin(ws, CLOSE.internalError, 'internal error: the session was closed', options.closeGraceMs);
   });
-  void pump(ws, session, writer, options.closeGraceMs);
 }
 
 async function pump(ws: WebSocket, session: Session, writer: RealtimeEventWriter, closeGraceMs: number): Promise<void> {
@@ -81,35 +87,4 @@ async function pump(ws: WebSocket, session: Session, writer: RealtimeEventWriter
 function textOf(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? Buffer.from(data) : data;
-}
-
-/**
- * Contexts of client events until the core answers them. Events that are always answered wait
- * for that answer; others are kept only for their event_id (an error echoes it), the oldest
- * forgotten first.
- */
-class EventContexts {
-  private readonly pending = new Map<string, EventContext>();
-  private readonly remembered = new Map<string, EventContext>();
-  private sequence = 0;
-
-  /** The ref for a core event of `type`, or undefined when nothing needs to come back to it. */
-  add(type: string, context: EventContext): string | undefined {
-    const answered = ANSWERED.has(type);
-    if (!answered && context.clientEventId === undefined) return undefined;
-    const ref = String(++this.sequence);
-    const map = answered ? this.pending : this.remembered;
-    map.set(ref, context);
-    const max = answered ? MAX_PENDING_ANSWERS : MAX_REMEMBERED_EVENT_IDS;
-    if (map.size > max) map.delete(map.keys().next().value!);
-    return ref;
-  }
-
-  take(ref: string | undefined): EventContext | undefined {
-    if (ref === undefined) return undefined;
-    const context = this.pending.get(ref) ?? this.remembered.get(ref);
-    this.pending.delete(ref);
-    this.remembered.delete(ref);
-    return context;
-  }
 }

@@ -8,13 +8,15 @@
  * answers with `realtime`, never with a protocol that holds a key.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { bearerToken, type SessionRefusal } from '../session-factory.js';
+import { bearerToken } from '../session-factory.js';
+import type { UpgradeRefusal } from '../websocket-shared/sessions.js';
 import type { Dialect } from './session-config.js';
 
 export const REALTIME_SUBPROTOCOL = 'realtime';
 const KEY_PREFIX = 'openai-insecure-api-key.';
 const BETA_SUBPROTOCOL = 'openai-beta.realtime-v1';
+/** The `model` query parameter is shown back in every session object. */
+const MODEL_MAX_CHARS = 128;
 
 export interface Handshake {
   dialect: Dialect;
@@ -44,10 +46,12 @@ export function readHandshake(request: IncomingMessage, defaultModel: string): H
   const offered = offeredProtocols(request);
   const beta = /(^|[\s,])realtime=v1($|[\s,])/.test(header(request, 'openai-beta') ?? '') || offered.includes(BETA_SUBPROTOCOL);
   const fromProtocol = offered.find((p) => p.startsWith(KEY_PREFIX))?.slice(KEY_PREFIX.length);
+  const model = url.searchParams.get('model') || defaultModel;
+  if (model.length > MODEL_MAX_CHARS) return { problem: `the model name is ${model.length} characters long: at most ${MODEL_MAX_CHARS}` };
   return {
     dialect: beta ? 'beta' : 'ga',
     credential: bearerToken(header(request, 'authorization')) ?? header(request, 'x-api-key') ?? (fromProtocol || undefined),
-    model: url.searchParams.get('model') || defaultModel,
+    model,
   };
 }
 
@@ -56,23 +60,16 @@ export function chooseProtocol(offered: Set<string>): string | false {
   return offered.has(REALTIME_SUBPROTOCOL) ? REALTIME_SUBPROTOCOL : false;
 }
 
-const REFUSAL_STATUS: Record<SessionRefusal['code'] | 'bad_request', [number, string, string]> = {
-  unauthenticated: [401, 'Unauthorized', 'invalid_api_key'],
-  resource_exhausted: [429, 'Too Many Requests', 'rate_limit_exceeded'],
-  unavailable: [503, 'Service Unavailable', 'server_unavailable'],
-  bad_request: [400, 'Bad Request', 'invalid_request'],
+/** OpenAI's error codes for each refusal of an upgrade. */
+const WIRE_CODE: Record<UpgradeRefusal, string> = {
+  unauthenticated: 'invalid_api_key',
+  resource_exhausted: 'rate_limit_exceeded',
+  unavailable: 'server_unavailable',
+  bad_request: 'invalid_request',
+  forbidden_origin: 'forbidden_origin',
 };
 
-/**
- * Answers the upgrade request with an HTTP error instead of a WebSocket: the SDKs report the
- * status (for example "Unexpected server response: 401"), and the body says why in OpenAI's
- * error shape.
- */
-export function refuseUpgrade(socket: Duplex, code: SessionRefusal['code'] | 'bad_request', message: string, retryAfterS?: number): void {
-  const [status, text, wireCode] = REFUSAL_STATUS[code];
-  const body = JSON.stringify({ error: { type: 'invalid_request_error', code: wireCode, message, param: null } });
-  const retry = retryAfterS === undefined ? '' : `retry-after: ${retryAfterS}\r\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retry}connection: close\r\n\r\n${body}`,
-  );
+/** The body of a refused upgrade, in OpenAI's error shape: the SDKs report the status, people read this. */
+export function refusalBody(refusal: UpgradeRefusal, message: string): { contentType: string; body: string } {
+  return { contentType: 'application/json', body: JSON.stringify({ error: { type: 'invalid_request_error', code: WIRE_CODE[refusal], message, param: null } }) };
 }

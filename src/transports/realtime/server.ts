@@ -4,26 +4,26 @@
  * the same session engine as gRPC and voice.v1 WebSocket clients; this transport maps the
  * protocol and adds no conversation logic (./client-events.ts in, ./server-events.ts out).
  *
- * A session is admitted before the handshake completes, with the key from `Authorization:
+ * A session is admitted once the upgrade request is validated, with the key from `Authorization:
  * Bearer` or the `openai-insecure-api-key.` subprotocol; a refusal is an HTTP status (401, 429,
- * 503) on the upgrade.
+ * 503; 400 for a bad request, 403 for a page of another site) on the upgrade. The shared guards
+ * are those of ../websocket-shared/sessions.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
-import { isRefusal, type SessionFactory } from '../session-factory.js';
+import type { SessionFactory } from '../session-factory.js';
 import { serveRealtime } from './connection.js';
-import { CLOSE, closeReason } from '../websocket-close.js';
-import { socketClassWithOversizeReason } from '../websocket-sink.js';
-import { chooseProtocol, readHandshake, refuseUpgrade } from './handshake.js';
+import { closeReason } from '../websocket-shared/close.js';
+import { createSessionWebSocketServer } from '../websocket-shared/sessions.js';
+import { chooseProtocol, readHandshake, refusalBody } from './handshake.js';
 
 export const REALTIME_PATH = '/v1/realtime';
 /** The model name shown when the client names none. */
 const DEFAULT_MODEL = 'voice-gateway';
 /** How long a closing client gets to take its last frames and the close frame before it is cut off. */
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
-/** On shutdown, how long clients get to answer the close handshake. */
-const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
+/** Bytes of client events a connection keeps while they wait for the session's answers (default). */
+const DEFAULT_PENDING_ANSWERS_MAX_BYTES = 1024 * 1024;
 
 export interface RealtimeServerOptions {
   createSession: SessionFactory;
@@ -31,6 +31,10 @@ export interface RealtimeServerOptions {
   maxMessageBytes: number;
   /** A frame larger than this (REALTIME_MAX_FRAME_BYTES) closes the socket with 1009, unread. */
   maxFrameBytes: number;
+  /** Bytes of events awaiting their answers a connection keeps (REALTIME_PENDING_ANSWERS_MAX_BYTES). */
+  pendingAnswersMaxBytes?: number;
+  /** Origins of web pages allowed besides the gateway's own (ALLOWED_ORIGINS). */
+  allowedOrigins?: readonly string[];
   closeGraceMs?: number;
 }
 
@@ -43,42 +47,21 @@ export interface RealtimeServer {
 }
 
 export function createRealtimeServer(options: RealtimeServerOptions): RealtimeServer {
-  const oversize = closeReason(`a frame was larger than REALTIME_MAX_FRAME_BYTES (${options.maxFrameBytes} bytes): append audio in smaller chunks`);
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: Math.max(options.maxFrameBytes, options.maxMessageBytes),
-    perMessageDeflate: false, // base64 audio barely compresses; inflating would only cost CPU
-    WebSocket: socketClassWithOversizeReason(oversize),
-    handleProtocols: chooseProtocol,
-  });
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-
-  return {
-    upgrade(request, socket, head) {
-      socket.on('error', () => socket.destroy());
-      const handshake = readHandshake(request, DEFAULT_MODEL);
-      if ('problem' in handshake) return refuseUpgrade(socket, 'bad_request', handshake.problem);
-      void options.createSession(handshake.credential).then(
-        (made) => {
-          if (isRefusal(made)) return refuseUpgrade(socket, made.code, made.refused, made.retryAfterS);
-          if (socket.destroyed) return made.close('the client left during the WebSocket handshake', 'client_gone');
-          wss.handleUpgrade(request, socket, head, (ws) =>
-            serveRealtime(ws, made, { dialect: handshake.dialect, model: handshake.model, maxMessageBytes: options.maxMessageBytes, closeGraceMs }),
-          );
-        },
-        () => socket.destroy(),
-      );
-    },
-    get connections() {
-      return wss.clients.size;
-    },
-    async close() {
-      const open = [...wss.clients];
-      for (const ws of open) ws.close(CLOSE.goingAway, 'the gateway is shutting down: reconnect');
-      const deadline = Date.now() + SHUTDOWN_CLOSE_WAIT_MS;
-      while (open.some((ws) => ws.readyState !== WebSocket.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const ws of open) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+  const { maxMessageBytes } = options;
+  const pendingAnswersMaxBytes = options.pendingAnswersMaxBytes ?? DEFAULT_PENDING_ANSWERS_MAX_BYTES;
+  return createSessionWebSocketServer({
+    transport: 'realtime',
+    maxFrameBytes: Math.max(options.maxFrameBytes, maxMessageBytes),
+    oversizeReason: closeReason(`a frame was larger than REALTIME_MAX_FRAME_BYTES (${options.maxFrameBytes} bytes): append audio in smaller chunks`),
+    chooseProtocol,
+    allowedOrigins: options.allowedOrigins ?? [],
+    createSession: options.createSession,
+    readUpgrade: (request) => readHandshake(request, DEFAULT_MODEL),
+    refuse: 'http',
+    refusalBody,
+    serve: (ws, session, handshake) =>
+      serveRealtime(ws, session, { dialect: handshake.dialect, model: handshake.model, maxMessageBytes, pendingAnswersMaxBytes, closeGraceMs }),
+    closeGraceMs,
+  });
 }

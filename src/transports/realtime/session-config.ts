@@ -21,9 +21,14 @@
  * - text-only output and transcription sessions are refused with an error; noise reduction,
  *   speed, idle_timeout_ms, tracing, max_output_tokens, temperature and the like are kept and
  *   shown back but change nothing.
+ * - Everything kept and shown back has a checked shape and size (below): arbitrary JSON in
+ *   `tracing` once reached JSON.stringify 100,000 levels deep and ended the process. Unknown keys
+ *   inside these objects are dropped, never stored or echoed.
  */
 import { z } from 'zod';
 import type { AudioFormat, FormatPatch, SessionSettings, SettingsPatch, ToolChoice, ToolDeclaration, TurnSettings } from '../../core/events.js';
+import { SAMPLE_RATE_MAX_HZ, SAMPLE_RATE_MIN_HZ } from '../../core/settings.js';
+import { TURN_KNOBS } from '../../core/turn-config.js';
 import { zodProblem } from './wire-error.js';
 
 export type Dialect = 'ga' | 'beta';
@@ -32,8 +37,8 @@ export type Dialect = 'ga' | 'beta';
 export interface RealtimeSessionState {
   model: string;
   /** null: no transcription events. */
-  transcription: Record<string, unknown> | null;
-  noiseReduction: unknown;
+  transcription: z.output<typeof transcription>;
+  noiseReduction: z.output<typeof noiseReduction>;
   turnDetectionType: 'server_vad' | 'semantic_vad';
   eagerness?: string;
   idleTimeoutMs: number | null;
@@ -42,7 +47,7 @@ export interface RealtimeSessionState {
   speed: number;
   maxOutputTokens: number | 'inf';
   temperature: number;
-  tracing: unknown;
+  tracing: z.output<typeof tracing>;
 }
 
 export function initialState(model: string): RealtimeSessionState {
@@ -79,15 +84,17 @@ const SEMANTIC_SILENCE_MS: Record<string, number> = { low: 1200, medium: 800, au
 
 const num = (min: number, max: number) => z.number().min(min).max(max);
 const intMs = (min: number, max: number) => z.number().int().min(min).max(max);
+/** The bounds of a turn knob (core/turn-config.ts): the core's own checks would refuse anything else. */
+const knob = (k: { kind: 'int' | 'fraction'; min: number; max: number }) => (k.kind === 'int' ? intMs(k.min, k.max) : num(k.min, k.max));
 
-const gaFormat = z.looseObject({ type: z.enum(['audio/pcm', 'audio/pcmu', 'audio/pcma']), rate: intMs(8000, 48000).optional() });
+const gaFormat = z.looseObject({ type: z.enum(['audio/pcm', 'audio/pcmu', 'audio/pcma']), rate: intMs(SAMPLE_RATE_MIN_HZ, SAMPLE_RATE_MAX_HZ).optional() });
 const betaFormat = z.enum(['pcm16', 'g711_ulaw', 'g711_alaw']);
 const turnDetection = z
   .looseObject({
     type: z.enum(['server_vad', 'semantic_vad']).default('server_vad'),
-    threshold: num(0.05, 0.99).optional(),
-    prefix_padding_ms: intMs(0, 5000).optional(),
-    silence_duration_ms: intMs(100, 5000).optional(),
+    threshold: knob(TURN_KNOBS.vadThreshold).optional(),
+    prefix_padding_ms: knob(TURN_KNOBS.prefixPaddingMs).optional(),
+    silence_duration_ms: knob(TURN_KNOBS.endOfTurnSilenceMs).optional(),
     create_response: z.boolean().optional(),
     interrupt_response: z.boolean().optional(),
     eagerness: z.enum(['low', 'medium', 'high', 'auto']).optional(),
@@ -95,24 +102,48 @@ const turnDetection = z
   })
   .nullable();
 const voice = z.union([z.string().min(1).max(200), z.looseObject({ id: z.string().min(1).max(200) })]);
+/** Sizes of the fields kept only to be shown back (OpenAI documents no limits; these are generous). */
+const NAME_MAX_CHARS = 128;
+const TEXT_MAX_CHARS = 4096;
+const METADATA_MAX_KEYS = 16;
+const METADATA_VALUE_MAX_CHARS = 512;
 const functionTool = z.looseObject({
   type: z.literal('function', { error: 'only "function" tools can be declared by a client: MCP servers are configured on the gateway (MCP_SERVERS)' }),
-  name: z.string(),
-  description: z.string().optional(),
+  name: z.string().max(64),
+  description: z.string().max(TEXT_MAX_CHARS).optional(),
   parameters: z.looseObject({}).optional(),
 });
+/** The core checks names, schemas and TOOL_DECLARATIONS_MAX_BYTES; 128 is OpenAI's limit too. */
 const tools = z.array(functionTool).max(128, 'at most 128 tools');
-const toolChoice = z.union([
-  z.enum(['auto', 'none', 'required']),
-  z.looseObject({ type: z.literal('function'), name: z.string().min(1) }),
+const transcription = z
+  .object({
+    model: z.string().max(NAME_MAX_CHARS).optional(),
+    language: z.string().max(35).optional(),
+    prompt: z.string().max(TEXT_MAX_CHARS).optional(),
+  })
+  .nullable();
+const noiseReduction = z.object({ type: z.enum(['near_field', 'far_field']) }).nullable();
+const toolChoice = z.union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.literal('function'), name: z.string().min(1).max(64) })], {
+  error: 'tool_choice must be "auto", "none", "required" or {"type": "function", "name": "..."}',
+});
+const tracing = z.union([
+  z.literal('auto'),
+  z.null(),
+  z.object({
+    workflow_name: z.string().max(NAME_MAX_CHARS).optional(),
+    group_id: z.string().max(NAME_MAX_CHARS).optional(),
+    metadata: z
+      .record(z.string().max(64), z.union([z.string().max(METADATA_VALUE_MAX_CHARS), z.number(), z.boolean(), z.null()]))
+      .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, `tracing.metadata holds at most ${METADATA_MAX_KEYS} keys`)
+      .optional(),
+  }),
 ]);
-const transcription = z.looseObject({}).nullable();
 const common = {
   instructions: z.string().optional(),
   tools: tools.optional(),
   tool_choice: toolChoice.optional(),
-  tracing: z.unknown().optional(),
-  model: z.string().optional(),
+  tracing: tracing.optional(),
+  model: z.string().max(NAME_MAX_CHARS).optional(),
 };
 
 const gaSession = z.looseObject({
@@ -126,7 +157,7 @@ const gaSession = z.looseObject({
         .looseObject({
           format: gaFormat.optional(),
           transcription: transcription.optional(),
-          noise_reduction: z.unknown().optional(),
+          noise_reduction: noiseReduction.optional(),
           turn_detection: turnDetection.optional(),
         })
         .optional(),
@@ -142,7 +173,7 @@ const betaSession = z.looseObject({
   input_audio_format: betaFormat.optional(),
   output_audio_format: betaFormat.optional(),
   input_audio_transcription: transcription.optional(),
-  input_audio_noise_reduction: z.unknown().optional(),
+  input_audio_noise_reduction: noiseReduction.optional(),
   turn_detection: turnDetection.optional(),
   temperature: num(0.6, 1.2).optional(),
   max_response_output_tokens: z.union([z.number().int().min(1), z.literal('inf')]).optional(),
@@ -206,8 +237,8 @@ interface UpdateFields {
   model?: string;
   inputFormat?: FormatPatch;
   outputFormat?: FormatPatch;
-  transcription?: Record<string, unknown> | null;
-  noiseReduction?: unknown;
+  transcription?: z.output<typeof transcription>;
+  noiseReduction?: z.output<typeof noiseReduction>;
   turnDetection?: z.output<typeof turnDetection>;
   voice?: z.output<typeof voice>;
   speed?: number;
@@ -215,7 +246,7 @@ interface UpdateFields {
   toolChoice?: z.output<typeof toolChoice>;
   maxOutputTokens?: number | 'inf';
   temperature?: number;
-  tracing?: unknown;
+  tracing?: z.output<typeof tracing>;
 }
 
 function collect(f: UpdateFields): SessionUpdate {

@@ -13,15 +13,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { toBinary } from '@bufbuild/protobuf';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { WebSocket, RawData } from 'ws';
 import type { Session } from '../../core/session.js';
 import { ConverseResponseSchema } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents } from '../event-pump.js';
-import { toResponse } from '../voice-proto.js';
-import { decodeRequest, deliverRequest } from '../voice-requests.js';
-import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
-import { CLOSE, closeCodeFor, closeReason, closeWithin } from '../websocket-close.js';
-import { socketClassWithOversizeReason, webSocketSink } from '../websocket-sink.js';
+import { toResponse } from '../voice-v1/proto-mapping.js';
+import { decodeRequest, deliverRequest } from '../voice-v1/requests.js';
+import { bearerToken, type SessionFactory } from '../session-factory.js';
+import { CLOSE, closeCodeFor, closeReason, closeWithin } from '../websocket-shared/close.js';
+import { webSocketSink } from '../websocket-shared/sink.js';
+import { createSessionWebSocketServer } from '../websocket-shared/sessions.js';
 
 /** Where browsers connect on the HTTP port. */
 export const VOICE_WEBSOCKET_PATH = '/v1/voice';
@@ -35,8 +36,6 @@ export const KEY_SUBPROTOCOL_PREFIX = 'voice-gateway-key.';
 
 /** How long a closing client gets to take its last frames and the close frame before it is cut off. */
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
-/** On shutdown, how long clients get to answer the close handshake. */
-const SHUTDOWN_CLOSE_WAIT_MS = 1_000;
 
 const TEXT_FRAME_MESSAGE =
   'a text frame came where a binary frame was expected: send each voice.v1.ConverseRequest as one binary WebSocket frame (Protobuf bytes)';
@@ -49,6 +48,8 @@ export interface VoiceWebSocketOptions {
    * (unauthenticated) or 1013 (a limit, or draining: try again later) and the reason.
    */
   createSession: SessionFactory;
+  /** Origins of web pages allowed besides the gateway's own (ALLOWED_ORIGINS). */
+  allowedOrigins?: readonly string[];
   /** How long a client still behind on reading gets once its session ended (default 10 s). */
   closeGraceMs?: number;
 }
@@ -61,50 +62,22 @@ export interface VoiceWebSocketServer {
 }
 
 export function createVoiceWebSocketServer(options: VoiceWebSocketOptions): VoiceWebSocketServer {
-  const oversize = closeReason(`a frame was larger than MAX_MESSAGE_BYTES (${options.maxMessageBytes} bytes): send audio in smaller chunks`);
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: options.maxMessageBytes,
-    perMessageDeflate: false, // audio does not compress; inflating would only cost CPU
-    WebSocket: socketClassWithOversizeReason(oversize),
-    // Answer with the contract's name if offered; a key protocol is never chosen (or echoed).
-    handleProtocols: (offered) => (offered.has(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : false),
-  });
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-
-  return {
-    upgrade: (request, socket, head) => {
-      socket.on('error', () => socket.destroy());
-      // The session is admitted before the handshake ends, so no frame can come before it exists;
-      // a refusal still completes the handshake, since a browser can read a close reason but not
-      // an HTTP status.
-      void options.createSession(credentialOf(request)).then(
-        (made) => {
-          if (socket.destroyed) {
-            if (!isRefusal(made)) made.close('the client left during the WebSocket handshake', 'client_gone');
-            return;
-          }
-          wss.handleUpgrade(request, socket, head, (ws) => serve(ws, made, closeGraceMs));
-        },
-        () => socket.destroy(),
-      );
-    },
-    async close() {
-      const open = [...wss.clients];
-      for (const ws of open) ws.close(CLOSE.goingAway, 'the gateway is shutting down');
-      const deadline = Date.now() + SHUTDOWN_CLOSE_WAIT_MS;
-      while (open.some((ws) => ws.readyState !== WebSocket.CLOSED) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const ws of open) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+  // Refusals complete the handshake and close with a reason: a browser can read that, not a status.
+  return createSessionWebSocketServer({
+    transport: 'websocket',
+    maxFrameBytes: options.maxMessageBytes,
+    oversizeReason: closeReason(`a frame was larger than MAX_MESSAGE_BYTES (${options.maxMessageBytes} bytes): send audio in smaller chunks`),
+    // Answer with the contract's name if offered; a key protocol is never chosen (or echoed).
+    chooseProtocol: (offered) => (offered.has(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : false),
+    allowedOrigins: options.allowedOrigins ?? [],
+    createSession: options.createSession,
+    readUpgrade: (request) => ({ credential: credentialOf(request) }),
+    refuse: 'close',
+    serve: (ws, session) => serve(ws, session, closeGraceMs),
+    closeGraceMs,
+  });
 }
-
-const REFUSAL_CLOSE: Record<SessionRefusal['code'], number> = {
-  unauthenticated: CLOSE.policyViolation,
-  resource_exhausted: CLOSE.tryAgainLater,
-  unavailable: CLOSE.tryAgainLater,
-};
 
 /** `authorization: Bearer <key>`, `x-api-key: <key>`, or the key subprotocol (browsers). */
 function credentialOf(request: IncomingMessage): string | undefined {
@@ -117,23 +90,26 @@ function credentialOf(request: IncomingMessage): string | undefined {
   return bearerToken(header('authorization')) ?? header('x-api-key') ?? (fromProtocol || undefined);
 }
 
-function serve(ws: WebSocket, made: Session | SessionRefusal, closeGraceMs: number): void {
-  ws.on('error', () => undefined); // the 'close' that follows ends the session
-  if (isRefusal(made)) {
-    const retry = made.retryAfterS === undefined ? '' : ` (retry after ${made.retryAfterS} s)`;
-    closeWithin(ws, REFUSAL_CLOSE[made.code], `${made.refused}${retry}`, closeGraceMs);
-    return;
-  }
-  const session = made;
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (!isBinary) return session.rejectMessage(TEXT_FRAME_MESSAGE);
-    deliverRequest(session, decodeRequest(asBytes(data)));
+function serve(ws: WebSocket, session: Session, closeGraceMs: number): void {
+  // Callbacks run in the session's scope: a bug in one ends that session, not the process.
+  ws.on(
+    'message',
+    session.bind((data: RawData, isBinary: boolean) => {
+      if (!isBinary) return session.rejectMessage(TEXT_FRAME_MESSAGE);
+      deliverRequest(session, decodeRequest(asBytes(data)));
+    }),
+  );
+  ws.on(
+    'close',
+    session.bind((code: number) => {
+      if (code === CLOSE.normal || code === CLOSE.goingAway) session.end();
+      else session.close(`the WebSocket closed with code ${code}`, 'client_gone');
+    }),
+  );
+  pump(ws, session, closeGraceMs).catch((error: unknown) => {
+    session.fail(error);
+    closeWithin(ws, CLOSE.internalError, 'internal error: the session was closed', closeGraceMs);
   });
-  ws.on('close', (code: number) => {
-    if (code === CLOSE.normal || code === CLOSE.goingAway) session.end();
-    else session.close(`the WebSocket closed with code ${code}`, 'client_gone');
-  });
-  void pump(ws, session, closeGraceMs);
 }
 
 async function pump(ws: WebSocket, session: Session, closeGraceMs: number): Promise<void> {

@@ -1,0 +1,142 @@
+/**
+ * Simulated speech recognition for capacity planning. It decides from the audio's loudness, like a
+ * recognizer with endpointing: partials while the user speaks, a stable interim after
+ * `stableInterimMs` of silence, and a final `finalDelayMs` after the utterance ended (after
+ * `endOfUtteranceMs` of silence, or when the audio stream ends). Silence is counted in audio time,
+ * so the results do not depend on how fast audio arrives; only the final's delay is wall time.
+ *
+ * The words are not recognized, they are made up: one word per `msPerWord` of speech, from a fixed
+ * list, so a transcript's length follows the speech's length.
+ */
+import { rmsDbfs } from '../../audio/pcm.js';
+import { AsyncQueue } from '../../lib/async-queue.js';
+import type { SimulatedProfile } from './profile.js';
+import type { AsrOptions, AsrResult, AsrStream, SpeechRecognizer } from '../types.js';
+
+const SAMPLE_RATE_HZ = 16000;
+/** Audio is judged in 10 ms steps whatever the size of the chunks written. */
+const STEP_SAMPLES = SAMPLE_RATE_HZ / 100;
+const STEP_MS = 10;
+const WORDS = 'please tell me what the weather will be like tomorrow morning in the city and whether I need an umbrella'.split(' ');
+
+/** The made-up transcript of `voicedMs` of speech. */
+export function simulatedTranscript(voicedMs: number, msPerWord: number): string {
+  const count = Math.max(1, Math.round(voicedMs / msPerWord));
+  return Array.from({ length: count }, (_, i) => WORDS[i % WORDS.length]!).join(' ');
+}
+
+export class SimulatedRecognizer implements SpeechRecognizer {
+  readonly sampleRateHz = SAMPLE_RATE_HZ;
+
+  constructor(private readonly profile: SimulatedProfile['asr']) {}
+
+  stream(_opts: AsrOptions, signal: AbortSignal): AsrStream {
+    return new SimulatedAsrStream(this.profile, signal);
+  }
+}
+
+class SimulatedAsrStream implements AsrStream {
+  private readonly results = new AsyncQueue<AsrResult>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private voicedMs = 0;
+  private quietMs = 0;
+  private stableSent = false;
+  private ended = false;
+  /** Samples of a step not yet complete (chunks need not be multiples of 10 ms). */
+  private carry = new Int16Array(0);
+
+  constructor(
+    private readonly profile: SimulatedProfile['asr'],
+    private readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  write(pcm: Int16Array): void {
+    if (this.ended || this.signal.aborted) return;
+    const audio = this.carry.length === 0 ? pcm : concat(this.carry, pcm);
+    let at = 0;
+    for (; at + STEP_SAMPLES <= audio.length; at += STEP_SAMPLES) this.step(audio.subarray(at, at + STEP_SAMPLES));
+    this.carry = audio.slice(at);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.voicedMs > 0) this.endUtterance();
+    this.closeWhenIdle();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<AsrResult> {
+    return this.results;
+  }
+
+  private step(frame: Int16Array): void {
+    const { speechThresholdDbfs, partialEveryMs, stableInterimMs, endOfUtteranceMs } = this.profile;
+    if (rmsDbfs(frame) > speechThresholdDbfs) {
+      const before = this.voicedMs;
+      this.voicedMs += STEP_MS;
+      this.quietMs = 0;
+      this.stableSent = false;
+      if (Math.floor(this.voicedMs / partialEveryMs) > Math.floor(before / partialEveryMs) || before === 0) {
+        this.results.push({ kind: 'partial', text: this.transcript() });
+      }
+      return;
+    }
+    if (this.voicedMs === 0) return;
+    this.quietMs += STEP_MS;
+    if (stableInterimMs > 0 && !this.stableSent && this.quietMs >= stableInterimMs) {
+      this.stableSent = true;
+      this.results.push({ kind: 'stable', text: this.transcript() });
+    }
+    if (this.quietMs >= endOfUtteranceMs) this.endUtterance();
+  }
+
+  /** The utterance is over: its final comes after the recognizer's own delay. */
+  private endUtterance(): void {
+    const final: AsrResult = { kind: 'final', text: this.transcript() };
+    this.voicedMs = 0;
+    this.quietMs = 0;
+    this.stableSent = false;
+    if (this.profile.finalDelayMs <= 0) {
+      this.results.push(final);
+      return;
+    }
+    this.at(performance.now() + this.profile.finalDelayMs, () => {
+      this.results.push(final);
+      this.closeWhenIdle();
+    });
+  }
+
+  /** Runs `fn` at performance.now() >= `due` (timers may fire up to a millisecond early). */
+  private at(due: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (performance.now() < due) this.at(due, fn);
+      else fn();
+    }, Math.max(1, due - performance.now()));
+    this.timers.add(timer);
+  }
+
+  private closeWhenIdle(): void {
+    if (this.ended && this.timers.size === 0) this.results.end();
+  }
+
+  private stop(): void {
+    this.ended = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.results.endNow();
+  }
+
+  private transcript(): string {
+    return simulatedTranscript(this.voicedMs, this.profile.msPerWord);
+  }
+}
+
+function concat(a: Int16Array, b: Int16Array): Int16Array {
+  const out = new Int16Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

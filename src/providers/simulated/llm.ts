@@ -1,0 +1,80 @@
+/**
+ * Simulated language model for capacity planning: the first token after `firstTokenMs`, the rest
+ * at `tokensPerSecond`, on a schedule fixed at the request (a slow consumer does not slow the
+ * model down, as with a real server). A token is a word with its punctuation and leading space.
+ * The reply is a fixed text of `replyWords` words that opens with a short sentence, or an echo of
+ * the user's last message. Offered tools, it behaves like a model that looks things up first: a
+ * request whose last message is the user's gets one call of the first tool (its required string
+ * parameters filled with the user's words) at `firstTokenMs`; the request with the result gets the
+ * reply (so a bench can add one tool round trip per turn).
+ */
+import { waitUntil } from './clock.js';
+import type { SimulatedProfile } from './profile.js';
+import type { ChatMessage, ChatModel, LlmOptions, LlmOutput, ToolCall, ToolSpec } from '../types.js';
+
+type LlmProfile = SimulatedProfile['llm'];
+
+const OPENING = 'Sure, happy to help.';
+const FILLER =
+  'The forecast for tomorrow is mild and dry with a light breeze from the west. Temperatures rise to about twenty degrees in the afternoon. ' +
+  'Rain is not expected until the evening of the next day, so the umbrella can stay at home. Have a good day.';
+
+/** The reply the simulated model gives to `messages`, as the tokens it streams. */
+export function simulatedReplyTokens(profile: LlmProfile, messages: ChatMessage[]): string[] {
+  const words = profile.reply === 'echo' ? echoWords(messages) : fixedWords(profile.replyWords);
+  return words.map((word, i) => (i === 0 ? word : ` ${word}`));
+}
+
+/** When token `index` (0-based) is due, in ms after the request. */
+export function simulatedTokenDueMs(profile: LlmProfile, index: number): number {
+  return profile.firstTokenMs + (index * 1000) / profile.tokensPerSecond;
+}
+
+function fixedWords(count: number): string[] {
+  const source = `${OPENING} ${FILLER}`.split(' ');
+  const words = Array.from({ length: count }, (_, i) => source[i % source.length]!);
+  const last = words.length - 1;
+  if (!/[.!?]$/.test(words[last]!)) words[last] = `${words[last]!.replace(/[,;:]$/, '')}.`;
+  return words;
+}
+
+function echoWords(messages: ChatMessage[]): string[] {
+  const said = [...messages].reverse().find((m) => m.role === 'user')?.content.trim() ?? '';
+  return `You said: ${said || 'nothing'}.`.split(/\s+/);
+}
+
+export class SimulatedChatModel implements ChatModel {
+  constructor(private readonly profile: LlmProfile) {}
+
+  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
+    const startedAt = performance.now();
+    const call = simulatedToolCall(messages, opts);
+    if (call) {
+      await waitUntil(startedAt + this.profile.firstTokenMs, signal);
+      if (!signal.aborted) yield { type: 'tool_call', call };
+      return;
+    }
+    const tokens = simulatedReplyTokens(this.profile, messages);
+    for (let i = 0; i < tokens.length; i++) {
+      await waitUntil(startedAt + simulatedTokenDueMs(this.profile, i), signal);
+      if (signal.aborted) return;
+      yield { type: 'text', text: tokens[i]! };
+    }
+  }
+}
+
+let calls = 0;
+
+/** The call a tool-using model makes first: the first tool offered, unless the result is in already. */
+export function simulatedToolCall(messages: ChatMessage[], opts: LlmOptions): ToolCall | null {
+  const tool = opts.tools?.[0];
+  if (!tool || opts.toolChoice === 'none' || messages.at(-1)?.role !== 'user') return null;
+  const said = messages.at(-1)!.content;
+  return { id: `call_sim_${++calls}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify(argumentsFor(tool, said)) } };
+}
+
+function argumentsFor(tool: ToolSpec, said: string): Record<string, string> {
+  const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
+  const required = Array.isArray(tool.parameters.required) ? (tool.parameters.required as string[]) : [];
+  return Object.fromEntries(required.filter((name) => properties[name]?.type === 'string').map((name) => [name, said]));
+}
