@@ -1,7 +1,8 @@
 /**
  * A gateway process with tools for transport tests: the scripted VAD, ASR and TTS, the real
  * OpenAI-compatible LLM provider against a scripted server that calls tools as OpenAI streams
- * them, and MCP_SERVERS pointing at a real MCP server on loopback (official SDK).
+ * them, and MCP_SERVERS pointing at a real MCP server on loopback (official SDK). Fillers are
+ * off unless `env` sets TOOL_FILLER_AFTER_MS.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type * as pb from '../../src/gen/voice/v1/voice_pb.js';
@@ -24,6 +25,8 @@ export async function startToolGateway(reply: ReplyScript, env: Record<string, s
     MCP_SERVERS: JSON.stringify([{ name: 'shop', url: mcp.url, allow: ['lookup_order', 'hold', 'find_order'] }]),
     DRAIN_GRACE_MS: '0',
     WEB_CLIENT_ENABLED: 'false',
+    // No fillers unless a test asks: a tool slowed by a loaded machine must not change what is said.
+    TOOL_FILLER_AFTER_MS: '0',
     ...env,
   });
   return {
