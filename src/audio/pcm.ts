@@ -37,6 +37,18 @@ export function bytesFromPcm16(pcm: Int16Array): Uint8Array {
   return bytes;
 }
 
+/** Several chunks as one (the chunk itself when there is one). */
+export function concatPcm(parts: readonly Int16Array[]): Int16Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /** How long `samples` mono samples last at `sampleRateHz`, in milliseconds (not rounded). */
 export function durationMs(samples: number, sampleRateHz: number): number {
   if (!(sampleRateHz > 0)) throw new RangeError(`sample rate must be positive; got ${sampleRateHz}`);

@@ -66,6 +66,8 @@ export class UserTurns {
   private languageUnsupported = false;
   private inputOffsetMs = 0;
   private asr: AsrStream | null = null;
+  /** Each recognizer stream's own signal: aborted when its words are no longer wanted. */
+  private readonly asrAborts = new WeakMap<AsrStream, AbortController>();
   private asrDone: Promise<void> = Promise.resolve();
   private flushing: { stream: AsrStream; turn: PendingTurn } | null = null;
   private pendingTurn: PendingTurn | null = null;
@@ -154,6 +156,8 @@ export class UserTurns {
       if (this.closed) return false;
       if (edge?.type === 'speech_start') this.speechStarted(edge.offsetMs);
       if (edge?.type === 'speech_end') this.hooks.speechStopped(this.speechTurnId, Math.round(edge.offsetMs)); // the turn may have ended already: the id speech started with
+      // Recognizers that transcribe utterance by utterance cut them at these edges.
+      if (edge) this.asr?.speech?.({ type: edge.type === 'speech_start' ? 'start' : 'end', msAgo: Math.max(0, this.inputOffsetMs - edge.offsetMs) });
       if (this.hooks.agentHasFloor() && this.voice.speechMs > 0) this.hooks.speechWhileAgentHasFloor(this.voice.speechMs, this.speechStartAt ?? performance.now());
       this.checkVadEndOfTurn();
       return true;
@@ -175,6 +179,8 @@ export class UserTurns {
     this.uncommittedMs = 0;
     const stream = this.asr;
     this.asr = null; // its results are dropped from now on (turnForAsr)
+    // Its words are not wanted: the requests stop before the end would send the utterance.
+    if (stream) this.asrAborts.get(stream)?.abort();
     stream?.end();
   }
 
@@ -240,7 +246,7 @@ export class UserTurns {
     this.uncommittedMs = 0;
     turn.timings.speechEndAt = this.voice.lastVoicedAt;
     turn.timings.turnEndedAt = performance.now();
-    if (source === 'commit' || source === 'max_length' || (source === 'vad' && turn.partial)) await this.flushAsr(turn);
+    if (source === 'commit' || source === 'max_length' || (source === 'vad' && (turn.partial || this.asr?.awaitingFinal))) await this.flushAsr(turn);
     const text = turnText(turn);
     if (!text) {
       if (source === 'commit') throw new GatewayError('failed_precondition', 'no words were recognized in the committed audio: nothing was added to the conversation', 'nothing_heard');
@@ -255,9 +261,13 @@ export class UserTurns {
   private ensureAsr(): AsrStream | null {
     if (this.languageUnsupported) return null;
     if (this.asr) return this.asr;
-    const stream = this.providers.asr.stream({ language: this.settings().language, sampleRateHz: this.providers.asr.sampleRateHz }, this.lifetime);
+    const abort = new AbortController();
+    const stream = this.providers.asr.stream({ language: this.settings().language, sampleRateHz: this.providers.asr.sampleRateHz }, AbortSignal.any([this.lifetime, abort.signal]));
+    this.asrAborts.set(stream, abort);
     this.asr = stream;
     this.asrDone = this.consumeAsr(stream);
+    // Opened in the middle of speech (after a commit or a failure): the utterance starts here.
+    if (this.voice.speaking) stream.speech?.({ type: 'start', msAgo: 0 });
     return stream;
   }
 
@@ -309,7 +319,8 @@ export class UserTurns {
     this.asr = null;
     this.flushing = { stream, turn };
     stream.end();
-    await settlesWithin(this.asrDone, this.config.asrFinalWaitMs);
+    // Past the wait its words are dropped (turnForAsr), so its requests stop too.
+    if (!(await settlesWithin(this.asrDone, this.config.asrFinalWaitMs))) this.asrAborts.get(stream)?.abort();
     if (this.flushing?.stream === stream) this.flushing = null;
   }
 }

@@ -51,6 +51,9 @@ export interface VendorRow<K extends ProviderKind> {
 
 const checkRiva: BackendChecker = async (config, deep) => (await import('./riva/checks.js')).checkRiva(config, deep);
 const checkOpenAi: BackendChecker = async (config, deep) => (await import('./llm/openai-compatible-checks.js')).checkOpenAiCompatible(config, deep);
+/** OpenAI-compatible and Wyoming speech servers, ASR and TTS in one check (with the round trip between them). */
+const checkSpeechServers: BackendChecker = async (config, deep) => (await import('./speech-server-checks.js')).checkSpeechServers(config, deep);
+const speechServers = () => import('./create-speech-servers.js');
 const rivaChannels = async (config: Config, shared: BuildContext) => {
   const { rivaChannels } = await import('./riva/create.js');
   return shared.once('riva channels', () => rivaChannels(config));
@@ -84,6 +87,16 @@ export const VENDORS: { [K in ProviderKind]: Record<VendorName<K>, VendorRow<K>>
       create: async (config, shared) => (await import('./riva/create.js')).rivaRecognizer(config, await rivaChannels(config, shared)),
       check: checkRiva,
     },
+    openai: {
+      validate: async (config) => void (await speechServers()).openAiAsrSettings(config),
+      create: async (config) => new (await import('./asr/openai.js')).OpenAiRecognizer((await speechServers()).openAiAsrSettings(config)),
+      check: checkSpeechServers,
+    },
+    wyoming: {
+      validate: async (config) => void (await speechServers()).wyomingAsrSettings(config),
+      create: async (config) => new (await import('./asr/wyoming.js')).WyomingRecognizer((await speechServers()).wyomingAsrSettings(config)),
+      check: checkSpeechServers,
+    },
     simulated: {
       validate: async (config, shared) => void (await simulatedProfile(config, shared)),
       create: async (config, shared) => new (await import('./simulated/asr.js')).SimulatedRecognizer((await simulatedProfile(config, shared)).asr),
@@ -114,6 +127,16 @@ export const VENDORS: { [K in ProviderKind]: Record<VendorName<K>, VendorRow<K>>
       validate: async (config, shared) => void (await rivaChannels(config, shared)),
       create: async (config, shared) => (await import('./riva/create.js')).rivaSynthesizer(config, await rivaChannels(config, shared)),
       check: checkRiva,
+    },
+    openai: {
+      validate: async (config) => void (await speechServers()).openAiTtsSettings(config),
+      create: async (config) => new (await import('./tts/openai.js')).OpenAiSynthesizer((await speechServers()).openAiTtsSettings(config)),
+      check: checkSpeechServers,
+    },
+    wyoming: {
+      validate: async (config) => void (await speechServers()).wyomingTtsSettings(config),
+      create: async (config) => new (await import('./tts/wyoming.js')).WyomingSynthesizer((await speechServers()).wyomingTtsSettings(config)),
+      check: checkSpeechServers,
     },
     simulated: {
       validate: async (config, shared) => void (await simulatedProfile(config, shared)),

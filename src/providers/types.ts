@@ -64,10 +64,23 @@ export interface AsrOptions {
  */
 export type AsrResult = { kind: 'partial' | 'stable' | 'final'; text: string };
 
+/** Where the session's VAD found speech to start or end, `msAgo` ms before the end of the audio written so far. */
+export type SpeechEdge = { type: 'start' | 'end'; msAgo: number };
+
 export interface AsrStream extends AsyncIterable<AsrResult> {
   write(pcm: Int16Array): void;
   /** No more audio: the recognizer flushes its last final and the iterator ends. */
   end(): void;
+  /**
+   * Speech edges from the session's VAD, for recognizers that cannot find utterances themselves and
+   * transcribe one at a time (OpenAI-compatible servers, Wyoming). Streaming recognizers leave it out.
+   */
+  speech?(edge: SpeechEdge): void;
+  /**
+   * True while words are on their way: audio of an utterance was taken and its final has not come.
+   * An end of turn then ends the stream and waits for them, as it does for a pending partial.
+   */
+  readonly awaitingFinal?: boolean;
 }
 
 export interface SpeechRecognizer {

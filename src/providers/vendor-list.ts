@@ -13,6 +13,8 @@ export const VENDOR_LIST = {
   asr: {
     pocketsphinx: 'pocketsphinx (local)',
     riva: 'NVIDIA Riva or a speech NIM at RIVA_URI',
+    openai: 'an OpenAI-compatible /v1/audio/transcriptions at ASR_BASE_URL (speaches, vLLM, LocalAI, OpenAI)',
+    wyoming: 'a Wyoming speech-to-text server at WYOMING_ASR_URI (wyoming-faster-whisper)',
     simulated: `made-up words, ${simulated}`,
   },
   llm: {
@@ -23,6 +25,8 @@ export const VENDOR_LIST = {
   tts: {
     espeak: 'espeak-ng (local)',
     riva: 'NVIDIA Riva or a speech NIM at RIVA_TTS_URI or RIVA_URI',
+    openai: 'an OpenAI-compatible /v1/audio/speech at TTS_BASE_URL (Kokoro-FastAPI, speaches, OpenAI)',
+    wyoming: 'a Wyoming text-to-speech server at WYOMING_TTS_URI (wyoming-piper)',
     simulated: `a tone, ${simulated}`,
   },
 } as const;

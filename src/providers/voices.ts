@@ -6,10 +6,11 @@ import type { VoiceInfo } from './types.js';
  * variant of it ("en" for "en-US" and the other way round): engines name languages differently.
  */
 export function speaksLanguage(voice: VoiceInfo, language: string): boolean {
-  const wanted = language.toLowerCase();
+  // Piper voices (Wyoming) say "en_US".
+  const wanted = language.toLowerCase().replaceAll('_', '-');
   const wantedBase = wanted.split('-')[0];
   return voice.languages.some((l) => {
-    const have = l.toLowerCase();
+    const have = l.toLowerCase().replaceAll('_', '-');
     return have === wanted || have === wantedBase || wanted === have.split('-')[0];
   });
 }

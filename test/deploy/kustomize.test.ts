@@ -15,6 +15,7 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { loadConfig } from '../../src/config/load.js';
+import { createSpeechServerProviders } from '../../src/providers/create-speech-servers.js';
 
 const run = promisify(execFile);
 
@@ -47,7 +48,7 @@ async function render(dir: string): Promise<K8sObject[]> {
 
 const find = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name.startsWith(name));
 
-for (const dir of ['base', 'overlays/local-engines', 'overlays/riva-nim']) {
+for (const dir of ['base', 'overlays/local-engines', 'overlays/riva-nim', 'overlays/speaches']) {
   void describe(`kustomize ${dir}`, () => {
     void it('every object is valid against its Kubernetes schema', async () => {
       const objects = await render(dir);
@@ -90,4 +91,20 @@ void it('the Riva + NIM overlay lets only the gateway reach Riva and NIM', async
   }
   const nim = find(objects, 'Deployment', 'nim-llm') as unknown as { spec: { template: { spec: { containers: Array<{ resources: { limits: Record<string, unknown> } }> } } } };
   assert.equal(nim.spec.template.spec.containers[0]!.resources.limits['nvidia.com/gpu'], 1);
+});
+
+void it('the speaches component: speaches beside the gateway, reached only by it, and settings that make both speech providers', async () => {
+  const objects = await render('overlays/speaches');
+  const config = find(objects, 'ConfigMap', 'voice-gateway-config') as unknown as { data: Record<string, string> };
+  const providers = createSpeechServerProviders(loadConfig(config.data));
+  assert.ok(providers.asr && providers.tts, 'ASR and TTS are speaches');
+  assert.equal(config.data.ASR_BASE_URL, 'http://speaches:8000/v1');
+  const service = find(objects, 'Service', 'speaches') as unknown as { spec: { ports: Array<{ port: number }> } };
+  assert.equal(service.spec.ports[0]!.port, 8000);
+  const policy = find(objects, 'NetworkPolicy', 'speaches-from-gateway-only') as unknown as { spec: { ingress: Array<{ from: Array<{ podSelector: { matchLabels: Record<string, string> } }> }> } };
+  assert.deepEqual(policy.spec.ingress[0]!.from[0]!.podSelector.matchLabels, { 'app.kubernetes.io/name': 'voice-gateway', 'app.kubernetes.io/component': 'gateway' });
+  const speaches = find(objects, 'Deployment', 'speaches') as unknown as { metadata: { namespace: string }; spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
+  assert.equal(speaches.metadata.namespace, 'voice');
+  const preload = JSON.parse(speaches.spec.template.spec.containers[0]!.env.find((e) => e.name === 'PRELOAD_MODELS')!.value) as string[];
+  assert.deepEqual(preload, [config.data.ASR_MODEL, config.data.TTS_MODEL], 'speaches downloads the models the gateway asks for');
 });

@@ -39,6 +39,12 @@ const LONG_REPLY =
   'Clouds will come in the afternoon and the wind will pick up. Rain is likely by the evening, so take an umbrella with you. ' +
   'Tomorrow will be cooler, with fog early in the day.';
 const INTERRUPTION = 'stop and tell me a joke instead';
+/**
+ * How the script and the test know the interruption: pocketsphinx sometimes hears "job" for
+ * "joke" (more often on a loaded machine, where its chunks arrive in other sizes), never both
+ * words wrong. This test is about barge-in, not about the recognizer's accuracy.
+ */
+const INTERRUPTION_WORDS = /\b(joke|instead)\b/;
 const JOKE = 'Why did the cloud stay home? It was feeling under the weather.';
 // One sentence, no comma: one piece for TTS, so the whole reply is one espeak utterance. espeak-ng
 // reads Devanagari in Hindi with any voice, but digits in the voice's language: "27" is
@@ -52,7 +58,7 @@ function script(req: ScriptedRequest): string {
   const said = lastUser(req);
   if (/[\u0900-\u097f]/.test(said)) return HINDI_REPLY;
   if (said.includes('tomorrow')) return DOUBLE_REPLY;
-  if (said.includes('joke')) return JOKE;
+  if (INTERRUPTION_WORDS.test(said)) return JOKE;
   if (said.includes('long')) return LONG_REPLY;
   return SHORT_REPLY;
 }
@@ -149,7 +155,7 @@ void describe('the voice loop on the local engines', () => {
     assert.ok(fullReplyMs > 8000, `the gateway had made ${fullReplyMs} ms of reply audio`);
     assert.ok(first.reply_audio_ms > 0 && first.reply_audio_ms < 0.5 * fullReplyMs, `played ${first.reply_audio_ms} of ${fullReplyMs} ms`);
     assert.equal(audioAfterDone, 0, 'no audio of the interrupted reply after it was done');
-    assert.ok(second.transcript.includes('joke'), second.transcript);
+    assert.match(second.transcript, INTERRUPTION_WORDS);
     assert.equal(second.response_text, JOKE);
     assert.equal(second.response_status, 'completed');
 

@@ -5,11 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { create } from '@bufbuild/protobuf';
-import * as grpc from '@grpc/grpc-js';
 import { ask } from '../../src/client/ask-client.js';
-import { ListVoicesRequestSchema, VoiceGateway, type ListVoicesResponse } from '../../src/gen/voice/v1/voice_pb.js';
-import { deserializer, methodPath, serializer } from '../../src/lib/grpc-service.js';
+import { listVoices } from '../support/grpc-call.js';
 import { startRivaGateway } from '../support/riva-gateway.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
@@ -187,20 +184,6 @@ void describe('NIM failures', () => {
 });
 
 void describe('ListVoices', () => {
-  async function listVoices(address: string, language: string): Promise<ListVoicesResponse> {
-    const client = new grpc.Client(address, grpc.credentials.createInsecure());
-    const method = VoiceGateway.method.listVoices;
-    try {
-      return await new Promise((resolve, reject) =>
-        client.makeUnaryRequest(methodPath(method), serializer(method.input), deserializer(method.output), create(ListVoicesRequestSchema, { language }), (error, response) =>
-          error ? reject(error) : resolve(response!),
-        ),
-      );
-    } finally {
-      client.close();
-    }
-  }
-
   void it('answers with the voices of GetRivaSynthesisConfig, filtered by language', async () => {
     const all = await listVoices(gateway.address, '');
     assert.deepEqual(

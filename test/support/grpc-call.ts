@@ -1,6 +1,7 @@
 /** Raw gRPC clients for tests that need more control than the `ask` client gives. */
 import * as grpc from '@grpc/grpc-js';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { deserializer, methodPath, serializer } from '../../src/lib/grpc-service.js';
 import { service as healthService } from 'grpc-health-check';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
 
@@ -60,4 +61,19 @@ export function healthStatus(address: string, service: string): Promise<string> 
       resolve(error ? '' : response!.status);
     }),
   );
+}
+
+/** voice.v1 ListVoices for `language` ('' for all). */
+export async function listVoices(address: string, language: string): Promise<pb.ListVoicesResponse> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const method = pb.VoiceGateway.method.listVoices;
+  try {
+    return await new Promise((resolve, reject) =>
+      client.makeUnaryRequest(methodPath(method), serializer(method.input), deserializer(method.output), create(pb.ListVoicesRequestSchema, { language }), (error, response) =>
+        error ? reject(error) : resolve(response!),
+      ),
+    );
+  } finally {
+    client.close();
+  }
 }
