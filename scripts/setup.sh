@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(espeak-ng libespeak-ng1 pocketsphinx pocketsphinx-en-us sox)
-# Only the test suite needs these (speech fixtures, browser, a real Prometheus scraping /metrics).
+# Only the test suite needs these (speech fixtures, browser, a real Prometheus scraping /metrics,
+# a real Redis for resume: the tests start their own redis-server, never the system service).
 # podman's recommended packages (network and user-namespace helpers) are needed to run images.
 WITH_RECOMMENDS=()
 if [[ "${1:-}" == "--test" ]]; then
-  DEBIAN_PACKAGES+=(flite prometheus chromium openssl debootstrap)
+  DEBIAN_PACKAGES+=(flite prometheus chromium openssl debootstrap redis-server)
   WITH_RECOMMENDS+=(podman runc)
 fi
 

@@ -28,6 +28,7 @@ import { startMcpBackend } from './providers/tools/create.js';
 import type { ToolsConfig } from './core/session-tools.js';
 import { DEFAULT_FILLER_PHRASES } from './core/tool-filler.js';
 import type { ToolBackend } from './providers/types.js';
+import { createLiveSessions } from './resume/create-live-sessions.js';
 
 export function sessionConfig(config: Config): SessionConfig {
   const turn = turnValuesOf(config);
@@ -143,7 +144,13 @@ export async function startGateway({ config, providers, logger, traceExporter, g
   const observability = new GatewayObservability({ config, log, providerNames, traceExporter });
   const mcp = await startMcpBackend(config, process.env, log);
   const perSession = { ...sessionConfig(config), tools: toolsConfig(config, mcp) };
-  const sessions = new Set<Session>();
+  // Sessions and the connections that drive them, resumable (src/resume).
+  const sessions = createLiveSessions({
+    config,
+    log,
+    registry: observability.metrics.registry,
+    makeSession: (hooks, id) => new Session(chosen, perSession, observability.forSession(hooks), id),
+  });
   let draining = false;
 
   const admissionConfig = admissionSettings(config);
@@ -157,18 +164,8 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       log.warn({ code: admission.code, client: client?.address, transport: client?.transport }, admission.logReason ?? admission.message);
       return { refused: admission.message, code: admission.code, retryAfterS: admission.retryAfterS };
     }
-    const session: Session = new Session(
-      chosen,
-      perSession,
-      observability.forSession({
-        onClosed: () => {
-          sessions.delete(session);
-          admission.release();
-        },
-      }),
-    );
-    sessions.add(session);
-    return session;
+    // The link holds the admission: released when its connection ends, or kept (parked) by a session waiting for a resume.
+    return sessions.connect(admission);
   };
 
   const grpcServer: GrpcServer = await startGrpcServer({
@@ -178,6 +175,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
     tls: tls ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE, reloadIntervalMs: config.TLS_RELOAD_INTERVAL_MS } : undefined,
     createSession,
     listVoices: createVoiceLister(chosen.tts, (credential) => admissions.verify(credential)),
+    halfCloseGraceMs: config.GRPC_HALF_CLOSE_GRACE_MS,
   });
   const httpRoutes = emptyRoutes();
   httpRoutes.routes.set('/metrics', config.METRICS_AUTH === 'gateway' ? withCredential(observability.metrics.handle, (credential) => admissions.verify(credential)) : observability.metrics.handle);
@@ -200,10 +198,6 @@ export async function startGateway({ config, providers, logger, traceExporter, g
   const tlsReload = tls ? reloadHttpTls(http, tls, config, log) : undefined;
   log.info({ grpcPort: grpcServer.port, httpPort: http.port, httpScheme: http.scheme, maxSessions: admissionConfig.maxSessions || 'no cap' }, 'voice gateway listening');
 
-  const waitForSessions = async (ms: number) => {
-    const deadline = Date.now() + ms;
-    while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
 
   const gateway: Gateway = {
     grpcPort: grpcServer.port,
@@ -215,10 +209,9 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       draining = true;
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       log.info({ activeSessions: sessions.size, graceMs }, 'draining: no new sessions');
-      await waitForSessions(graceMs);
-      if (sessions.size > 0) log.info({ activeSessions: sessions.size }, 'drain grace over: telling clients to reconnect');
-      for (const session of sessions) session.goAway('the gateway is shutting down: reconnect to continue the conversation');
-      await waitForSessions(GO_AWAY_FLUSH_MS);
+      // Each session is handed over (saved, told to resume elsewhere) at its next pause, or when the grace ends.
+      await sessions.drain(graceMs);
+      await new Promise((resolve) => setTimeout(resolve, GO_AWAY_FLUSH_MS)); // the last clients take their "reconnect"
       await gateway.close();
     },
     async close() {
@@ -226,7 +219,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       clearInterval(tlsReload);
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
-      for (const session of sessions) session.close('the gateway is shutting down', 'shutdown');
+      await sessions.close();
       await mcp?.close();
       await Promise.all([voiceWebSocket.close(), realtime.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);

@@ -36,7 +36,13 @@ export interface AdmissionSettings {
 }
 
 export type Admission =
-  | { ok: true; principal: string; release: () => void }
+  /**
+   * release: the session ended (idempotent). park: its connection dropped and the session waits for
+   * a resume (src/resume): the slot still counts for the process cap but no longer for the key's
+   * concurrent cap (so the key can reconnect to resume it); a key keeps at most KEY_MAX_SESSIONS
+   * such slots, and false means it has that many already (the session then ends).
+   */
+  | { ok: true; principal: string; release: () => void; park: () => boolean }
   /** message: for the client; logReason: what to log when it says more than the message. */
   | { ok: false; code: 'unauthenticated' | 'resource_exhausted'; message: string; logReason?: string; retryAfterS?: number };
 
@@ -50,6 +56,8 @@ export class Admissions {
   private readonly jwtKey: JWTVerifyGetKey | ReturnType<typeof importSPKI> | null;
   private active = 0;
   private readonly activeByPrincipal = new Map<string, number>();
+  /** Of activeByPrincipal, the slots of sessions waiting for a resume (`park`). */
+  private readonly parkedByPrincipal = new Map<string, number>();
   private readonly startsByPrincipal = new Map<string, number[]>();
   private lastPrunedAt = 0;
 
@@ -124,7 +132,7 @@ export class Admissions {
     if (maxSessions > 0 && this.active >= maxSessions) {
       return { ok: false, code: 'resource_exhausted', message: `the gateway is at its limit of ${maxSessions} sessions: retry in a few seconds or on another instance`, retryAfterS: 5 };
     }
-    const mine = this.activeByPrincipal.get(principal) ?? 0;
+    const mine = (this.activeByPrincipal.get(principal) ?? 0) - (this.parkedByPrincipal.get(principal) ?? 0);
     if (perKeyMaxSessions > 0 && mine >= perKeyMaxSessions) {
       return { ok: false, code: 'resource_exhausted', message: `this key already has ${mine} sessions, its limit: end one first`, retryAfterS: 5 };
     }
@@ -140,8 +148,9 @@ export class Admissions {
       this.startsByPrincipal.set(principal, starts);
     }
     this.active++;
-    this.activeByPrincipal.set(principal, mine + 1);
+    addTo(this.activeByPrincipal, principal, 1);
     let released = false;
+    let parked = false;
     return {
       ok: true,
       principal,
@@ -149,9 +158,15 @@ export class Admissions {
         if (released) return;
         released = true;
         this.active--;
-        const left = (this.activeByPrincipal.get(principal) ?? 1) - 1;
-        if (left > 0) this.activeByPrincipal.set(principal, left);
-        else this.activeByPrincipal.delete(principal);
+        addTo(this.activeByPrincipal, principal, -1);
+        if (parked) addTo(this.parkedByPrincipal, principal, -1);
+      },
+      park: () => {
+        if (released || parked) return !released;
+        if (perKeyMaxSessions > 0 && (this.parkedByPrincipal.get(principal) ?? 0) >= perKeyMaxSessions) return false;
+        parked = true;
+        addTo(this.parkedByPrincipal, principal, 1);
+        return true;
       },
     };
   }
@@ -164,4 +179,11 @@ export class Admissions {
       if (starts.every((t) => now - t >= WINDOW_MS)) this.startsByPrincipal.delete(principal);
     }
   }
+}
+
+/** Adds `delta` to the count of `key`, forgetting counts that reach 0. */
+function addTo(counts: Map<string, number>, key: string, delta: number): void {
+  const next = (counts.get(key) ?? 0) + delta;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
 }

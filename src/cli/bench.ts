@@ -12,6 +12,7 @@ import { expectedLatency, type TurnWindows } from '../bench/expected-latency.js'
 import { runLevel, type LevelOptions, type LevelReport } from '../bench/load-level.js';
 import { ProgressLine } from '../bench/progress.js';
 import { runRamp } from '../bench/ramp.js';
+import { formatResumeRounds, runResumeBench } from '../bench/resume-bench.js';
 import { formatLevel, formatRamp, type BenchReport } from '../bench/report.js';
 import { ServerResources } from '../bench/server-resources.js';
 import { spawnGateway, type SpawnedGateway } from '../bench/spawned-gateway.js';
@@ -43,6 +44,8 @@ export interface BenchFlags {
   rampMax: string;
   rampRefine: string;
   json?: string;
+  resume?: boolean;
+  redisUrl?: string;
 }
 
 /** A gateway just started settles this long before its resting memory is read. */
@@ -70,6 +73,14 @@ function turnCycleMs(profile: SimulatedProfile, speechEndMs: number, pauseMs: nu
 
 export async function runBench(flags: BenchFlags): Promise<void> {
   const sessions = intFlag('sessions', flags.sessions, 1, 100_000);
+  if (flags.resume) {
+    if (!flags.redisUrl) throw new Error('--resume needs --redis-url: the Redis the two spawned gateways share (e.g. redis://127.0.0.1:6379/0)');
+    const rounds = await runResumeBench({ entry: cliEntry(), profile: flags.profile, redisUrl: flags.redisUrl, sessions, logFile: flags.serverLog });
+    process.stdout.write(formatResumeRounds(rounds, sessions));
+    if (flags.json) await writeFile(flags.json, `${JSON.stringify({ sessions, rounds }, null, 2)}
+`);
+    return;
+  }
   const turns = flags.turns === undefined ? null : intFlag('turns', flags.turns, 1, 100_000);
   const durationS = turns !== null && flags.durationS === undefined ? null : intFlag('duration-s', flags.durationS ?? '30', 1, 86_400);
   const chunkMs = intFlag('chunk-ms', flags.chunkMs, 10, 1000);

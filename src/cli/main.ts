@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--in <file.wav>', 'the question, a WAV file at any common rate')
     .option('--out <reply.wav>', 'write the reply audio as heard')
     .option('--json', 'print one JSON object {"turns":[...]}')
-    .option('--server <host:port>', 'gateway address', '127.0.0.1:50051')
+    .option('--server <host:port>', 'gateway address; several, comma separated, are tried in turn when the conversation resumes after a drop', '127.0.0.1:50051')
     .option('--fast', 'send audio as fast as possible instead of at real-time pace')
     .option('--language <bcp47>', 'language of the question')
     .option('--text <message...>', 'typed messages to send after the audio')
@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('talk')
     .description('Talk to the gateway: microphone in, speaker out (sox rec/play), live transcript and reply on screen')
-    .option('--server <host:port>', 'gateway address', '127.0.0.1:50051')
+    .option('--server <host:port>', 'gateway address; several, comma separated, are tried in turn when the conversation resumes after a drop', '127.0.0.1:50051')
     .option('--full-duplex', 'keep the microphone open while the agent speaks (headsets: lets you interrupt by voice)')
     .option('--mute-tail-ms <ms>', 'half duplex: the microphone stays muted this long after the reply audio ends (room echo, device buffers)', '400')
     .option('--language <bcp47>', 'language you speak (the reply voice follows it)')
@@ -112,6 +112,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--ramp-max <n>', 'last level of --ramp', '1024')
     .option('--ramp-refine <n>', 'bisection levels after the first level over budget', '2')
     .option('--json <out.json>', 'also write the results as JSON')
+    .option('--resume', 'measure resume instead: --sessions callers on two spawned gateways sharing --redis-url, all dropped at once, then resumed (p50/p99 from disconnect to the first event)')
+    .option('--redis-url <url>', 'with --resume: the Redis the two gateways share')
     .action(async (flags: import('./bench.js').BenchFlags) => (await import('./bench.js')).runBench(flags));
 
   try {

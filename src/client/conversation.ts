@@ -4,6 +4,10 @@
  * metrics), plays reply audio through a ReplyPlayer, reports how far it has played, and drops
  * queued audio when a reply is interrupted, so the gateway cuts its history to what was heard.
  * `ask` (a WAV file) and `talk` (a microphone) drive it; neither touches gRPC itself.
+ *
+ * A dropped connection, a gateway that restarts or one that drains does not end the conversation:
+ * it reconnects (to the next address of `server` when several are given) and resumes the session
+ * with the token of its latest `ready`, telling the gateway how much of the reply it had played.
  */
 import * as grpc from '@grpc/grpc-js';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
@@ -28,8 +32,10 @@ export interface ConversationTurn {
 }
 
 export interface ConversationOptions {
-  /** host:port of the gateway. */
+  /** host:port of the gateway; several, comma separated, are tried in turn when reconnecting. */
   server: string;
+  /** Reconnect and resume after a drop (default true). */
+  resume?: boolean;
   /** Rate of the PCM16 the client will send. */
   inputSampleRateHz: number;
   /** Reply audio rate asked for; the player plays at this rate. */
@@ -59,11 +65,23 @@ export class Conversation {
   lastActivityAt = Date.now();
   /** The reply the gateway is generating or playing, if any. */
   activeResponseId: string | null = null;
-  /** Settles when the call is over; rejects with the call's error (never left unhandled). */
+  /** Settles when the conversation is over; rejects with the last call's error (never left unhandled). */
   readonly ended: Promise<void>;
+  /** The latest `ready.resume_token` (empty: the gateway does not offer resume). */
+  resumeToken = '';
+  /** Resumes so far, each with the time from the drop to the resumed session's first event (ms). */
+  readonly resumes: Array<{ server: string; resumeMs: number }> = [];
 
-  private readonly client: grpc.Client;
-  private readonly call: grpc.ClientDuplexStream<pb.ConverseRequest, pb.ConverseResponse>;
+  private client!: grpc.Client;
+  private call!: grpc.ClientDuplexStream<pb.ConverseRequest, pb.ConverseResponse>;
+  private readonly servers: string[];
+  private serverIndex = 0;
+  private resumeWindowMs = 0;
+  /** The session ended with an error that a reconnect would not mend. */
+  private finalError: pb.ErrorCode | undefined;
+  /** performance.now() of the drop being mended, until the resumed session's first event. */
+  private droppedAt: number | undefined;
+  private settle!: { resolve: () => void; reject: (error: unknown) => void };
   private readonly player: ReplyPlayer;
   private readonly turns = new Map<string, ConversationTurn>();
   private readonly turnOfResponse = new Map<string, ConversationTurn>();
@@ -77,34 +95,94 @@ export class Conversation {
 
   constructor(private readonly options: ConversationOptions) {
     this.player = options.player;
-    this.client = new grpc.Client(options.server, grpc.credentials.createInsecure(), options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {});
-    this.call = this.client.makeBidiStreamRequest(
-      '/voice.v1.VoiceGateway/Converse',
-      (request: pb.ConverseRequest) => Buffer.from(toBinary(pb.ConverseRequestSchema, request)),
-      (bytes: Buffer) => fromBinary(pb.ConverseResponseSchema, bytes),
-    );
-    this.ended = new Promise<void>((resolve, reject) => {
-      this.call.on('data', (response: pb.ConverseResponse) => this.onResponse(response));
-      this.call.on('end', () => resolve());
-      this.call.on('error', (error: grpc.ServiceError) => (error.code === grpc.status.CANCELLED ? resolve() : reject(error)));
-    }).finally(() => {
+    this.servers = options.server.split(',').map((s) => s.trim()).filter(Boolean);
+    this.ended = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject })).finally(() => {
       this.over = true;
+      clearInterval(this.ticker);
+      this.client.close();
     });
     this.ended.catch(() => undefined); // awaited by close(); a failure must not crash the process before that
     const playbackReportMs = options.playbackReportMs ?? 200;
     this.ticker = setInterval(() => this.tick(playbackReportMs), options.playerTickMs ?? 100);
-    this.send({
-      case: 'start',
-      value: {
-        settings: {
-          ...options.settings,
-          inputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: options.inputSampleRateHz },
-          outputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: options.outputSampleRateHz },
-          ...(options.tools ? { tools: { tools: options.tools.declarations } } : {}),
-        },
+    this.openCall({
+      settings: {
+        ...options.settings,
+        inputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: options.inputSampleRateHz },
+        outputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: options.outputSampleRateHz },
+        ...(options.tools ? { tools: { tools: options.tools.declarations } } : {}),
       },
     });
   }
+
+  /** Where the reply then playing had been played to when the connection last dropped. */
+  get playedAtLastDrop(): { responseId: string; playedMs: number } | undefined {
+    return this.playedAtDrop;
+  }
+
+  /** The address the conversation talks to now. */
+  get server(): string {
+    return this.servers[this.serverIndex]!;
+  }
+
+  private openCall(start: MessageInitShape<typeof pb.StartSessionSchema>): void {
+    this.client = new grpc.Client(this.server, grpc.credentials.createInsecure(), this.options.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {});
+    const call = this.client.makeBidiStreamRequest(
+      '/voice.v1.VoiceGateway/Converse',
+      (request: pb.ConverseRequest) => Buffer.from(toBinary(pb.ConverseRequestSchema, request)),
+      (bytes: Buffer) => fromBinary(pb.ConverseResponseSchema, bytes),
+    );
+    this.call = call;
+    call.on('data', (response: pb.ConverseResponse) => {
+      if (this.call === call) this.onResponse(response);
+    });
+    call.on('end', () => this.callEnded(call, null));
+    call.on('error', (error: grpc.ServiceError) => this.callEnded(call, error));
+    call.write(create(pb.ConverseRequestSchema, { event: { case: 'start', value: start } }));
+  }
+
+  /** The call is over: the conversation ends, or it resumes on a new call. */
+  private callEnded(call: grpc.ClientDuplexStream<pb.ConverseRequest, pb.ConverseResponse>, error: grpc.ServiceError | null): void {
+    if (call !== this.call || this.over) return;
+    if (this.sendingEnded || !this.mayResume(error)) {
+      if (error && error.code !== grpc.status.CANCELLED) this.settle.reject(error);
+      else this.settle.resolve();
+      return;
+    }
+    this.resume(error).catch((failure: unknown) => this.settle.reject(failure));
+  }
+
+  /** A drop, a restart or a drain is resumed; a refusal (a bad key, a limit, a bad token) is not. */
+  private mayResume(error: grpc.ServiceError | null): boolean {
+    if (this.options.resume === false || !this.resumeToken) return false;
+    if (this.finalError !== undefined) return this.finalError === pb.ErrorCode.RECONNECT_TO_RESUME || this.finalError === pb.ErrorCode.UNAVAILABLE;
+    return error === null || !NOT_RESUMED_STATUS.has(error.code);
+  }
+
+  /** Reconnects until a session resumes or the window is over, trying each address in turn. */
+  private async resume(error: grpc.ServiceError | null): Promise<void> {
+    if (this.droppedAt === undefined) {
+      this.droppedAt = performance.now();
+      // What was queued and not played is lost with the connection; the gateway goes on from here.
+      const active = this.activeResponseId;
+      this.playedAtDrop = active ? { responseId: active, playedMs: Math.round(this.player.stop(active)) } : undefined;
+    }
+    this.client.close();
+    const played = this.playedAtDrop;
+    this.finalError = undefined;
+    const deadline = this.droppedAt + this.resumeWindowMs;
+    const attempt = this.resumeAttempts++;
+    if (performance.now() > deadline) {
+      this.settle.reject(error ?? new Error('the session could not be resumed within its resume window'));
+      return;
+    }
+    if (attempt > 0) await new Promise((r) => setTimeout(r, RESUME_BACKOFF_MS[Math.min(attempt - 1, RESUME_BACKOFF_MS.length - 1)]));
+    if (this.over || this.sendingEnded) return this.settle.resolve();
+    if (attempt > 0 || this.servers.length > 1) this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+    this.openCall({ resumeToken: this.resumeToken, ...(played ? { played } : {}) });
+  }
+
+  private resumeAttempts = 0;
+  private playedAtDrop: { responseId: string; playedMs: number } | undefined;
 
   /** True once the call has ended (the gateway closed it, or it failed). */
   get finished(): boolean {
@@ -147,16 +225,13 @@ export class Conversation {
     if (!this.sendingEnded) {
       this.sendingEnded = true;
       this.call.end();
+      if (this.droppedAt !== undefined) this.settle.resolve(); // no call is up: nothing to wait for
     }
-    try {
-      await this.ended;
-    } finally {
-      this.client.close();
-    }
+    await this.ended;
   }
 
   private send(event: RequestEvent): void {
-    if (this.over || this.sendingEnded) return;
+    if (this.over || this.sendingEnded || this.droppedAt !== undefined) return; // while reconnecting, input is dropped like on a dead line
     this.call.write(create(pb.ConverseRequestSchema, { event }));
   }
 
@@ -203,10 +278,26 @@ export class Conversation {
   private onResponse(response: pb.ConverseResponse): void {
     const event = response.event;
     if (event.case !== 'responseAudio') this.lastActivityAt = Date.now();
+    if (this.droppedAt !== undefined && event.case !== 'error') {
+      this.resumes.push({ server: this.server, resumeMs: performance.now() - this.droppedAt });
+      this.droppedAt = undefined;
+      this.resumeAttempts = 0;
+    }
     switch (event.case) {
       case 'ready':
         this.sessionId = event.value.sessionId;
+        this.resumeToken = event.value.resumeToken;
+        this.resumeWindowMs = event.value.resumeWindowMs;
         break;
+      case 'responseResumed': {
+        // The reply goes on from where it was played to: its text from the piece then playing.
+        const turn = this.turnFor(event.value.turnId);
+        this.turnOfResponse.set(event.value.responseId, turn);
+        turn.response_text = event.value.earlierText;
+        this.activeResponseId = event.value.responseId;
+        this.player.begin(event.value.responseId, event.value.playedMs);
+        break;
+      }
       case 'transcript':
         this.turnFor(event.value.turnId).transcript = event.value.text;
         break;
@@ -244,6 +335,7 @@ export class Conversation {
       }
       case 'error':
         this.errors.push({ code: pb.ErrorCode[event.value.code] ?? String(event.value.code), message: event.value.message });
+        if (!event.value.sessionContinues) this.finalError = event.value.code;
         break;
       case 'toolCall':
         this.runTool(event.value);
@@ -262,6 +354,11 @@ export class Conversation {
     this.options.onEvent?.(response);
   }
 }
+
+/** Call statuses that mean the gateway refused on purpose: a reconnect would only repeat it. */
+const NOT_RESUMED_STATUS = new Set([grpc.status.CANCELLED, grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED, grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION, grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNIMPLEMENTED]);
+/** Waits between reconnect attempts after the first (which goes at once). */
+const RESUME_BACKOFF_MS = [100, 250, 500, 1000, 2000] as const;
 
 function statusName(status: pb.ResponseStatus): ConversationTurn['response_status'] {
   if (status === pb.ResponseStatus.COMPLETED) return 'completed';

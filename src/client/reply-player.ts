@@ -36,12 +36,15 @@ export class ReplyPlayer {
     this.leadMs = options.leadMs ?? 0;
   }
 
-  /** A new reply starts; anything left of the previous one is dropped. */
-  begin(responseId: string): void {
+  /**
+   * A new reply starts; anything left of the previous one is dropped. `fromMs`: a resumed reply goes
+   * on from there, so positions stay on its own timeline.
+   */
+  begin(responseId: string, fromMs = 0): void {
     this.responseId = responseId;
     this.queue = [];
     this.queuedSamples = 0;
-    this.playedSamples = 0;
+    this.playedSamples = Math.round((fromMs * this.sampleRateHz) / 1000);
   }
 
   enqueue(responseId: string, pcm: Int16Array): void {
@@ -49,6 +52,11 @@ export class ReplyPlayer {
     if (this.queuedSamples === 0) this.lastTickAt = performance.now() - this.leadMs;
     this.queue.push(pcm);
     this.queuedSamples += pcm.length;
+  }
+
+  /** The reply being played and how much of it was played, without moving the playhead. */
+  get position(): { responseId: string; playedMs: number } | null {
+    return this.responseId ? { responseId: this.responseId, playedMs: (this.playedSamples * 1000) / this.sampleRateHz } : null;
   }
 
   get playing(): boolean {

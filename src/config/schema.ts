@@ -280,6 +280,27 @@ export const SETTINGS = {
   INBOUND_QUEUE_MAX_MESSAGES: { schema: int(8, 100000), default: '500', help: 'Client messages waiting to be processed before the session is closed' },
   INBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '8388608', help: 'Bytes of client messages waiting to be processed before the session is closed (audio counts its bytes)' },
   OUTBOUND_QUEUE_MAX_BYTES: { schema: int(65536, 1073741824), default: '16777216', help: 'Bytes waiting for a slow client before it is disconnected' },
+
+  // Resume (docs/architecture.md, "Resume"): a dropped client, a restarted pod or a rolling update continues the conversation.
+  SESSION_STORE: { schema: z.enum(['memory', 'redis']), default: 'memory', help: 'Where session state is kept for resume: memory (this process only) or redis (REDIS_URL; every replica can resume every session)' },
+  REDIS_URL: { schema: z.union([z.literal(''), z.url({ protocol: /^rediss?$/ })]), default: '', help: 'Redis for SESSION_STORE=redis: redis://host:6379/0, or rediss:// for TLS (a password may be in the URL or in REDIS_PASSWORD)', secret: true },
+  REDIS_PASSWORD: { schema: z.string(), default: '', help: 'Redis password (AUTH), when not in REDIS_URL', secret: true },
+  REDIS_CA_FILE: { schema: z.string(), default: '', help: 'PEM CA certificates that sign the Redis server certificate (rediss://; empty: the system roots)' },
+  REDIS_KEY_PREFIX: { schema: z.string().max(100), default: 'voice-gateway:', help: 'Prefix of every Redis key the gateway writes' },
+  SESSION_STORE_TIMEOUT_MS: { schema: int(10, 60000), default: '500', help: 'Longest wait (ms) for one session-store call; past it the session goes on without resume' },
+  SESSION_STORE_HEARTBEAT_MS: { schema: int(500, 60000), default: '5000', help: 'How often (ms) the live sessions of this process are marked live in the store (a replica that dies stops marking them)' },
+  RESUME_SECRET: {
+    schema: z.string().refine((v) => v === '' || v.split(',').every((s) => s.trim().length >= 32), 'each comma-separated secret needs at least 32 characters'),
+    default: '',
+    help: 'Secrets that sign resume tokens, comma separated: the first signs, all verify (rotation). The same on every replica; empty: a random one per process (SESSION_STORE=memory only)',
+    secret: true,
+  },
+  RESUME_WINDOW_MS: { schema: int(1000, 86400000), default: '60000', help: 'How long (ms) after a disconnect a session can be resumed with its token' },
+  GRPC_HALF_CLOSE_GRACE_MS: {
+    schema: int(0, 10000),
+    default: '250',
+    help: 'After a gRPC client ends its stream, how long (ms) the gateway waits for a cancel that follows it (a grpc cancel() sends both) before it ends the session for good; a cancelled call leaves its session resumable',
+  },
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;

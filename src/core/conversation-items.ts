@@ -22,6 +22,12 @@ export interface ItemHost {
   clearInput(): void;
 }
 
+export interface ItemsSnapshot {
+  turnCount: number;
+  itemCount: number;
+  unanswered: { id: string; text: string } | null;
+}
+
 /** The wording of errors about a message's text, by where it came from. */
 const TEXT_PROBLEMS = {
   text: { empty: 'text is empty: send the words of the user message', name: 'text' },
@@ -40,6 +46,18 @@ export class ConversationItems {
     private readonly maxTextChars: number,
     private readonly host: ItemHost,
   ) {}
+
+  /** Counters and the unanswered message, for a snapshot (./session-snapshot.ts). */
+  snapshot(): ItemsSnapshot {
+    const unanswered = this.unanswered ? { id: this.unanswered.id, text: this.unanswered.text } : null;
+    return { turnCount: this.turnCount, itemCount: this.itemCount, unanswered };
+  }
+
+  restore(snapshot: ItemsSnapshot): void {
+    this.turnCount = snapshot.turnCount;
+    this.itemCount = snapshot.itemCount;
+    this.unanswered = snapshot.unanswered ? { ...snapshot.unanswered, timings: { turnEndedAt: performance.now() } } : null;
+  }
 
   /** A free id for a new user turn; it is also its item's id, so not one a client gave an item. */
   newTurnId(): string {

@@ -120,6 +120,10 @@ export type ClientEvent = {
        * waits for the results and goes on by itself.
        */
       toolCallsEndReply?: boolean;
+      /** Continue the session of this token instead (src/resume); `settings` is then ignored. */
+      resumeToken?: string;
+      /** With resumeToken: how much of the reply then playing the client had played. */
+      played?: { responseId: string; playedMs: number };
     }
   | { type: 'audio'; data: Uint8Array }
   | { type: 'text'; text: string }
@@ -173,7 +177,11 @@ export type ErrorCode =
   | 'llm_unavailable'
   | 'tts_unavailable'
   | 'internal'
-  | 'unavailable';
+  | 'unavailable'
+  /** A resume token was not accepted (forged, expired, already used, another subject). */
+  | 'resume_refused'
+  /** Draining with the session saved: reconnect with the resume token to continue. */
+  | 'reconnect_to_resume';
 
 /** Every latency of one turn, in ms (docs/architecture.md §6). Undefined means not measured. */
 export interface TurnMetrics {
@@ -206,7 +214,13 @@ export type ErrorReason =
   | 'audio_end_out_of_range';
 
 export type ServerEvent =
-  | { type: 'ready'; sessionId: string; settings: SessionSettings }
+  /**
+   * resumed: this continues an earlier session (its id, history and settings). resumeToken and
+   * resumeWindowMs are added on the way out by src/resume (the core issues no tokens).
+   */
+  | { type: 'ready'; sessionId: string; settings: SessionSettings; resumed?: boolean; resumeToken?: string; resumeWindowMs?: number }
+  /** After a resume: the reply goes on from playedMs; its text from the piece then playing is sent again. */
+  | { type: 'response_resumed'; responseId: string; turnId: string; itemId: string; playedMs: number; earlierText: string }
   /** turnId: the turn (and user item) this speech belongs to. */
   | { type: 'speech_started'; audioOffsetMs: number; turnId: string }
   | { type: 'speech_stopped'; audioOffsetMs: number; turnId: string }

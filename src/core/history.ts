@@ -53,7 +53,7 @@ export function spokenMs(pieces: readonly SpokenPiece[]): number {
   return pieces.reduce((end, p) => Math.max(end, p.startMs + p.durationMs), 0);
 }
 
-interface StoredItem extends ConversationItem {
+export interface StoredItem extends ConversationItem {
   /** A reply's TTS pieces on its audio timeline, kept so that it can be truncated later. */
   spoken?: readonly SpokenPiece[];
 }
@@ -201,6 +201,19 @@ export class ConversationHistory {
   toolItems(callId: string): { call?: ConversationItem; output?: ConversationItem } {
     const find = (kind: 'call' | 'output') => this.items.find((i) => i.tool?.kind === kind && i.tool.callId === callId);
     return { call: find('call'), output: find('output') };
+  }
+
+  /**
+   * The items as plain data for a snapshot (./session-snapshot.ts): every field of every item,
+   * whatever kind it is, so that kinds added later (tool exchanges) ride along unchanged.
+   */
+  snapshot(): StoredItem[] {
+    return structuredClone(this.items);
+  }
+
+  /** The items of a snapshot, in place of these. */
+  restore(items: readonly StoredItem[]): void {
+    this.items.splice(0, this.items.length, ...structuredClone(items).slice(-this.maxItems));
   }
 
   get length(): number {

@@ -7,7 +7,7 @@
  */
 import type { Providers, SpeechSynthesizer } from '../providers/types.js';
 import type { InterruptCause, ServerEvent, SessionSettings } from './events.js';
-import type { ConversationHistory, LlmRequest } from './history.js';
+import { heardText, type ConversationHistory, type LlmRequest, type SpokenPiece } from './history.js';
 import { RetryAfterGate } from './llm-retry-after.js';
 import { Reply, type ReplyOutcome, type ReplyTurn } from './reply.js';
 import type { SessionConfig, SessionObserver } from './session-config.js';
@@ -16,6 +16,22 @@ import { heldSynthesizer, Speculator, type HoldGate } from './speculation.js';
 import { turnMetrics } from './turn-metrics.js';
 import type { ReplyPhase } from './turn-state.js';
 import type { AsrResult } from '../providers/types.js';
+
+/** A reply in progress as a snapshot keeps it: enough to cut its text where the client stopped hearing. */
+export interface ReplySnapshot {
+  id: string;
+  turnId: string;
+  itemId: string;
+  pieces: SpokenPiece[];
+  audioSentMs: number;
+  /** What the client reported played (null: none yet). */
+  playedMs: number | null;
+}
+
+export interface RepliesSnapshot {
+  count: number;
+  active: ReplySnapshot | null;
+}
 
 /** What the owner needs from its session. */
 export interface ReplyHost {
@@ -139,6 +155,51 @@ export class Replies {
     this.tools.close();
   }
 
+  // --- resume (../resume and ./session-snapshot.ts) ---------------------------------------------
+
+  snapshot(): RepliesSnapshot {
+    const reply = this.current;
+    const active = reply
+      ? { id: reply.id, turnId: reply.turnId, itemId: reply.itemId, pieces: reply.spokenPieces.map((p) => ({ ...p })), audioSentMs: reply.audioMs, playedMs: reply.reportedPlayedMs }
+      : null;
+    return { count: this.count, active };
+  }
+
+  /** Ids go on from a restored session's. */
+  restore(snapshot: RepliesSnapshot): void {
+    this.count = snapshot.count;
+  }
+
+  /**
+   * A reply that was in progress where the session was saved cannot be produced here (its LLM
+   * stream is gone): it ends interrupted, its text cut at what the client had played.
+   */
+  endLost(lost: ReplySnapshot, playedMs: number | undefined): void {
+    const heardMs = Math.max(playedMs ?? 0, lost.playedMs ?? 0);
+    const text = heardText(lost.pieces, heardMs);
+    this.history.setText(lost.itemId, text, lost.pieces);
+    this.host.send({ type: 'response_done', responseId: lost.id, status: 'interrupted', heardText: text, audioSentMs: Math.round(Math.min(heardMs, lost.audioSentMs)), cause: 'client' });
+  }
+
+  /** The client is gone for now: the current reply waits (it is not played meanwhile). */
+  pause(): void {
+    this.current?.pausePlayback();
+  }
+
+  /**
+   * The client is back: the current reply goes on from where it played to, its unheard audio sent
+   * again; if that audio is no longer held, it ends interrupted there.
+   */
+  resumeFrom(played: { responseId: string; playedMs: number } | undefined): void {
+    const reply = this.current;
+    if (!reply) return;
+    const playedMs = played?.responseId === reply.id ? played.playedMs : (reply.reportedPlayedMs ?? 0);
+    const replay = reply.resumeFrom(playedMs);
+    if (!replay) return this.end(reply.interrupt(playedMs), 'client');
+    this.host.send({ type: 'response_resumed', responseId: reply.id, turnId: reply.turnId, itemId: reply.itemId, playedMs: reply.reportedPlayedMs ?? playedMs, earlierText: replay.earlierText });
+    for (const event of replay.events) this.host.send(event);
+  }
+
   /** `gate`: an early reply's hold gate: it acts (tools) only once released. */
   private build(turn: ReplyTurn, request: LlmRequest, tts: SpeechSynthesizer, emit: (event: ServerEvent) => void, gate: HoldGate | null): Reply {
     const settings = this.host.settings();
@@ -160,6 +221,7 @@ export class Replies {
         temperature: this.config.llmTemperature,
         maxTokens: this.config.llmMaxTokens,
         cancelBudgetMs: this.config.cancelBudgetMs,
+        replayMaxBytes: this.config.outboundQueueMaxBytes,
       },
       {
         llm: this.llmRetryAfter.wrap(this.providers.llm),

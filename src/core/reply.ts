@@ -14,6 +14,7 @@ import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
 import { heardText, type HistoryTrimmed, type SpokenPiece } from './history.js';
+import { ReplayBuffer } from './reply-replay.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 import type { ToolCallRecord, ToolRounds } from './tool-rounds.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
@@ -27,6 +28,8 @@ export interface ReplySettings {
   temperature?: number;
   maxTokens?: number;
   cancelBudgetMs: number;
+  /** Sent audio kept until it was played, for a resume (./reply-replay.ts); 0 keeps none. */
+  replayMaxBytes?: number;
 }
 
 /** Moments of the reply (performance.now() ms) from which the turn metrics are computed. */
@@ -102,7 +105,10 @@ export class Reply {
   private readonly abort = new AbortController();
   private readonly pieces: SpokenPiece[] = [];
   private audioSentMs = 0;
-  /** When the audio sent so far ends playing (performance.now() ms), played back to back from its arrival. */
+  /**
+   * When the audio sent so far ends playing (performance.now() ms), played back to back from each
+   * chunk's arrival; a resume sets it again from the replay's start.
+   */
   private playEndsAt: number | undefined;
   private playedMs: number | null = null;
   private playbackAdvanced: (() => void) | null = null;
@@ -111,6 +117,9 @@ export class Reply {
   /** An early reply's first audio was ready here, before it was released. */
   private firstAudioReadyAt: number | undefined;
   private running: Promise<ReplyOutcome> | null = null;
+  private readonly replay: ReplayBuffer;
+  /** No client is connected (a resume may follow): the reply does not count as played meanwhile. */
+  private paused = false;
 
   constructor(
     readonly id: string,
@@ -119,7 +128,9 @@ export class Reply {
     private readonly messages: ChatMessage[],
     private readonly settings: ReplySettings,
     private readonly deps: ReplyDeps,
-  ) {}
+  ) {
+    this.replay = new ReplayBuffer(settings.replayMaxBytes ?? 0, settings.outputFormat.encoding, settings.outputFormat.sampleRateHz);
+  }
 
   get turnId(): string {
     return this.turn.id;
@@ -187,7 +198,35 @@ export class Reply {
   /** The client has played `playedMs` of this reply's audio. */
   onPlayback(playedMs: number): void {
     this.playedMs = Math.max(this.playedMs ?? 0, Math.min(playedMs, this.audioSentMs));
+    this.replay.played(this.playedMs);
     this.playbackAdvanced?.();
+  }
+
+  /** How much the client reported it played (null: no report yet). */
+  get reportedPlayedMs(): number | null {
+    return this.playedMs;
+  }
+
+  /** The client is gone for now: the reply is not played until `resumeFrom`. */
+  pausePlayback(): void {
+    this.paused = true;
+    this.playbackAdvanced?.();
+  }
+
+  /**
+   * A resumed client played up to `playedMs`: the events that play the reply again from there, and
+   * the playback wait counts from now. Null when that audio is no longer held.
+   */
+  resumeFrom(playedMs: number): { earlierText: string; events: ServerEvent[] } | null {
+    const from = Math.min(Math.max(playedMs, this.playedMs ?? 0), this.audioSentMs);
+    const replay = this.replay.from(from, this.id, this.pieces);
+    if (!replay) return null;
+    this.playedMs = from;
+    this.paused = false;
+    // What was not played goes out again now, back to back (the playback wait counts from here).
+    this.playEndsAt = performance.now() + (this.audioSentMs - from);
+    this.playbackAdvanced?.();
+    return replay;
   }
 
   private outcome(): ReplyOutcome {
@@ -296,6 +335,7 @@ export class Reply {
     this.deps.emit({ type: 'response_audio', responseId: this.id, data, offsetMs: Math.round(this.audioSentMs) });
     const chunkMs = durationMs(pcm.length, sampleRateHz);
     this.playEndsAt = Math.max(this.playEndsAt ?? now, now) + chunkMs;
+    this.replay.add(this.audioSentMs, chunkMs, data, this.pieces.length - 1);
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
     this.deps.onAudioSent?.(chunkMs);
@@ -309,7 +349,8 @@ export class Reply {
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted && this.playEndsAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
-      const remainingMs = this.playEndsAt + PLAYBACK_MARGIN_MS - performance.now();
+      // Paused (no client connected): wait for the resume, or for the end of the session.
+      const remainingMs = this.paused ? 2 ** 31 - 1 : this.playEndsAt + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

@@ -65,4 +65,6 @@ export interface SessionObserver {
   /** A bug surfaced in this session's work (the session is closed with an `internal` error). */
   onInternalError?(error: unknown): void;
   onClosed?(reason: string, cause: SessionEndCause): void;
+  /** The state worth keeping for a resume changed (a turn or reply ended, a piece was spoken, ...). */
+  onCheckpoint?(): void;
 }

@@ -95,12 +95,15 @@ export class SessionTools {
         if (shown) this.host.sendItemEvent({ type: 'item_added', item, previousItemId, responseId });
         return previousItemId;
       },
-      removeItem: (id, shown) => {
-        if (!this.history.has(id)) return;
-        this.history.delete(id);
-        if (shown) this.host.sendItemEvent({ type: 'item_deleted', itemId: id });
-      },
+      removeItem: (id, shown) => this.removeItem(id, shown),
     });
+  }
+
+  /** Takes a tool item out of the history (`shown`: item-aware clients are told). */
+  removeItem(id: string, shown = true): void {
+    if (!this.history.has(id)) return;
+    this.history.delete(id);
+    if (shown) this.host.sendItemEvent({ type: 'item_deleted', itemId: id });
   }
 
   result(event: ToolResultIn): void {

@@ -5,7 +5,8 @@
  *
  *   - listening (./user-turns.ts): input audio, VAD, the recognizer, the user's turns;
  *   - replies (./replies.ts): the one owner of replies, early ones included;
- *   - conversation items (./conversation-items.ts): typed text, items, respond, cancel.
+ *   - conversation items (./conversation-items.ts): typed text, items, respond, cancel;
+ *   - resume (./session-resume.ts): its state as data, and a client that goes away and comes back.
  *
  * Who has the floor is read from ./turn-state.ts, never stored. Client events are processed one
  * at a time in arrival order (audio order matters); replies and the recognizer's results run
@@ -15,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Providers } from '../providers/types.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import { byteSizeOf } from '../lib/byte-size.js';
-import { boundedMessage } from './client-text.js';
+import { boundedMessage, errorText } from './client-text.js';
 import { ConversationItems } from './conversation-items.js';
 import { GatewayError, type ClientEvent, type ErrorCode, type ServerEvent, type SessionSettings } from './events.js';
 import { ConversationHistory } from './history.js';
@@ -25,16 +26,20 @@ import { applySettings } from './settings.js';
 import { turnRules, turnState, type TurnState } from './turn-state.js';
 import { turnText, UserTurns } from './user-turns.js';
 import type { SessionConfig, SessionEndCause, SessionObserver } from './session-config.js';
+import { SessionResume } from './session-resume.js';
+import { SessionDeadlines } from './session-deadlines.js';
+import { ProcessedBarrier } from './processed-barrier.js';
 
 export type { SessionConfig, SessionEndCause, SessionObserver } from './session-config.js';
 
 export class Session {
-  readonly id = `sess_${randomUUID().slice(0, 12)}`;
   /** Server events for the transport to send, bounded in bytes. */
   readonly events: AsyncQueue<ServerEvent>;
+  /** What a resume drives (src/resume): snapshot, restore, detach, reattach, hand-over. */
+  readonly resume: SessionResume;
 
   private settings: SessionSettings;
-  private started = false;
+  private isStarted = false;
   private closed = false;
   private closedBecause: string | undefined;
   private closedCause: SessionEndCause | undefined;
@@ -42,15 +47,13 @@ export class Session {
   private readonly inbound: AsyncQueue<ClientEvent>;
   private readonly lifetime = new AbortController();
   /** Errors that escape this session's work are laid at its door (session-scope.ts). */
-  private readonly scope: SessionScope = { sessionId: this.id, fail: (error) => this.fail(error) };
-  private readonly timers: NodeJS.Timeout[] = [];
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly scope: SessionScope;
+  /** Start timeout, idle time, maximum duration (./session-deadlines.ts). */
+  private readonly deadlines: SessionDeadlines;
   /** The transport asked for item events (start.itemEvents). */
   private itemEvents = false;
   /** Client events taken and processed, for `settled()`. */
-  private eventsTaken = 0;
-  private eventsProcessed = 0;
-  private readonly settledWaiters: Array<{ upTo: number; wake: () => void }> = [];
+  private readonly barrier = new ProcessedBarrier();
 
   private readonly replies: Replies;
   private readonly items: ConversationItems;
@@ -61,8 +64,11 @@ export class Session {
     private readonly providers: Providers,
     private readonly config: SessionConfig,
     private readonly observer: SessionObserver = {},
+    readonly id = `sess_${randomUUID().slice(0, 12)}`, // a restored session keeps its id
   ) {
+    this.scope = { sessionId: id, fail: (error) => this.fail(error) };
     this.settings = config.defaults;
+    this.deadlines = new SessionDeadlines(config, (code, message, cause) => this.fatal(code, message, cause));
     this.events = new AsyncQueue<ServerEvent>({
       maxSize: config.outboundQueueMaxBytes,
       sizeOf: byteSizeOf, // text counts too: echoed text once let a client that does not read fill memory
@@ -81,12 +87,22 @@ export class Session {
       turnIdTaken: (id) => this.listening?.turnIdTaken(id) ?? false,
       clearInput: () => this.listening?.clear(),
     });
+    const { history, items, replies, scope, deadlines } = this;
+    this.resume = new SessionResume({
+      ...host, scope, deadlines, observer,
+      parts: () => ({ id: this.id, openedAtMs: deadlines.openedAtMs, settings: this.settings, itemEvents: this.itemEvents, history, items, replies, listening: this.listening }),
+      adopt: (saved) => ({ settings: this.settings, itemEvents: this.itemEvents, openedAtMs: deadlines.openedAtMs } = saved),
+      begin: () => this.begin(true),
+    });
     runInSessionScope(this.scope, () => {
       this.background(this.processInbound());
-      this.resetIdleTimer();
-      this.timers.push(setTimeout(() => this.startTimedOut(), config.startTimeoutMs));
+      this.deadlines.opened();
     });
     observer.onOpened?.(this.id);
+  }
+
+  get started(): boolean {
+    return this.isStarted;
   }
 
   /** Who has the floor now, read from the facts (./turn-state.ts). */
@@ -99,13 +115,13 @@ export class Session {
    * session accepts counts as activity for the idle timeout.
    */
   handle(event: ClientEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.resume.handedOver) return;
     if (!this.inbound.push(event)) {
       const { inboundQueueMaxMessages, inboundQueueMaxBytes } = this.config;
       this.fatal('resource_exhausted', `more than ${inboundQueueMaxMessages} client messages or ${inboundQueueMaxBytes} bytes are waiting to be processed: send audio at real-time pace`, 'client_flood');
       return;
     }
-    this.eventsTaken++;
+    this.barrier.took();
   }
 
   /**
@@ -113,8 +129,7 @@ export class Session {
    * closed): what a test waits for before it checks that something did not happen.
    */
   settled(): Promise<void> {
-    if (this.closed || this.eventsProcessed >= this.eventsTaken) return Promise.resolve();
-    return new Promise((wake) => this.settledWaiters.push({ upTo: this.eventsTaken, wake }));
+    return this.closed ? Promise.resolve() : this.barrier.settled();
   }
 
   /** A message the transport could not parse: the client hears why; the session goes on. It is not activity. */
@@ -146,9 +161,9 @@ export class Session {
     return this.lifetime.signal;
   }
 
-  /** The gateway is going away: tell the client to reconnect, then close. */
-  goAway(message: string): void {
-    if (!this.closed) this.fatal('unavailable', message, 'shutdown');
+  /** The gateway is going away: tell the client (to reconnect, or to resume with `code` reconnect_to_resume), then close. */
+  goAway(message: string, code: ErrorCode = 'unavailable'): void {
+    if (!this.closed) this.fatal(code, message, 'shutdown');
   }
 
   /** The client ended its stream: finish cleanly. */
@@ -163,12 +178,11 @@ export class Session {
     this.closedCause = cause;
     this.replies.close();
     this.lifetime.abort();
-    this.timers.forEach(clearTimeout);
-    clearTimeout(this.idleTimer);
+    this.deadlines.stop();
     this.inbound.endNow();
     this.listening?.close();
     this.events.end();
-    for (const { wake } of this.settledWaiters.splice(0)) wake();
+    this.barrier.releaseAll();
     this.observer.onClosed?.(reason, cause);
   }
 
@@ -177,14 +191,11 @@ export class Session {
       if (this.closed) return;
       try {
         await this.dispatch(event);
-        this.resetIdleTimer(); // refused events are not activity: garbage cannot keep a session open
+        this.deadlines.activity(); // refused events are not activity: garbage cannot keep a session open
       } catch (error) {
         this.reportError(error, event.ref);
       }
-      this.eventsProcessed++;
-      for (let i = this.settledWaiters.length - 1; i >= 0; i--) {
-        if (this.settledWaiters[i]!.upTo <= this.eventsProcessed) this.settledWaiters.splice(i, 1)[0]!.wake();
-      }
+      this.barrier.processedOne();
     }
   }
 
@@ -225,21 +236,21 @@ export class Session {
   }
 
   private onStart(start: Extract<ClientEvent, { type: 'start' }>): void {
-    if (this.started) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
+    if (this.isStarted) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
     this.settings = applySettings(this.config.defaults, start.settings, false, this.replies.tools.limits());
     this.itemEvents = start.itemEvents ?? false;
     this.replies.tools.callsEndReply = start.toolCallsEndReply ?? false;
+    this.begin(false);
+  }
+
+  /** Listening, the duration bound (from when the session first opened), and `ready`. */
+  private begin(resumed: boolean): void {
     const listening = this.listen();
     this.listening = listening;
     listening.configureInput();
-    this.started = true;
-    this.timers.push(
-      setTimeout(
-        () => this.fatal('resource_exhausted', `the session reached its maximum duration of ${this.config.maxDurationMs / 1000} s: start a new session`, 'max_duration'),
-        this.config.maxDurationMs,
-      ),
-    );
-    this.send({ type: 'ready', sessionId: this.id, settings: this.settings });
+    this.isStarted = true;
+    this.deadlines.started();
+    this.send({ type: 'ready', sessionId: this.id, settings: this.settings, ...(resumed ? { resumed } : {}) });
     listening.checkLanguage();
   }
 
@@ -252,6 +263,7 @@ export class Session {
     else listening.settingsChanged();
     listening.checkLanguage();
     this.sendItemEvent({ type: 'settings_updated', settings: this.settings, ref });
+    this.resume.changed();
   }
 
   /** Listening, and what the session does with what it hears. */
@@ -264,6 +276,7 @@ export class Session {
       speechStopped: (turnId, audioOffsetMs) => this.send({ type: 'speech_stopped', audioOffsetMs, turnId }),
       transcript: (turn, kind, pending) => {
         const text = turnText(turn);
+        if (kind === 'final') this.resume.changed(); // the words of a turn being spoken survive a crash
         this.send({ type: 'transcript', turnId: turn.id, stability: kind === 'stable' ? 'stable' : 'partial', text });
         if (pending) this.replies.speculate({ id: turn.id, text, timings: turn.timings }, kind);
       },
@@ -285,12 +298,16 @@ export class Session {
 
   private send(event: ServerEvent): void {
     if (this.closed || this.events.closed) return;
-    if (!this.events.push(event)) {
-      // Not `fatal`: its own error event could not be queued either.
-      const reason = `the client stopped reading: more than ${this.config.outboundQueueMaxBytes} bytes were waiting`;
-      this.observer.onError?.('resource_exhausted', reason);
-      this.close(reason, 'client_too_slow');
-    }
+    this.resume.sent(event);
+    if (!this.events.push(event)) this.clientTooSlow();
+  }
+
+  /** The client's connection holds more than OUTBOUND_QUEUE_MAX_BYTES unread: the session ends. */
+  clientTooSlow(): void {
+    // Not `fatal`: its own error event could not be queued either.
+    const reason = `the client stopped reading: more than ${this.config.outboundQueueMaxBytes} bytes were waiting`;
+    this.observer.onError?.('resource_exhausted', reason);
+    this.close(reason, 'client_too_slow');
   }
 
   /** `ref`: that of the client event that caused it, for the transport to answer it. */
@@ -327,21 +344,4 @@ export class Session {
     this.observer.onInternalError?.(error);
     if (!this.closed) this.fatal('internal', `internal error: ${errorText(error)}: the session was closed; start a new one`, 'internal_error');
   }
-
-  private startTimedOut(): void {
-    if (this.started || this.closed) return;
-    this.fatal('failed_precondition', `no "start" message came within ${this.config.startTimeoutMs / 1000} s: the first message of a session must be start`, 'start_timeout');
-  }
-
-  private resetIdleTimer(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(
-      () => this.fatal('resource_exhausted', `no message from the client for ${this.config.idleTimeoutMs / 1000} s: the session was closed as idle`, 'idle_timeout'),
-      this.config.idleTimeoutMs,
-    );
-  }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -68,6 +68,15 @@ export class ToolResults {
     pending.reject(reason);
   }
 
+  /**
+   * A call this process never waited for (it was made where a restored session was saved) will
+   * not be: the client is told, a later result is acknowledged and ignored.
+   */
+  cancelLost(callId: string, responseId: string, reason: ToolCancelReason): void {
+    remember(this.cancelled, callId, { responseId, reason });
+    this.host.send({ type: 'tool_call_cancelled', responseId, callId, reason });
+  }
+
   /** A `tool_result` from the client. */
   result(event: ToolResultIn): void {
     const { callId } = event;

@@ -110,6 +110,22 @@ export class UserTurns {
     return id === this.pendingTurn?.id || id === this.flushing?.turn.id;
   }
 
+  /** A user turn is being spoken, or ended and waiting for the recognizer's final. */
+  get turnInProgress(): boolean {
+    return this.pendingTurn !== null || this.flushing !== null;
+  }
+
+  /** The turn being spoken and its words so far, for a snapshot (./session-snapshot.ts). */
+  snapshot(): { id: string; text: string } | null {
+    const turn = this.pendingTurn;
+    return turn ? { id: turn.id, text: turnText(turn) } : null;
+  }
+
+  /** The client went away mid-turn and is back: the turn ends with what was recognized. */
+  finishTurn(): Promise<void> {
+    return this.endTurn('vad');
+  }
+
   /**
    * The input rate for the VAD and the recognizer, and the session's VAD threshold. Resamplers are
    * made on the first audio that needs one (makeAsrResampler, VoiceActivity): an idle session holds none.

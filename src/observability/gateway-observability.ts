@@ -67,5 +67,6 @@ export function fanOut(observers: SessionObserver[], onFailure: (error: unknown,
     onError: (code, message) => each('onError', (o) => o.onError?.(code, message)),
     onInternalError: (error) => each('onInternalError', (o) => o.onInternalError?.(error)),
     onClosed: (reason, cause) => each('onClosed', (o) => o.onClosed?.(reason, cause)),
+    onCheckpoint: () => each('onCheckpoint', (o) => o.onCheckpoint?.()),
   };
 }

@@ -138,6 +138,7 @@ export class GatewayMetrics {
       this.sessionsActive.dec();
       this.sessionsEnded.inc({ reason: cause });
     },
+    onCheckpoint: () => undefined,
   };
 
   /** A bug outside any session (the process-level handler, internal-errors.ts). */

@@ -5,7 +5,7 @@
  * only its high-water mark, and once the session has closed, nothing waits on the client forever.
  */
 import type { ServerEvent } from '../core/events.js';
-import type { Session } from '../core/session.js';
+import type { SessionPort } from '../core/session-port.js';
 
 /** What a transport gives the pump: its socket or call, seen as a buffered writer. */
 export interface EventSink {
@@ -37,7 +37,7 @@ export interface PumpOptions {
 }
 
 /** Sends `session.events` to `sink` until the session ends or the client is gone or stuck. */
-export async function pumpEvents(session: Session, sink: EventSink, { closeGraceMs }: PumpOptions): Promise<PumpEnd> {
+export async function pumpEvents(session: SessionPort, sink: EventSink, { closeGraceMs }: PumpOptions): Promise<PumpEnd> {
   let last: ServerEvent | undefined;
   for await (const event of session.events) {
     if (!sink.open) return { kind: 'gone' };
@@ -49,7 +49,7 @@ export async function pumpEvents(session: Session, sink: EventSink, { closeGrace
   return sink.open ? { kind: 'done', last } : { kind: 'gone' };
 }
 
-async function waitForRoom(session: Session, sink: EventSink, closeGraceMs: number): Promise<'room' | 'gone' | 'stuck'> {
+async function waitForRoom(session: SessionPort, sink: EventSink, closeGraceMs: number): Promise<'room' | 'gone' | 'stuck'> {
   // One controller per wait removes every listener it added, so a long session leaks none.
   const wait = new AbortController();
   try {

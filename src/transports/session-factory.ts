@@ -3,7 +3,7 @@
  * token or API key, however its protocol carries it) and gets a session or a refusal to map onto
  * its own status codes.
  */
-import type { Session } from '../core/session.js';
+import type { SessionPort } from '../core/session-port.js';
 
 export interface SessionRefusal {
   refused: string;
@@ -20,9 +20,9 @@ export interface ClientInfo {
   transport?: string;
 }
 
-export type SessionFactory = (credential: string | undefined, client?: ClientInfo) => Promise<Session | SessionRefusal>;
+export type SessionFactory = (credential: string | undefined, client?: ClientInfo) => Promise<SessionPort | SessionRefusal>;
 
-export function isRefusal(result: Session | SessionRefusal): result is SessionRefusal {
+export function isRefusal(result: SessionPort | SessionRefusal): result is SessionRefusal {
   return 'refused' in result;
 }
 

@@ -1,24 +1,26 @@
 /**
  * One person's conversation with the gateway: the microphone goes out, replies come back and are
- * played, captions follow the voice, positions are reported so the gateway knows what was heard,
- * and a lost connection is retried. The gateway decides turns and barge-in; this only obeys
- * (it flushes a reply the moment the gateway says it was interrupted). The page shows what this
- * reports through a ConversationView.
+ * played (./reply-playback.ts: captions follow the voice, positions are reported so the gateway
+ * knows what was heard), and a lost connection is retried: with the token of the latest `ready`
+ * the conversation resumes where it was (its captions stay, a reply goes on from where it was
+ * heard), on any replica. The gateway decides turns and barge-in; this only obeys (a reply is
+ * flushed the moment the gateway says it was interrupted). The page shows what this reports
+ * through a ConversationView.
  */
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
 import { AudioGraph, MicrophoneError } from './audio/audio-graph.js';
-import { pcm16FromBytes, pcm16ToBytes, samplesToMs } from './audio/pcm.js';
+import { pcm16ToBytes } from './audio/pcm.js';
 import type { PlaybackReport } from './audio/worklet-messages.js';
 import { gatewayUrl, VoiceSocket, type RequestEvent } from './connection.js';
 import { reconnectDelayMs, retriesOnItsOwn } from './reconnect-policy.js';
 import type { ClientSettings, TalkMode } from './settings.js';
-import { CaptionTimeline } from './ui/caption-timeline.js';
+import { ReplyPlayback, type PlayedPosition, type ReplyStatus } from './reply-playback.js';
 import { ERROR_TITLES } from './error-titles.js';
 import { metricsRecord, voiceStats } from './voice-stats.js';
 
 export type ConnectionState = 'idle' | 'starting' | 'connecting' | 'live' | 'reconnecting' | 'stopped';
 export type AgentState = 'listening' | 'user_speaking' | 'thinking' | 'speaking';
-export type ReplyStatus = 'pending' | 'speaking' | 'completed' | 'interrupted' | 'failed';
+export type { ReplyStatus };
 
 export interface Notice {
   level: 'error' | 'warning' | 'info';
@@ -39,25 +41,18 @@ export interface ConversationView {
   notice(notice: Notice | null): void;
 }
 
-interface Reply {
-  timeline: CaptionTimeline;
-  status: ReplyStatus;
-  playedMs: number;
-  reportedMs: number;
-  flushRequestedAt?: number;
-}
-
-/** Playback positions go to the gateway this often while a reply plays (and at its end). */
-const PLAYBACK_REPORT_EVERY_MS = 100;
-const REMEMBERED_REPLIES = 8;
-
 export class Conversation {
   private audio: AudioGraph | null = null;
   private socket: VoiceSocket | null = null;
   private state: ConnectionState = 'idle';
   private agentState: AgentState = 'listening';
-  private readonly replies = new Map<string, Reply>();
-  private currentReply: string | null = null;
+  private readonly replies = new ReplyPlayback({
+    audio: () => this.audio,
+    send: (event) => this.send(event),
+    caption: (responseId, text, status) => this.view.agentCaption(responseId, text, status),
+    agent: (state) => this.setAgent(state),
+    thinking: () => this.agentState === 'thinking',
+  });
   private talking = false;
   private muted = false;
   private attempt = 0;
@@ -66,6 +61,10 @@ export class Conversation {
   private userStopped = false;
   /** What ends a turn in hands-free mode: the gateway's default unless that is commit. */
   private handsFreeSource = pb.EndOfTurnSource.UNSPECIFIED;
+  /** The latest `ready.resume_token`: a reconnect continues the conversation with it. */
+  private resumeToken = '';
+  /** The reply that was playing when the connection went, and how much of it was played. */
+  private playedAtDrop: PlayedPosition | undefined;
 
   constructor(
     private settings: ClientSettings,
@@ -137,10 +136,10 @@ export class Conversation {
       return;
     }
     if (this.state === 'idle' || this.state === 'stopped') void this.start();
-    const current = this.currentReply;
+    const current = this.replies.current;
     if (current) {
       this.send({ case: 'interrupt', value: {} });
-      this.flush(current);
+      this.replies.flush(current);
     }
   }
 
@@ -180,6 +179,10 @@ export class Conversation {
   }
 
   private sendStart(socket: VoiceSocket): void {
+    if (this.resumeToken) {
+      socket.send({ case: 'start', value: { resumeToken: this.resumeToken, ...(this.playedAtDrop ? { played: this.playedAtDrop } : {}), metadata: { client: 'web' } } });
+      return;
+    }
     const rate = this.audio?.sampleRateHz ?? 16000;
     const { language, voice, instructions } = this.settings;
     socket.send({
@@ -202,16 +205,24 @@ export class Conversation {
     this.socket = null;
     this.endReplies();
     if (this.userStopped) return;
+    if (this.fatalError === pb.ErrorCode.RESUME_REFUSED) {
+      // The conversation cannot be resumed (its window passed, or it was taken over): a new one starts now.
+      this.resumeToken = '';
+      this.playedAtDrop = undefined;
+      this.attempt = 1;
+      this.connect();
+      return;
+    }
     if (!retriesOnItsOwn(code, this.fatalError)) {
       this.setState('stopped');
       const message = reason ? `The gateway ended the conversation: ${reason}` : `The connection closed (code ${code}).`;
       this.view.notice({ level: 'error', message, action: { label: 'Reconnect', run: () => this.reconnectNow() } });
       return;
     }
-    const delayMs = reconnectDelayMs(this.attempt++);
+    const delayMs = reconnectDelayMs(this.attempt++, this.resumeToken !== '');
     this.setState('reconnecting');
     const what = opened ? `The connection to the gateway was lost${reason ? ` (${reason})` : ''}.` : 'The gateway cannot be reached.';
-    this.view.notice({ level: 'warning', message: `${what} Reconnecting in ${Math.round(delayMs / 1000)} s…`, action: { label: 'Reconnect now', run: () => this.reconnectNow() } });
+    this.view.notice({ level: 'warning', message: `${what} Reconnecting in ${Math.max(1, Math.ceil(delayMs / 1000))} s…`, action: { label: 'Reconnect now', run: () => this.reconnectNow() } });
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
   }
 
@@ -234,14 +245,13 @@ export class Conversation {
         return this.view.userCaption(event.value.turnId, event.value.text, final);
       }
       case 'responseStarted':
-        return this.onReplyStarted(event.value.responseId);
+        return this.replies.started(event.value.responseId);
       case 'responseText':
-        this.replies.get(event.value.responseId)?.timeline.addText(event.value.delta);
-        return;
+        return this.replies.text(event.value.responseId, event.value.delta);
       case 'responseAudio':
-        return this.onReplyAudio(event.value);
+        return this.replies.audio(event.value);
       case 'responseDone':
-        return this.onReplyDone(event.value);
+        return this.replies.done(event.value);
       case 'turnMetrics':
         voiceStats.turnMetrics.push(metricsRecord(event.value));
         return this.view.turnMetrics(event.value);
@@ -255,6 +265,8 @@ export class Conversation {
       case 'toolCall':
       case 'toolCallCancelled':
         return; // this page declares no tools of its own, so the gateway never calls one
+      case 'responseResumed':
+        return this.replies.resumed(event.value);
       case undefined:
         return;
     }
@@ -267,43 +279,13 @@ export class Conversation {
     const serverSource = ready.settings?.turn?.endOfTurnSource ?? pb.EndOfTurnSource.UNSPECIFIED;
     this.handsFreeSource = serverSource === pb.EndOfTurnSource.COMMIT ? pb.EndOfTurnSource.VAD : serverSource;
     if (this.settings.mode === 'hands-free' && serverSource === pb.EndOfTurnSource.COMMIT) this.setMode('hands-free');
+    this.resumeToken = ready.resumeToken;
+    this.playedAtDrop = undefined;
+    voiceStats.resumes += ready.resumed ? 1 : 0;
     this.setState('live');
     this.setAgent('listening');
-    this.view.notice(reconnected ? { level: 'info', message: 'Reconnected. The gateway starts a new conversation.' } : null);
-  }
-
-  private onReplyStarted(responseId: string): void {
-    this.replies.set(responseId, { timeline: new CaptionTimeline(), status: 'pending', playedMs: 0, reportedMs: 0 });
-    const oldest = this.replies.keys().next().value;
-    if (this.replies.size > REMEMBERED_REPLIES && oldest !== undefined) this.replies.delete(oldest);
-    this.currentReply = responseId;
-    this.setAgent('thinking');
-    this.view.agentCaption(responseId, '', 'pending');
-  }
-
-  private onReplyAudio(audio: pb.ResponseAudio): void {
-    const reply = this.replies.get(audio.responseId);
-    if (!reply || !this.audio || (reply.status !== 'pending' && reply.status !== 'speaking')) return;
-    const samples = pcm16FromBytes(audio.data);
-    reply.timeline.addAudio(samplesToMs(samples.length, this.audio.sampleRateHz));
-    this.audio.play(audio.responseId, samples);
-    this.recordReply(audio.responseId, reply);
-  }
-
-  private onReplyDone(done: pb.ResponseDone): void {
-    const reply = this.replies.get(done.responseId);
-    if (!reply) return;
-    const status: ReplyStatus =
-      done.status === pb.ResponseStatus.INTERRUPTED ? 'interrupted' : done.status === pb.ResponseStatus.FAILED ? 'failed' : 'completed';
-    // The gateway stopped this reply (barge-in, interrupt): what is still queued must not play.
-    if (status !== 'completed') this.flush(done.responseId);
-    reply.status = status;
-    this.recordReply(done.responseId, reply);
-    this.view.agentCaption(done.responseId, status === 'completed' ? done.heardText || reply.timeline.fullText : done.heardText, status);
-    if (this.currentReply === done.responseId) {
-      this.currentReply = null;
-      this.setAgent('listening');
-    }
+    const again = ready.resumed ? 'Reconnected: the conversation goes on.' : 'Reconnected. The gateway starts a new conversation.';
+    this.view.notice(reconnected ? { level: 'info', message: again } : null);
   }
 
   private onServerError(error: pb.Error): void {
@@ -326,45 +308,13 @@ export class Conversation {
     voiceStats.samplesPlayed = report.playedSamples;
     voiceStats.soundSamples = report.soundSamples;
     voiceStats.peak = report.peak;
-    const rate = this.audio?.sampleRateHz ?? 16000;
-    for (const [responseId, samples] of report.played) {
-      const reply = this.replies.get(responseId);
-      if (!reply) continue;
-      const playedMs = samplesToMs(samples, rate);
-      const flushed = report.flushed !== undefined && (report.flushed.responseId ?? responseId) === responseId && reply.flushRequestedAt !== undefined;
-      if (flushed) this.recordFlush(responseId, reply, samplesToMs(report.flushed?.droppedSamples ?? 0, rate), playedMs);
-      if (playedMs === reply.playedMs && !flushed) continue;
-      reply.playedMs = playedMs;
-      this.recordReply(responseId, reply);
-      if (reply.status === 'pending' || reply.status === 'speaking') {
-        if (playedMs > 0) reply.status = 'speaking';
-        if (playedMs > 0 && this.currentReply === responseId && this.agentState === 'thinking') this.setAgent('speaking');
-        this.view.agentCaption(responseId, reply.timeline.textAt(playedMs), reply.status);
-      }
-      // The gateway cuts its history to what was heard: report often, at the end, and after a flush.
-      const atEnd = playedMs >= reply.timeline.audioReceivedMs && playedMs > reply.reportedMs;
-      if (flushed || atEnd || playedMs - reply.reportedMs >= PLAYBACK_REPORT_EVERY_MS) {
-        this.send({ case: 'playback', value: { responseId, playedMs: Math.round(playedMs) } });
-        reply.reportedMs = playedMs;
-      }
-    }
+    this.replies.played(report);
   }
 
-  private flush(responseId: string): void {
-    const reply = this.replies.get(responseId);
-    if (reply && reply.flushRequestedAt === undefined) reply.flushRequestedAt = performance.now();
-    this.audio?.flush(responseId);
-  }
-
-  /** The connection is gone: replies in flight end where they were heard. */
+  /** The connection is gone: replies in flight stop where they were heard (a resume may go on from there). */
   private endReplies(): void {
-    this.audio?.flush();
-    for (const [id, reply] of this.replies) {
-      if (reply.status !== 'pending' && reply.status !== 'speaking') continue;
-      reply.status = 'interrupted';
-      this.view.agentCaption(id, reply.timeline.textAt(reply.playedMs), 'interrupted');
-    }
-    this.currentReply = null;
+    const stoppedAt = this.replies.connectionLost();
+    if (stoppedAt) this.playedAtDrop = stoppedAt;
     this.talking = false;
     this.setAgent('listening');
   }
@@ -391,11 +341,4 @@ export class Conversation {
     this.view.agent(state);
   }
 
-  private recordReply(responseId: string, reply: Reply): void {
-    voiceStats.replies[responseId] = { status: reply.status, audioReceivedMs: reply.timeline.audioReceivedMs, playedMs: reply.playedMs };
-  }
-
-  private recordFlush(responseId: string, reply: Reply, droppedMs: number, playedMs: number): void {
-    voiceStats.flushes.push({ responseId, droppedMs, playedMs, requestedAtMs: reply.flushRequestedAt ?? 0, confirmedAtMs: performance.now() });
-  }
 }

@@ -3,9 +3,12 @@ import { ErrorCode } from '../../src/gen/voice/v1/voice_pb.js';
 
 /** Waits before each new attempt; the last repeats. */
 export const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000] as const;
+/** With a resume token the gateway holds the conversation for a while (RESUME_WINDOW_MS): come back soon. */
+export const RESUME_DELAYS_MS = [250, 500, 1000, 2000, 4000] as const;
 
-export function reconnectDelayMs(attempt: number): number {
-  return RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)]!;
+export function reconnectDelayMs(attempt: number, resuming = false): number {
+  const delays = resuming ? RESUME_DELAYS_MS : RECONNECT_DELAYS_MS;
+  return delays[Math.min(attempt, delays.length - 1)]!;
 }
 
 /** Close codes that a retry would only repeat: a broken limit (1008), a frame too big (1009). */

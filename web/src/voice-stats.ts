@@ -30,6 +30,8 @@ export interface VoiceStats {
   flushes: FlushRecord[];
   turnMetrics: Array<Record<string, number | string>>;
   errors: Array<{ code: string; message: string; sessionContinues: boolean }>;
+  /** Sessions resumed after a lost connection (ready.resumed). */
+  resumes: number;
 }
 
 export const voiceStats: VoiceStats = {
@@ -46,6 +48,7 @@ export const voiceStats: VoiceStats = {
   flushes: [],
   turnMetrics: [],
   errors: [],
+  resumes: 0,
 };
 
 /** A turn's metrics as plain data (what the test reads and what a console shows well). */

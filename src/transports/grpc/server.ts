@@ -9,7 +9,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { ErrorCode } from '../../core/events.js';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { bearerToken, isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
 import type { ConverseResponse } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents, type EventSink } from '../event-pump.js';
@@ -25,6 +25,8 @@ const FATAL_STATUS: Partial<Record<ErrorCode, grpc.status>> = {
   resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
   unavailable: grpc.status.UNAVAILABLE,
   unauthenticated: grpc.status.UNAUTHENTICATED,
+  resume_refused: grpc.status.FAILED_PRECONDITION,
+  reconnect_to_resume: grpc.status.UNAVAILABLE,
   failed_precondition: grpc.status.FAILED_PRECONDITION,
   internal: grpc.status.INTERNAL,
 };
@@ -43,6 +45,8 @@ export interface GrpcServerOptions {
   createSession: SessionFactory;
   /** Answers ListVoices; without it ListVoices is UNIMPLEMENTED. */
   listVoices?: VoiceLister;
+  /** GRPC_HALF_CLOSE_GRACE_MS: how long a half-close waits for the cancel that may follow it. */
+  halfCloseGraceMs: number;
 }
 
 export interface GrpcServer {
@@ -62,7 +66,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   server.addService(converseDefinition, {
     Converse: (call: grpc.ServerDuplexStream<Decoded, ConverseResponse>) => {
       // Errors of a session's own work end that session (converse); this catches only the admission's.
-      openConverse(call, options.createSession).catch(() => call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error while opening the session' }));
+      openConverse(call, options.createSession, options.halfCloseGraceMs).catch(() => call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error while opening the session' }));
     },
     ListVoices: listVoicesHandler(options.listVoices),
   });
@@ -120,13 +124,13 @@ async function credentials(tls: GrpcServerOptions['tls']): Promise<grpc.ServerCr
 const TLS_LOAD_TIMEOUT_MS = 10_000;
 
 /** Credentials come as `authorization: Bearer <key>` or `x-api-key: <key>` metadata. */
-async function openConverse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, createSession: SessionFactory): Promise<void> {
+async function openConverse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, createSession: SessionFactory, halfCloseGraceMs: number): Promise<void> {
   const metadataValue = (key: string) => {
     const value = call.metadata.get(key)[0];
     return typeof value === 'string' ? value : undefined;
   };
   const session = await createSession(bearerToken(metadataValue('authorization')) ?? metadataValue('x-api-key'), { address: call.getPeer(), transport: 'grpc' });
-  if (!isRefusal(session)) return converse(call, session);
+  if (!isRefusal(session)) return converse(call, session, halfCloseGraceMs);
   const trailer = new grpc.Metadata();
   if (session.retryAfterS !== undefined) trailer.set('retry-after', String(session.retryAfterS));
   call.emit('error', { code: REFUSAL_STATUS[session.code], details: session.refused, metadata: trailer });
@@ -138,10 +142,15 @@ const REFUSAL_STATUS: Record<SessionRefusal['code'], grpc.status> = {
   resource_exhausted: grpc.status.RESOURCE_EXHAUSTED,
 };
 
-function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): void {
+function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort, halfCloseGraceMs: number): void {
   // Callbacks run in the session's scope: a bug in one ends that session, not the process.
   call.on('data', session.bind((decoded: Decoded) => deliverRequest(session, decoded)));
-  call.on('end', session.bind(() => session.end()));
+  // The client's half-close ends the session (voice.proto); a cancelled call is a dropped
+  // connection, and its session waits for a resume (src/resume). On the wire a grpc-js cancel()
+  // is a half-close and then RST_STREAM(CANCEL) (Node flushes the first before it sends the
+  // second), so a half-close is final only once no cancel followed it within the grace; the
+  // status OK waits as long (after it, a cancel could no longer be seen).
+  call.on('end', session.bind(() => setTimeout(session.bind(() => halfClosed(call, session)), halfCloseGraceMs)));
   call.on('cancelled', session.bind(() => session.close('the client cancelled the call', 'client_gone')));
   call.on('error', session.bind(() => session.close('the call failed', 'transport_error')));
   pump(call, session).catch((error: unknown) => {
@@ -150,7 +159,11 @@ function converse(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, sess
   });
 }
 
-async function pump(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: Session): Promise<void> {
+function halfClosed(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort): void {
+  if (!call.cancelled) session.end();
+}
+
+async function pump(call: grpc.ServerDuplexStream<Decoded, ConverseResponse>, session: SessionPort): Promise<void> {
   const sink: EventSink = {
     get open() {
       return !call.cancelled && !call.destroyed;

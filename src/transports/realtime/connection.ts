@@ -6,7 +6,7 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import type { ClientEvent } from '../../core/events.js';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { pumpEvents } from '../event-pump.js';
 import { CLOSE, closeCodeFor, closeWithin } from '../websocket-shared/close.js';
 import { webSocketSink } from '../websocket-shared/sink.js';
@@ -26,14 +26,17 @@ export interface RealtimeConnectionOptions {
   /** Bytes of client events kept while they wait for their answers (REALTIME_PENDING_ANSWERS_MAX_BYTES). */
   pendingAnswersMaxBytes: number;
   closeGraceMs: number;
+  /** Extension: the session continues that of this token (src/resume). */
+  resumeToken?: string;
 }
 
-export function serveRealtime(ws: WebSocket, session: Session, options: RealtimeConnectionOptions): void {
+export function serveRealtime(ws: WebSocket, session: SessionPort, options: RealtimeConnectionOptions): void {
   const contexts = new EventContexts(options.pendingAnswersMaxBytes);
   const writer = new RealtimeEventWriter(options.dialect, options.model, (ref) => contexts.take(ref));
   ws.on('error', () => undefined); // the 'close' that follows ends the session
+  const metadata = { transport: 'openai-realtime', dialect: options.dialect, model: options.model };
   // Realtime replies end at the client's tool calls; its function_call_output and response.create go on.
-  session.handle({ type: 'start', settings: initialPatch(), metadata: { transport: 'openai-realtime', dialect: options.dialect, model: options.model }, itemEvents: true, toolCallsEndReply: true });
+  session.handle({ type: 'start', settings: initialPatch(), metadata, itemEvents: true, toolCallsEndReply: true, ...(options.resumeToken ? { resumeToken: options.resumeToken } : {}) });
 
   const reply = (error: WireError, clientEventId?: string) => {
     if (ws.readyState !== WebSocket.OPEN) return;
@@ -76,7 +79,7 @@ export function serveRealtime(ws: WebSocket, session: Session, options: Realtime
   });
 }
 
-async function pump(ws: WebSocket, session: Session, writer: RealtimeEventWriter, closeGraceMs: number): Promise<void> {
+async function pump(ws: WebSocket, session: SessionPort, writer: RealtimeEventWriter, closeGraceMs: number): Promise<void> {
   const sink = webSocketSink(ws, (event) => writer.map(event).map((wire) => JSON.stringify(wire)));
   const end = await pumpEvents(session, sink, { closeGraceMs });
   if (end.kind === 'gone') return;

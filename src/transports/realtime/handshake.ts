@@ -14,6 +14,8 @@ import type { Dialect } from './session-config.js';
 
 export const REALTIME_SUBPROTOCOL = 'realtime';
 const KEY_PREFIX = 'openai-insecure-api-key.';
+/** Extension (README, "Resume"): a browser offers its resume token as this subprotocol. */
+const RESUME_PREFIX = 'voice-gateway-resume.';
 const BETA_SUBPROTOCOL = 'openai-beta.realtime-v1';
 /** The `model` query parameter is shown back in every session object. */
 const MODEL_MAX_CHARS = 128;
@@ -23,6 +25,8 @@ export interface Handshake {
   credential: string | undefined;
   /** The `model` query parameter, shown back in the session. */
   model: string;
+  /** Extension: continue the session of this token (`x-resume-token` header or subprotocol). */
+  resumeToken: string | undefined;
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -46,9 +50,11 @@ export function readHandshake(request: IncomingMessage, defaultModel: string): H
   const offered = offeredProtocols(request);
   const beta = /(^|[\s,])realtime=v1($|[\s,])/.test(header(request, 'openai-beta') ?? '') || offered.includes(BETA_SUBPROTOCOL);
   const fromProtocol = offered.find((p) => p.startsWith(KEY_PREFIX))?.slice(KEY_PREFIX.length);
+  const resumeToken = header(request, 'x-resume-token') ?? offered.find((p) => p.startsWith(RESUME_PREFIX))?.slice(RESUME_PREFIX.length);
   const model = url.searchParams.get('model') || defaultModel;
   if (model.length > MODEL_MAX_CHARS) return { problem: `the model name is ${model.length} characters long: at most ${MODEL_MAX_CHARS}` };
   return {
+    resumeToken: resumeToken || undefined,
     dialect: beta ? 'beta' : 'ga',
     credential: bearerToken(header(request, 'authorization')) ?? header(request, 'x-api-key') ?? (fromProtocol || undefined),
     model,

@@ -81,7 +81,8 @@ export class RealtimeEventWriter {
       case 'ready':
         this.sessionId = event.sessionId;
         this.settings = event.settings;
-        emit('session.created', { session: this.session() });
+        // Extension (README, "Resume"): OpenAI clients ignore fields they do not know.
+        emit('session.created', { session: this.session(), ...(event.resumeToken ? { resume_token: event.resumeToken, resume_window_ms: event.resumeWindowMs, resumed: event.resumed ?? false } : {}) });
         if (this.dialect === 'beta') emit('conversation.created', { conversation: { id: this.conversationId(), object: 'realtime.conversation' } });
         break;
       case 'settings_updated': {
@@ -131,6 +132,10 @@ export class RealtimeEventWriter {
       }
       case 'response_done':
         this.responseDone(event, emit);
+        break;
+      case 'response_resumed':
+        // After a resume the reply goes on: its deltas continue the item the client had.
+        this.replies.set(event.responseId, { id: event.responseId, itemId: event.itemId, previousItemId: null, transcript: event.earlierText, calls: [] });
         break;
       case 'item_retrieved':
         emit('conversation.item.retrieved', { item: this.item(event.item, 'completed', event.item.text) });

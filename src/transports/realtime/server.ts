@@ -61,7 +61,7 @@ export function createRealtimeServer(options: RealtimeServerOptions): RealtimeSe
     refuse: 'http',
     refusalBody,
     serve: (ws, session, handshake) =>
-      serveRealtime(ws, session, { dialect: handshake.dialect, model: handshake.model, maxMessageBytes, pendingAnswersMaxBytes, closeGraceMs }),
+      serveRealtime(ws, session, { dialect: handshake.dialect, model: handshake.model, maxMessageBytes, pendingAnswersMaxBytes, closeGraceMs, resumeToken: handshake.resumeToken }),
     closeGraceMs,
   });
 }

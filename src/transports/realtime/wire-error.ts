@@ -56,6 +56,8 @@ const CODE_OF: Record<ErrorCode, [WireErrorType, string]> = {
   tts_unavailable: ['server_error', 'tts_unavailable'],
   internal: ['server_error', 'internal_error'],
   unavailable: ['server_error', 'server_shutting_down'],
+  resume_refused: ['invalid_request_error', 'resume_refused'],
+  reconnect_to_resume: ['server_error', 'server_shutting_down_reconnect_to_resume'],
 };
 
 /** A core error as a WireError; `param` when the transport knows which field it concerns. */

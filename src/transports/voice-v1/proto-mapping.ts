@@ -30,6 +30,8 @@ const ERROR_TO_PB: Record<ErrorCode, pb.ErrorCode> = {
   tts_unavailable: pb.ErrorCode.TTS_UNAVAILABLE,
   internal: pb.ErrorCode.INTERNAL,
   unavailable: pb.ErrorCode.UNAVAILABLE,
+  resume_refused: pb.ErrorCode.RESUME_REFUSED,
+  reconnect_to_resume: pb.ErrorCode.RECONNECT_TO_RESUME,
 };
 const STATUS_TO_PB = { completed: pb.ResponseStatus.COMPLETED, interrupted: pb.ResponseStatus.INTERRUPTED, failed: pb.ResponseStatus.FAILED } as const;
 const STABILITY_TO_PB = { partial: pb.TranscriptStability.PARTIAL, stable: pb.TranscriptStability.STABLE, final: pb.TranscriptStability.FINAL } as const;
@@ -65,8 +67,11 @@ export function settingsPatch(settings: pb.SessionSettings | undefined): Setting
 export function toClientEvent(request: pb.ConverseRequest): ClientEvent | null {
   const event = request.event;
   switch (event.case) {
-    case 'start':
-      return { type: 'start', settings: settingsPatch(event.value.settings), metadata: event.value.metadata };
+    case 'start': {
+      const { settings, metadata, resumeToken, played } = event.value;
+      if (!resumeToken) return { type: 'start', settings: settingsPatch(settings), metadata };
+      return { type: 'start', settings: {}, metadata, resumeToken, ...(played ? { played: { responseId: played.responseId, playedMs: played.playedMs } } : {}) };
+    }
     case 'audio':
       return { type: 'audio', data: event.value.data };
     case 'text':
@@ -109,8 +114,14 @@ export function toResponse(event: ServerEvent): pb.ConverseResponse {
 
 function responseEvent(event: ServerEvent): pb.ConverseResponse['event'] {
   switch (event.type) {
-    case 'ready':
-      return { case: 'ready', value: create(pb.SessionReadySchema, { sessionId: event.sessionId, settings: settingsToPb(event.settings) }) };
+    case 'ready': {
+      const { sessionId, settings, resumed = false, resumeToken = '', resumeWindowMs = 0 } = event;
+      return { case: 'ready', value: create(pb.SessionReadySchema, { sessionId, settings: settingsToPb(settings), resumeToken, resumed, resumeWindowMs }) };
+    }
+    case 'response_resumed': {
+      const { responseId, turnId, playedMs, earlierText } = event;
+      return { case: 'responseResumed', value: create(pb.ResponseResumedSchema, { responseId, turnId, playedMs: Math.round(playedMs), earlierText }) };
+    }
     case 'speech_started':
       return { case: 'speechStarted', value: create(pb.SpeechStartedSchema, { audioOffsetMs: event.audioOffsetMs }) };
     case 'speech_stopped':

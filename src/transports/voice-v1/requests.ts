@@ -4,7 +4,7 @@
  * session goes on, whichever transport it came through.
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { ConverseRequestSchema, type ConverseRequest } from '../../gen/voice/v1/voice_pb.js';
 import { toClientEvent } from './proto-mapping.js';
 
@@ -20,7 +20,7 @@ export function decodeRequest(bytes: Uint8Array): Decoded {
 }
 
 /** Hands one decoded request to the session; never throws. */
-export function deliverRequest(session: Session, decoded: Decoded): void {
+export function deliverRequest(session: SessionPort, decoded: Decoded): void {
   if (!decoded.ok) {
     session.rejectMessage(`the message is not a valid voice.v1.ConverseRequest (${decoded.reason})`);
     return;

@@ -12,6 +12,7 @@ export const CLOSE = {
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
+  serviceRestart: 1012,
   tryAgainLater: 1013,
 } as const;
 
@@ -31,6 +32,8 @@ const FATAL_CLOSE: Partial<Record<ErrorCode, number>> = {
   invalid_argument: CLOSE.policyViolation,
   failed_precondition: CLOSE.policyViolation,
   unavailable: CLOSE.goingAway,
+  resume_refused: CLOSE.policyViolation,
+  reconnect_to_resume: CLOSE.serviceRestart,
 };
 
 /** The close code for a session that ended with every event sent: `last` is its last event. */

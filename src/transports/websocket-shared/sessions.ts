@@ -18,7 +18,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { originAllowed } from '../origin-check.js';
 import { isRefusal, type SessionFactory, type SessionRefusal } from '../session-factory.js';
 import { CLOSE, closeWithin } from './close.js';
@@ -62,7 +62,7 @@ export interface SessionWebSocketOptions<U extends { credential: string | undefi
   /** The body of an HTTP refusal; by default the message as plain text. */
   refusalBody?: (refusal: UpgradeRefusal, message: string) => { contentType: string; body: string };
   /** Serves one admitted connection. Its socket callbacks should go through `session.bind`. */
-  serve: (ws: WebSocket, session: Session, upgrade: U) => void;
+  serve: (ws: WebSocket, session: SessionPort, upgrade: U) => void;
   /** How long a refused browser gets to take the close frame before it is cut off. */
   closeGraceMs: number;
 }
@@ -75,7 +75,7 @@ export interface SessionWebSocketServer {
   close(): Promise<void>;
 }
 
-type Admitted<U> = { made: Session | SessionRefusal; upgrade: U };
+type Admitted<U> = { made: SessionPort | SessionRefusal; upgrade: U };
 
 export function createSessionWebSocketServer<U extends { credential: string | undefined }>(options: SessionWebSocketOptions<U>): SessionWebSocketServer {
   // What verifyClient decided for a request, until the handshake completes (or fails).

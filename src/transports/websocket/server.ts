@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { toBinary } from '@bufbuild/protobuf';
 import type { WebSocket, RawData } from 'ws';
-import type { Session } from '../../core/session.js';
+import type { SessionPort } from '../../core/session-port.js';
 import { ConverseResponseSchema } from '../../gen/voice/v1/voice_pb.js';
 import { pumpEvents } from '../event-pump.js';
 import { toResponse } from '../voice-v1/proto-mapping.js';
@@ -90,7 +90,7 @@ function credentialOf(request: IncomingMessage): string | undefined {
   return bearerToken(header('authorization')) ?? header('x-api-key') ?? (fromProtocol || undefined);
 }
 
-function serve(ws: WebSocket, session: Session, closeGraceMs: number): void {
+function serve(ws: WebSocket, session: SessionPort, closeGraceMs: number): void {
   // Callbacks run in the session's scope: a bug in one ends that session, not the process.
   ws.on(
     'message',
@@ -112,7 +112,7 @@ function serve(ws: WebSocket, session: Session, closeGraceMs: number): void {
   });
 }
 
-async function pump(ws: WebSocket, session: Session, closeGraceMs: number): Promise<void> {
+async function pump(ws: WebSocket, session: SessionPort, closeGraceMs: number): Promise<void> {
   const sink = webSocketSink(ws, (event) => [toBinary(ConverseResponseSchema, toResponse(event))]);
   const end = await pumpEvents(session, sink, { closeGraceMs });
   if (end.kind === 'gone') return;
