@@ -44,6 +44,12 @@ export interface BenchFlags {
   rampMax: string;
   rampRefine: string;
   json?: string;
+  /** The interruption suite instead of the load bench (bench-scenarios.ts). */
+  scenarios?: string;
+  count: string;
+  concurrency: string;
+  seed: string;
+  kinds?: string;
   resume?: boolean;
   redisUrl?: string;
 }
@@ -72,6 +78,10 @@ function turnCycleMs(profile: SimulatedProfile, speechEndMs: number, pauseMs: nu
 }
 
 export async function runBench(flags: BenchFlags): Promise<void> {
+  if (flags.scenarios !== undefined) {
+    const { runScenarioBench } = await import('./bench-scenarios.js');
+    return runScenarioBench({ ...flags, scenarios: flags.scenarios }, cliEntry());
+  }
   const sessions = intFlag('sessions', flags.sessions, 1, 100_000);
   if (flags.resume) {
     if (!flags.redisUrl) throw new Error('--resume needs --redis-url: the Redis the two spawned gateways share (e.g. redis://127.0.0.1:6379/0)');

@@ -112,6 +112,11 @@ export async function main(argv: string[]): Promise<void> {
     .option('--ramp-max <n>', 'last level of --ramp', '1024')
     .option('--ramp-refine <n>', 'bisection levels after the first level over budget', '2')
     .option('--json <out.json>', 'also write the results as JSON')
+    .option('--scenarios <suite>', 'run a scenario suite instead (interruptions: randomized barge-ins, backchannels, noises, disconnects, with invariant checks; exit 1 on a violation)')
+    .option('--count <n>', 'with --scenarios: how many scenarios', '100')
+    .option('--concurrency <n>', 'with --scenarios: scenarios at once', '16')
+    .option('--seed <n>', 'with --scenarios: seed of the first scenario (scenario i uses seed + i)', '1')
+    .option('--kinds <a,b>', 'with --scenarios: only these kinds')
     .option('--resume', 'measure resume instead: --sessions callers on two spawned gateways sharing --redis-url, all dropped at once, then resumed (p50/p99 from disconnect to the first event)')
     .option('--redis-url <url>', 'with --resume: the Redis the two gateways share')
     .action(async (flags: import('./bench.js').BenchFlags) => (await import('./bench.js')).runBench(flags));

@@ -4,6 +4,7 @@
  * is the documentation.
  */
 import { z } from 'zod';
+import { DEFAULT_TURN_MODEL_SHA256, DEFAULT_TURN_MODEL_URL } from '../providers/turn/model-file.js';
 import { TURN_KNOBS, type BoolKnob, type ChoiceKnob, type FractionKnob, type IntKnob } from '../core/turn-config.js';
 import { vendorNames, vendorSummaries } from '../providers/vendor-list.js';
 import { mcpServersSetting } from './mcp-servers.js';
@@ -242,6 +243,15 @@ export const SETTINGS = {
   CANCEL_BUDGET_MS: intKnob(TURN_KNOBS.cancelBudgetMs),
   TURN_MAX_SPEECH_MS: intKnob(TURN_KNOBS.turnMaxSpeechMs),
   SPECULATIVE_START: boolKnob(TURN_KNOBS.speculativeStart),
+  TURN_END_MAX_SILENCE_MS: intKnob(TURN_KNOBS.endOfTurnMaxSilenceMs),
+  INTERRUPTION_MODE: choiceKnob(TURN_KNOBS.interruptionMode),
+  BARGE_IN_MIN_WORDS: intKnob(TURN_KNOBS.bargeInMinWords),
+  FALSE_INTERRUPTION_TIMEOUT_MS: intKnob(TURN_KNOBS.falseInterruptionTimeoutMs),
+  TURN_MODEL_THRESHOLD: fractionKnob(TURN_KNOBS.smartTurnThreshold),
+  TURN_MODEL_PATH: { schema: z.string(), default: '', help: 'smart_turn: the Smart Turn v3 ONNX file (set: loaded at start, so sessions may ask for smart_turn; empty: the default model, downloaded once into TURN_MODEL_CACHE_DIR when TURN_END_SOURCE=smart_turn)' },
+  TURN_MODEL_URL: { schema: z.url({ protocol: /^https?$/ }), default: DEFAULT_TURN_MODEL_URL, help: 'smart_turn: where the default model is downloaded from when TURN_MODEL_PATH is empty' },
+  TURN_MODEL_SHA256: { schema: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits')]), default: DEFAULT_TURN_MODEL_SHA256, help: 'smart_turn: sha256 the downloaded model must have' },
+  TURN_MODEL_CACHE_DIR: { schema: z.string().min(1), default: '~/.cache/voice-gateway/models', help: 'smart_turn: folder of downloaded models' },
 
   AUTH_MODE: { schema: z.enum(['none', 'api_key', 'jwt']), default: 'none', help: 'Who may open sessions, on every transport: none, api_key (API_KEYS), jwt (JWT_*)' },
   API_KEYS: { schema: z.string(), default: '', help: 'Allowed API keys as name:sha256hex entries, comma separated (make one: voice-gateway new-key NAME)' },

@@ -7,7 +7,9 @@ import type { ToolChoice } from '../providers/types.js';
 
 export type { ToolChoice };
 
-export type EndOfTurnSource = 'asr' | 'vad' | 'commit';
+export type EndOfTurnSource = 'asr' | 'vad' | 'commit' | 'smart_turn';
+/** What user speech does while the agent speaks: interrupt at once, or pause the reply and decide. */
+export type InterruptionMode = 'immediate' | 'pause';
 
 export interface AudioFormat {
   encoding: AudioEncoding;
@@ -28,6 +30,13 @@ export interface TurnSettings {
   vadThreshold: number;
   /** `speech_started` is reported this much earlier than the detected onset, so it covers the onset. */
   prefixPaddingMs: number;
+  /** With smart_turn: silence that ends the turn whatever the model says. */
+  endOfTurnMaxSilenceMs: number;
+  interruptionMode: InterruptionMode;
+  /** With pause: words (not all backchannel) that make the speech an interruption. */
+  bargeInMinWords: number;
+  /** With pause: a paused reply resumes when no such words came this long after the speech. */
+  falseInterruptionTimeoutMs: number;
 }
 
 /** A tool the client runs itself when the LLM calls it (answered with `tool_result`). */
@@ -228,7 +237,24 @@ export type ServerEvent =
   | { type: 'response_started'; responseId: string; turnId: string }
   | { type: 'response_text'; responseId: string; delta: string }
   | { type: 'response_audio'; responseId: string; data: Uint8Array; offsetMs: number }
-  | { type: 'response_done'; responseId: string; status: ResponseStatus; heardText: string; audioSentMs: number; cause?: InterruptCause }
+  | {
+      type: 'response_done';
+      responseId: string;
+      status: ResponseStatus;
+      heardText: string;
+      audioSentMs: number;
+      cause?: InterruptCause;
+      /** heardText is a proportional estimate (no word timings for the piece it was cut in). */
+      heardTextEstimated?: boolean;
+      /** Where heardText was cut on the reply's audio timeline, ms. */
+      heardMs?: number;
+      /** Times user speech paused this reply and it resumed. */
+      falseInterruptions?: number;
+    }
+  /** User speech while the agent speaks (interruption_mode pause): stop playing, keep the queue. */
+  | { type: 'response_paused'; responseId: string; audioSentMs: number }
+  /** It was no interruption: audio from `offsetMs` (the played position) is sent again, then the rest. */
+  | { type: 'response_unpaused'; responseId: string; offsetMs: number }
   | { type: 'turn_metrics'; metrics: TurnMetrics }
   /** Run the client's tool `name` and answer with tool_result. itemId: its item (item-aware clients). */
   | { type: 'tool_call'; responseId: string; callId: string; name: string; arguments: string; itemId: string; previousItemId: string | null }

@@ -2,10 +2,11 @@
  * The conversation as the LLM sees it. It keeps what the user heard: an interrupted reply is
  * stored cut to the text whose audio was played.
  */
-import type { ChatMessage } from '../providers/types.js';
+import type { ChatMessage, WordTiming } from '../providers/types.js';
 import { GatewayError, type ConversationItem } from './events.js';
 import { quoted } from './client-text.js';
 import { chatMessages, orphanToolItems } from './tool-history.js';
+import { wordStarts, wordsHeard as timedWordsHeard } from './word-timeline.js';
 
 /** One TTS piece of a reply, placed on the reply's audio timeline. */
 export interface SpokenPiece {
@@ -15,6 +16,8 @@ export interface SpokenPiece {
   durationMs: number;
   /** TTS has sent all of its audio. */
   complete: boolean;
+  /** Word timings the TTS reported for it (ms from the piece's start); absent: it reports none. */
+  words?: WordTiming[];
 }
 
 /** A typical speaking rate, for a piece whose audio is not all there yet. */
@@ -22,10 +25,17 @@ const DEFAULT_MS_PER_CHAR = 65;
 
 /**
  * The text a listener heard after `heardMs` of the reply's audio: whole pieces that ended before
- * it, plus the words of the piece playing then in proportion to the time played (no word timings
- * from TTS, so proportional is the honest estimate), cut at a word boundary. A piece still being
- * synthesized is measured by the speaking rate of the pieces before it.
+ * it, plus the words of the piece playing then. Where the TTS reported word timings, those whose
+ * audio was played to its end (./word-timeline.ts); else in proportion to the time played, cut
+ * at a word boundary, and `estimated` says so. A piece still being synthesized is measured by the
+ * speaking rate of the pieces before it.
  */
+export function heardCut(pieces: readonly SpokenPiece[], heardMs: number): { text: string; estimated: boolean } {
+  const playing = pieces.find((p) => heardMs < p.startMs + (p.complete ? p.durationMs : Infinity));
+  const estimated = playing !== undefined && heardMs > playing.startMs && playing.words === undefined;
+  return { text: heardText(pieces, heardMs), estimated };
+}
+
 export function heardText(pieces: readonly SpokenPiece[], heardMs: number): string {
   const done = pieces.filter((p) => p.complete);
   const doneChars = done.reduce((n, p) => n + p.text.length, 0);
@@ -38,9 +48,10 @@ export function heardText(pieces: readonly SpokenPiece[], heardMs: number): stri
       continue;
     }
     if (heardMs > piece.startMs && durationMs > 0) {
-      const fraction = (heardMs - piece.startMs) / durationMs;
       const words = piece.text.split(/\s+/).filter(Boolean);
-      const wordsHeard = Math.floor(words.length * fraction);
+      const wordsHeard = piece.words
+        ? timedWordsHeard(wordStarts(piece.text, piece.words), heardMs - piece.startMs, piece.durationMs, piece.complete)
+        : Math.floor(words.length * ((heardMs - piece.startMs) / durationMs));
       if (wordsHeard > 0) parts.push(words.slice(0, wordsHeard).join(' '));
     }
     break;

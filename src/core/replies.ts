@@ -139,6 +139,16 @@ export class Replies {
     this.end(current.interrupt(), 'barge_in');
   }
 
+  /** User speech while the agent speaks (interruption_mode pause): the current reply stops sending audio; its id, or null. */
+  pauseForSpeech(): string | null {
+    return this.current?.pauseForSpeech() ? this.current.id : null;
+  }
+
+  /** The speech that paused reply `responseId` was no interruption: it plays on (if it is still current). */
+  unpause(responseId: string): void {
+    if (this.current?.id === responseId) this.current.unpause();
+  }
+
   /** The client has played `playedMs` of reply `responseId`. */
   playback(responseId: string, playedMs: number): void {
     if (this.current?.id === responseId) return this.current.onPlayback(playedMs);
@@ -252,7 +262,8 @@ export class Replies {
     const end = reply.ended(outcome, cause);
     this.history.setText(reply.itemId, outcome.heardText, reply.spokenPieces);
     const { status, heardText, audioSentMs } = outcome;
-    this.host.send({ type: 'response_done', responseId: reply.id, status, heardText, audioSentMs: Math.round(audioSentMs), ...(end.cause ? { cause: end.cause } : {}) });
+    const cut = { heardTextEstimated: outcome.heardTextEstimated, heardMs: Math.round(outcome.heardMs), ...(reply.falseInterruptions ? { falseInterruptions: reply.falseInterruptions } : {}) };
+    this.host.send({ type: 'response_done', responseId: reply.id, status, heardText, audioSentMs: Math.round(audioSentMs), ...cut, ...(end.cause ? { cause: end.cause } : {}) });
     const metrics = turnMetrics(reply.turn.id, reply.id, reply.turn.timings, reply.timings);
     this.host.send({ type: 'turn_metrics', metrics });
     const { bargeIn, historyTrimmed } = reply;

@@ -13,12 +13,16 @@ import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer
 import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
-import { heardText, type HistoryTrimmed, type SpokenPiece } from './history.js';
+import { PausableAudio } from './pausable-audio.js';
+import { heardCut, type HistoryTrimmed, type SpokenPiece } from './history.js';
 import { ReplayBuffer } from './reply-replay.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 import type { ToolCallRecord, ToolRounds } from './tool-rounds.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
 import type { TurnReport, TurnTimings } from './turn-metrics.js';
+import type { ReplyTimings, TtsPieceTimings } from './reply-timings.js';
+
+export type { ReplyTimings, TtsPieceTimings } from './reply-timings.js';
 
 export interface ReplySettings {
   outputFormat: AudioFormat;
@@ -32,31 +36,13 @@ export interface ReplySettings {
   replayMaxBytes?: number;
 }
 
-/** Moments of the reply (performance.now() ms) from which the turn metrics are computed. */
-export interface ReplyTimings {
-  llmRequestAt?: number;
-  llmFirstTokenAt?: number;
-  llmFirstPieceAt?: number;
-  ttsFirstRequestAt?: number;
-  ttsFirstAudioAt?: number;
-  firstAudioSentAt?: number;
-  /** The LLM stream ended (done, aborted or failed). */
-  llmDoneAt?: number;
-  /** One entry per piece sent to TTS, in order (for traces). */
-  ttsPieces?: TtsPieceTimings[];
-}
-
-export interface TtsPieceTimings {
-  text: string;
-  requestAt: number;
-  firstAudioAt?: number;
-  doneAt?: number;
-  audioMs: number;
-}
-
 export interface ReplyOutcome {
   status: ResponseStatus;
   heardText: string;
+  /** The heard text is a proportional estimate (the voice reported no word timings for the piece cut). */
+  heardTextEstimated: boolean;
+  /** Where the heard text was cut on the audio timeline (all of it for a completed reply). */
+  heardMs: number;
   audioSentMs: number;
 }
 
@@ -120,6 +106,10 @@ export class Reply {
   private readonly replay: ReplayBuffer;
   /** No client is connected (a resume may follow): the reply does not count as played meanwhile. */
   private paused = false;
+  /** Its audio on the way out: user speech may pause it (interruption_mode pause). */
+  private readonly out: PausableAudio;
+  /** Times user speech paused it and it resumed. */
+  falseInterruptions = 0;
 
   constructor(
     readonly id: string,
@@ -130,6 +120,8 @@ export class Reply {
     private readonly deps: ReplyDeps,
   ) {
     this.replay = new ReplayBuffer(settings.replayMaxBytes ?? 0, settings.outputFormat.encoding, settings.outputFormat.sampleRateHz);
+    const sampleBytes = settings.outputFormat.encoding === 'pcm16' ? 2 : 1;
+    this.out = new PausableAudio((c) => this.deps.emit({ type: 'response_audio', responseId: this.id, data: c.data, offsetMs: Math.round(c.offsetMs) }), sampleBytes);
   }
 
   get turnId(): string {
@@ -199,6 +191,27 @@ export class Reply {
   onPlayback(playedMs: number): void {
     this.playedMs = Math.max(this.playedMs ?? 0, Math.min(playedMs, this.audioSentMs));
     this.replay.played(this.playedMs);
+    this.out.played(this.playedMs);
+    this.playbackAdvanced?.();
+  }
+
+  /** User speech: no more audio goes out (what the synthesizer makes waits) until resume or the end. */
+  pauseForSpeech(): boolean {
+    if (this.status || this.out.isPaused) return false;
+    this.out.pause();
+    this.deps.emit({ type: 'response_paused', responseId: this.id, audioSentMs: Math.round(this.audioSentMs) });
+    return true;
+  }
+
+  /** It was no interruption: audio goes out again from the position the client last reported played. */
+  unpause(): void {
+    if (this.status || !this.out.isPaused) return;
+    this.falseInterruptions++;
+    this.out.resume((fromMs) => {
+      // Audio goes out again from fromMs, back to back from now (what waited included).
+      this.playEndsAt = performance.now() + (this.audioSentMs - fromMs);
+      this.deps.emit({ type: 'response_unpaused', responseId: this.id, offsetMs: Math.round(fromMs) });
+    });
     this.playbackAdvanced?.();
   }
 
@@ -230,8 +243,9 @@ export class Reply {
   }
 
   private outcome(): ReplyOutcome {
-    const heardMs = this.status === 'completed' ? Infinity : (this.playedMs ?? this.audioSentMs);
-    return { status: this.status ?? 'completed', heardText: heardText(this.pieces, heardMs), audioSentMs: this.audioSentMs };
+    const heardMs = this.status === 'completed' ? this.audioSentMs : (this.playedMs ?? this.audioSentMs);
+    const cut = this.status === 'completed' ? { text: heardCut(this.pieces, Infinity).text, estimated: false } : heardCut(this.pieces, heardMs);
+    return { status: this.status ?? 'completed', heardText: cut.text, heardTextEstimated: cut.estimated, heardMs, audioSentMs: this.audioSentMs };
   }
 
   private finish(status: ResponseStatus): void {
@@ -306,6 +320,7 @@ export class Reply {
           const now = performance.now();
           timing.firstAudioAt ??= this.timings.ttsFirstAudioAt === undefined ? Math.min(now, this.firstAudioReadyAt ?? now) : now;
           this.timings.ttsFirstAudioAt ??= timing.firstAudioAt;
+          if (chunk.words) (piece.words ??= []).push(...chunk.words);
           if (chunk.sampleRateHz !== outputFormat.sampleRateHz) {
             resampler ??= await StreamResampler.create(chunk.sampleRateHz, outputFormat.sampleRateHz);
           }
@@ -332,9 +347,9 @@ export class Reply {
     const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
     const now = performance.now();
     this.timings.firstAudioSentAt ??= now;
-    this.deps.emit({ type: 'response_audio', responseId: this.id, data, offsetMs: Math.round(this.audioSentMs) });
     const chunkMs = durationMs(pcm.length, sampleRateHz);
     this.playEndsAt = Math.max(this.playEndsAt ?? now, now) + chunkMs;
+    this.out.push({ data, offsetMs: this.audioSentMs, durationMs: chunkMs });
     this.replay.add(this.audioSentMs, chunkMs, data, this.pieces.length - 1);
     piece.durationMs += chunkMs;
     this.audioSentMs += chunkMs;
@@ -349,8 +364,8 @@ export class Reply {
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted && this.playEndsAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
-      // Paused (no client connected): wait for the resume, or for the end of the session.
-      const remainingMs = this.paused ? 2 ** 31 - 1 : this.playEndsAt + PLAYBACK_MARGIN_MS - performance.now();
+      // Paused (no client connected, or user speech in pause mode): wait for the resume, or the end.
+      const remainingMs = this.paused || this.out.isPaused ? 2 ** 31 - 1 : this.playEndsAt + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

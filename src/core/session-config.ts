@@ -28,6 +28,8 @@ export interface SessionConfig {
   startTimeoutMs: number;
   /** A user turn that lasts this long (audio ms since it began) is ended and answered. */
   turnMaxSpeechMs: number;
+  /** With smart_turn: the model probability at or above which the turn is complete (TURN_MODEL_THRESHOLD). */
+  smartTurnThreshold: number;
   /** What is sent to the LLM is cut to this many (estimated) tokens, oldest turns first (LLM_CONTEXT_TOKENS). */
   llmContextTokens: number;
   /** A stable interim transcript starts the reply early; the final confirms or restarts it. */

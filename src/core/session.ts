@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Providers } from '../providers/types.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import { byteSizeOf } from '../lib/byte-size.js';
+import { BargeIn } from './barge-in.js';
 import { boundedMessage, errorText } from './client-text.js';
 import { ConversationItems } from './conversation-items.js';
 import { GatewayError, type ClientEvent, type ErrorCode, type ServerEvent, type SessionSettings } from './events.js';
@@ -56,6 +57,7 @@ export class Session {
   private readonly barrier = new ProcessedBarrier();
 
   private readonly replies: Replies;
+  private readonly interruptions: BargeIn;
   private readonly items: ConversationItems;
   /** Made at `start`, when the input format is known. */
   private listening: UserTurns | null = null;
@@ -87,6 +89,7 @@ export class Session {
       turnIdTaken: (id) => this.listening?.turnIdTaken(id) ?? false,
       clearInput: () => this.listening?.clear(),
     });
+    this.interruptions = new BargeIn({ ...host, closed: this.lifetime.signal, bargeInPossible: () => turnRules(this.currentState).bargeInPossible, bargeIn: (at) => this.replies.bargeIn(at), pause: () => this.replies.pauseForSpeech(), resume: (id) => this.replies.unpause(id) });
     const { history, items, replies, scope, deadlines } = this;
     this.resume = new SessionResume({
       ...host, scope, deadlines, observer,
@@ -272,18 +275,16 @@ export class Session {
     return new UserTurns(this.providers, this.config, () => this.settings, () => this.items.newTurnId(), this.lifetime.signal, {
       agentHasFloor: () => rules().agentHasFloor,
       audioIn: (ms) => this.observer.onAudio?.('in', ms),
-      speechStarted: (turnId, audioOffsetMs) => this.send({ type: 'speech_started', audioOffsetMs, turnId }),
-      speechStopped: (turnId, audioOffsetMs) => this.send({ type: 'speech_stopped', audioOffsetMs, turnId }),
+      speechStarted: (turnId, audioOffsetMs) => (this.interruptions.speechStarted(), this.send({ type: 'speech_started', audioOffsetMs, turnId })),
+      speechStopped: (turnId, audioOffsetMs) => (this.send({ type: 'speech_stopped', audioOffsetMs, turnId }), this.interruptions.speechStopped()),
       transcript: (turn, kind, pending) => {
         const text = turnText(turn);
         if (kind === 'final') this.resume.changed(); // the words of a turn being spoken survive a crash
         this.send({ type: 'transcript', turnId: turn.id, stability: kind === 'stable' ? 'stable' : 'partial', text });
         if (pending) this.replies.speculate({ id: turn.id, text, timings: turn.timings }, kind);
       },
-      speechWhileAgentHasFloor: (speechMs, speechStartAt) => {
-        const { turn } = this.settings;
-        if (turn.bargeInEnabled && rules().bargeInPossible && speechMs >= Math.max(turn.bargeInMinSpeechMs, 1)) this.replies.bargeIn(speechStartAt);
-      },
+      speechWhileAgentHasFloor: (speechMs, speechStartAt) => this.interruptions.speech(speechMs, speechStartAt),
+      heardWhileAgentHasFloor: (text, final) => this.interruptions.transcript(text, final),
       turnEnded: (turn, text) => this.items.userTurnEnded({ id: turn.id, text, timings: turn.timings }),
       error: (error) => this.reportError(error),
       background: (work) => this.background(work),

@@ -10,7 +10,7 @@
  * change it, with its proto field if voice.v1 carries it). The environment variable, its `--help`,
  * its bounds and its default follow from the row.
  */
-import type { EndOfTurnSource, TurnSettings } from './events.js';
+import type { EndOfTurnSource, InterruptionMode, TurnSettings } from './events.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
 
 interface KnobBase {
@@ -23,7 +23,7 @@ interface KnobBase {
 }
 export interface IntKnob extends KnobBase {
   kind: 'int';
-  unit: 'ms' | 'chars' | 'count';
+  unit: 'ms' | 'chars' | 'count' | 'words';
   min: number;
   max: number;
   default: number;
@@ -45,13 +45,14 @@ export interface ChoiceKnob<T extends string> extends KnobBase {
 }
 export type TurnKnob = IntKnob | FractionKnob | BoolKnob | ChoiceKnob<string>;
 
-const END_OF_TURN_SOURCES = ['asr', 'vad', 'commit'] as const satisfies readonly EndOfTurnSource[];
+const END_OF_TURN_SOURCES = ['asr', 'vad', 'commit', 'smart_turn'] as const satisfies readonly EndOfTurnSource[];
+const INTERRUPTION_MODES = ['immediate', 'pause'] as const satisfies readonly InterruptionMode[];
 
 export const TURN_KNOBS = {
   // A client may change these per session (TurnSettings).
   endOfTurnSource: {
     kind: 'choice', values: END_OF_TURN_SOURCES, default: 'vad', env: 'TURN_END_SOURCE', clientField: 'turn.end_of_turn_source',
-    help: 'What ends the user turn: asr (recognizer endpointing), vad (silence), commit (push-to-talk)',
+    help: 'What ends the user turn: asr (recognizer endpointing), vad (silence), commit (push-to-talk), smart_turn (the Smart Turn model, asked after TURN_END_SILENCE_MS of silence)',
   } satisfies ChoiceKnob<EndOfTurnSource>,
   endOfTurnSilenceMs: {
     kind: 'int', unit: 'ms', min: 100, max: 5000, default: 500, env: 'TURN_END_SILENCE_MS', clientField: 'turn.end_of_turn_silence_ms',
@@ -71,7 +72,24 @@ export const TURN_KNOBS = {
     kind: 'int', unit: 'ms', min: 0, max: 5000, default: 0, clientField: 'turn.prefix_padding_ms',
     help: 'speech_started is reported this much (ms) before the detected onset',
   },
+  endOfTurnMaxSilenceMs: {
+    kind: 'int', unit: 'ms', min: 100, max: 10000, default: 2000, env: 'TURN_END_MAX_SILENCE_MS', clientField: 'turn.end_of_turn_max_silence_ms',
+    help: 'With smart_turn: silence (ms) that ends the turn whatever the model says (it is asked again as the silence grows until then)',
+  },
+  interruptionMode: {
+    kind: 'choice', values: INTERRUPTION_MODES, default: 'immediate', env: 'INTERRUPTION_MODE', clientField: 'turn.interruption_mode',
+    help: 'What user speech does while the agent speaks: immediate (interrupts the reply), pause (pauses it; words that are not a backchannel interrupt it, none resume it)',
+  } satisfies ChoiceKnob<InterruptionMode>,
+  bargeInMinWords: {
+    kind: 'int', unit: 'words', min: 1, max: 20, default: 1, env: 'BARGE_IN_MIN_WORDS', clientField: 'turn.barge_in_min_words',
+    help: 'With pause: words (not only backchannel such as "uh-huh", "yeah") that make speech an interruption',
+  },
+  falseInterruptionTimeoutMs: {
+    kind: 'int', unit: 'ms', min: 100, max: 10000, default: 1000, env: 'FALSE_INTERRUPTION_TIMEOUT_MS', clientField: 'turn.false_interruption_timeout_ms',
+    help: 'With pause: a paused reply resumes when no interrupting words came this long (ms) after the speech stopped',
+  },
   // The server's alone.
+  smartTurnThreshold: { kind: 'fraction', min: 0.01, max: 0.99, default: 0.5, env: 'TURN_MODEL_THRESHOLD', help: 'With smart_turn: the model probability at or above which the turn is complete' },
   vadNegThreshold: { kind: 'fraction', min: 0.01, max: 0.99, default: 0.35, env: 'VAD_NEG_THRESHOLD', help: 'Speech probability below which audio is silence' },
   vadMinSpeechMs: { kind: 'int', unit: 'ms', min: 0, max: 2000, default: 100, env: 'VAD_MIN_SPEECH_MS', help: 'Speech shorter than this (ms) is noise' },
   vadMinSilenceMs: { kind: 'int', unit: 'ms', min: 32, max: 5000, default: 300, env: 'VAD_MIN_SILENCE_MS', help: 'Silence (ms) that ends a stretch of speech' },
@@ -152,6 +170,10 @@ export function sessionTurnSettings(v: TurnValues): TurnSettings {
     autoRespond: v.autoRespond,
     vadThreshold: v.vadThreshold,
     prefixPaddingMs: v.prefixPaddingMs,
+    endOfTurnMaxSilenceMs: v.endOfTurnMaxSilenceMs,
+    interruptionMode: v.interruptionMode,
+    bargeInMinWords: v.bargeInMinWords,
+    falseInterruptionTimeoutMs: v.falseInterruptionTimeoutMs,
   };
 }
 
@@ -161,7 +183,7 @@ export function vadSegmenterSettings(v: TurnValues): VadSegmenterSettings {
 }
 
 /** What the session engine takes from the values besides the client's `turn` settings (SessionConfig). */
-export function turnEngineSettings(v: TurnValues): { vad: VadSegmenterSettings; asrFinalWaitMs: number; cancelBudgetMs: number; maxPieceChars: number; speculativeStart: boolean; turnMaxSpeechMs: number } {
-  const { asrFinalWaitMs, cancelBudgetMs, maxPieceChars, speculativeStart, turnMaxSpeechMs } = v;
-  return { vad: vadSegmenterSettings(v), asrFinalWaitMs, cancelBudgetMs, maxPieceChars, speculativeStart, turnMaxSpeechMs };
+export function turnEngineSettings(v: TurnValues): { vad: VadSegmenterSettings; asrFinalWaitMs: number; cancelBudgetMs: number; maxPieceChars: number; speculativeStart: boolean; turnMaxSpeechMs: number; smartTurnThreshold: number } {
+  const { asrFinalWaitMs, cancelBudgetMs, maxPieceChars, speculativeStart, turnMaxSpeechMs, smartTurnThreshold } = v;
+  return { vad: vadSegmenterSettings(v), asrFinalWaitMs, cancelBudgetMs, maxPieceChars, speculativeStart, turnMaxSpeechMs, smartTurnThreshold };
 }

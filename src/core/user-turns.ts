@@ -11,13 +11,14 @@ import { StreamResampler } from '../audio/resampler.js';
 import type { AsrResult, AsrStream, Providers } from '../providers/types.js';
 import { settlesWithin } from './abortable.js';
 import { GatewayError, type SessionSettings } from './events.js';
+import { SmartTurnListener } from './smart-turn-listener.js';
 import { MIN_COMMIT_AUDIO_MS } from './turn-config.js';
 import type { TurnTimings } from './turn-metrics.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
 import { VoiceActivity } from './voice-activity.js';
 
 /** What ends a user's turn; `max_length`: it reached TURN_MAX_SPEECH_MS. */
-export type TurnEndSource = 'asr' | 'vad' | 'commit' | 'max_length';
+export type TurnEndSource = 'asr' | 'vad' | 'commit' | 'max_length' | 'smart_turn';
 
 /** The turn the user is speaking: its id (also its item's), its words so far and its moments. */
 export interface PendingTurn {
@@ -44,6 +45,8 @@ export interface UserTurnHooks {
   transcript(turn: PendingTurn, kind: AsrResult['kind'], pending: boolean): void;
   /** The user has been speaking `speechMs` (started at `speechStartAt`) while the agent holds the floor. */
   speechWhileAgentHasFloor(speechMs: number, speechStartAt: number): void;
+  /** The recognizer heard `text` while the agent holds the floor (pause-then-decide reads it). */
+  heardWhileAgentHasFloor(text: string, final: boolean): void;
   /** The user's turn ended with words (`text`); an end with none reports nothing (a commit throws). */
   turnEnded(turn: PendingTurn, text: string, source: TurnEndSource): void;
   /** A problem the session survives (the recognizer failed or cannot do the language). */
@@ -57,6 +60,8 @@ export interface ListeningConfig {
   vad: VadSegmenterSettings;
   asrFinalWaitMs: number;
   turnMaxSpeechMs: number;
+  /** With smart_turn: the model probability at or above which the turn is complete. */
+  smartTurnThreshold: number;
 }
 
 export class UserTurns {
@@ -78,6 +83,10 @@ export class UserTurns {
   /** The turn the latest stretch of user speech belongs to. */
   private speechTurnId = '';
   private closed = false;
+  /** end_of_turn_source smart_turn: made by the first audio that needs it. */
+  private smartTurn: SmartTurnListener | null = null;
+  /** The session asked for smart_turn and the server has no model: said once, silence decides. */
+  private smartTurnMissingSaid = false;
 
   constructor(
     private readonly providers: Providers,
@@ -135,6 +144,7 @@ export class UserTurns {
     this.asrResampler = null;
     this.voice.setInputRate(this.settings().inputFormat.sampleRateHz);
     this.voice.setThreshold(this.settings().turn.vadThreshold);
+    this.checkTurnSource();
   }
 
   /** The resampler to the recognizer's rate, made by the first audio that needs it. */
@@ -147,6 +157,31 @@ export class UserTurns {
   /** The settings changed without a new input format. */
   settingsChanged(): void {
     this.voice.setThreshold(this.settings().turn.vadThreshold);
+    this.checkTurnSource();
+  }
+
+  /** smart_turn without a model loaded is said once; the turn then ends on silence (as vad). */
+  checkTurnSource(): void {
+    if (this.settings().turn.endOfTurnSource !== 'smart_turn' || this.providers.turn || this.smartTurnMissingSaid) return;
+    this.smartTurnMissingSaid = true;
+    this.hooks.error(
+      new GatewayError('failed_precondition', 'end_of_turn_source smart_turn needs the Smart Turn model, which this server has not loaded (TURN_MODEL_PATH, or TURN_END_SOURCE=smart_turn): turns end on silence (end_of_turn_silence_ms) instead'),
+    );
+  }
+
+  /** The Smart Turn listener when this session's turns end by the model, else null. */
+  private smartTurnListener(): SmartTurnListener | null {
+    const model = this.providers.turn;
+    if (this.settings().turn.endOfTurnSource !== 'smart_turn' || !model) return null;
+    return (this.smartTurn ??= new SmartTurnListener(
+      model,
+      () => ({ silenceMs: this.settings().turn.endOfTurnSilenceMs, maxSilenceMs: this.settings().turn.endOfTurnMaxSilenceMs, threshold: this.config.smartTurnThreshold }),
+      (decision) => {
+        if (this.closed) return;
+        if (decision.kind === 'end') this.hooks.background(this.endTurn('smart_turn'));
+        else this.hooks.error(new GatewayError('unavailable', `the Smart Turn model failed: ${decision.error instanceof Error ? decision.error.message : String(decision.error)}; this turn ends after end_of_turn_max_silence_ms of silence`));
+      },
+    ));
   }
 
   async push(data: Uint8Array): Promise<void> {
@@ -168,6 +203,9 @@ export class UserTurns {
       if (this.closed) return;
       this.ensureAsr()?.write(this.asrResampler ? this.asrResampler.process(pcm) : pcm);
     }
+    const smartTurn = this.smartTurnListener();
+    if (smartTurn) await smartTurn.push(pcm, inputFormat.sampleRateHz);
+    if (this.closed) return;
     await this.voice.push(pcm, (edge) => {
       if (this.closed) return false;
       if (edge?.type === 'speech_start') this.speechStarted(edge.offsetMs);
@@ -176,6 +214,7 @@ export class UserTurns {
       if (edge) this.asr?.speech?.({ type: edge.type === 'speech_start' ? 'start' : 'end', msAgo: Math.max(0, this.inputOffsetMs - edge.offsetMs) });
       if (this.hooks.agentHasFloor() && this.voice.speechMs > 0) this.hooks.speechWhileAgentHasFloor(this.voice.speechMs, this.speechStartAt ?? performance.now());
       this.checkVadEndOfTurn();
+      if (smartTurn && !this.hooks.agentHasFloor()) smartTurn.onVoice(this.voice.speaking, this.voice.silenceMs, !!this.pendingTurn && this.voice.lastVoicedAt !== undefined);
       return true;
     });
     this.checkTurnLength();
@@ -191,6 +230,7 @@ export class UserTurns {
 
   /** Drops the user's audio since the last end of turn: the turn in progress and its words. */
   clear(): void {
+    this.smartTurn?.reset();
     this.pendingTurn = null;
     this.uncommittedMs = 0;
     const stream = this.asr;
@@ -202,6 +242,7 @@ export class UserTurns {
 
   close(): void {
     this.closed = true;
+    this.smartTurn?.close();
     this.voice.close();
     this.asrResampler?.destroy();
   }
@@ -234,7 +275,8 @@ export class UserTurns {
   private checkVadEndOfTurn(): void {
     const { turn } = this.settings();
     const voice = this.voice;
-    if (turn.endOfTurnSource !== 'vad' || !this.pendingTurn || voice.speaking || this.hooks.agentHasFloor()) return;
+    const silenceEnds = turn.endOfTurnSource === 'vad' || (turn.endOfTurnSource === 'smart_turn' && !this.providers.turn);
+    if (!silenceEnds || !this.pendingTurn || voice.speaking || this.hooks.agentHasFloor()) return;
     if (voice.lastVoicedAt === undefined || voice.silenceMs < turn.endOfTurnSilenceMs) return;
     this.hooks.background(this.endTurn('vad'));
   }
@@ -259,10 +301,11 @@ export class UserTurns {
     const turn = source === 'commit' ? (this.pendingTurn ??= this.newTurn()) : this.pendingTurn;
     if (!turn) return;
     this.pendingTurn = null; // new speech from here on belongs to the next turn
+    this.smartTurn?.reset();
     this.uncommittedMs = 0;
     turn.timings.speechEndAt = this.voice.lastVoicedAt;
     turn.timings.turnEndedAt = performance.now();
-    if (source === 'commit' || source === 'max_length' || (source === 'vad' && (turn.partial || this.asr?.awaitingFinal))) await this.flushAsr(turn);
+    if (source === 'commit' || source === 'max_length' || ((source === 'vad' || source === 'smart_turn') && (turn.partial || this.asr?.awaitingFinal))) await this.flushAsr(turn);
     const text = turnText(turn);
     if (!text) {
       if (source === 'commit') throw new GatewayError('failed_precondition', 'no words were recognized in the committed audio: nothing was added to the conversation', 'nothing_heard');
@@ -292,6 +335,8 @@ export class UserTurns {
       for await (const result of stream) {
         if (this.closed) return;
         if (!result.text.trim()) continue;
+        // First: words that make it a barge-in give the floor back, and then belong to the user's turn.
+        if (stream === this.asr && !this.flushing && this.hooks.agentHasFloor()) this.hooks.heardWhileAgentHasFloor(result.text.trim(), result.kind === 'final');
         const turn = this.turnForAsr(stream);
         if (!turn) continue; // the agent holds the floor and nobody barged in: echo or noise
         if (result.kind === 'final') {

@@ -1,7 +1,9 @@
 /** Builds the providers the configuration names, each from its row in ./registry.ts. */
 import type { Config } from '../config/schema.js';
 import { BuildContext, chosenVendors, vendorRow } from './registry.js';
-import type { Providers } from './types.js';
+import { resolveTurnModelFile } from './turn/model-file.js';
+import { SmartTurnModel } from './turn/smart-turn.js';
+import type { Providers, TurnEndModel } from './types.js';
 
 /**
  * Builds the providers the configuration names. A provider that cannot work stops the start.
@@ -17,5 +19,22 @@ export async function createProviders(config: Config): Promise<Providers> {
   const llm = await rows.llm.create(config, shared);
   const [asr, tts] = await Promise.all([rows.asr.create(config, shared), rows.tts.create(config, shared)]);
   const vad = await rows.vad.create(config, shared);
-  return { vad, asr, llm, tts };
+  const turn = await createTurnModel(config);
+  return { vad, asr, llm, tts, ...(turn ? { turn } : {}) };
+}
+
+/**
+ * The Smart Turn model, one for the process, when sessions may use it: the server's end of turn
+ * is smart_turn (then the default model is downloaded once if needed) or TURN_MODEL_PATH names one.
+ */
+export async function createTurnModel(config: Config): Promise<TurnEndModel | undefined> {
+  if (config.TURN_END_SOURCE !== 'smart_turn' && !config.TURN_MODEL_PATH) return undefined;
+  const modelPath = await resolveTurnModelFile({
+    modelPath: config.TURN_MODEL_PATH,
+    url: config.TURN_MODEL_URL,
+    sha256: config.TURN_MODEL_SHA256,
+    cacheDir: config.TURN_MODEL_CACHE_DIR,
+    stallTimeoutMs: config.LLM_DOWNLOAD_STALL_MS,
+  });
+  return SmartTurnModel.load({ modelPath });
 }

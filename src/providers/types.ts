@@ -185,7 +185,29 @@ export interface TtsOptions {
   sampleRateHz: number;
 }
 
-export type TtsChunk = { pcm: Int16Array; sampleRateHz: number };
+/**
+ * A word of the text given to `stream` and when its audio starts, for engines that report it
+ * (espeak-ng's word events, the simulated voice): the heard text of an interrupted reply is then
+ * cut at the last word whose audio was played, instead of estimated in proportion to time.
+ */
+export interface WordTiming {
+  /**
+   * Where the word is in the text (UTF-16 code units, as JavaScript strings count). Engines are not
+   * always exact (espeak is sometimes off by a few characters after accented letters); the core
+   * places each timing on the text's own words, in order.
+   */
+  textOffset: number;
+  textLength: number;
+  /** Where its audio starts, in ms from the start of this `stream` call's audio. */
+  startMs: number;
+}
+
+/**
+ * Audio, and the words whose audio starts in this chunk when the engine reports them. An engine
+ * that reports word timings reports every word of the text, in order (its first with its first
+ * audio); one that does not leaves `words` out, and the core then estimates.
+ */
+export type TtsChunk = { pcm: Int16Array; sampleRateHz: number; words?: WordTiming[] };
 
 /** A voice a session may choose (`TtsOptions.voice`). */
 export interface VoiceInfo {
@@ -201,14 +223,41 @@ export interface SpeechSynthesizer {
   listVoices?(): Promise<VoiceInfo[]>;
 }
 
+/** What a semantic end-of-turn model (Smart Turn) says about the user's turn so far. */
+export interface TurnEndPrediction {
+  /** 0..1: how likely the user has finished their turn. */
+  probability: number;
+  /** Time the model's thread spent on it (features and the model run), ms. */
+  computeMs: number;
+}
+
+/**
+ * A semantic end-of-turn model: the user's audio in, whether the turn sounds finished out. One
+ * model serves every session; each session keeps its own turn's audio and sends it with each
+ * question (the model has no state between questions).
+ */
+export interface TurnEndModel {
+  /** Rate of the audio it takes. */
+  readonly sampleRateHz: number;
+  /** The most audio it looks at (the end of the turn); a session need keep no more. */
+  readonly maxAudioMs: number;
+  /** `pcm`: the turn's audio so far, mono, newest last. Rejects when `signal` aborts first. */
+  predict(pcm: Int16Array, signal: AbortSignal): Promise<TurnEndPrediction>;
+}
+
 export interface Providers {
   vad: VoiceActivityDetector;
   asr: SpeechRecognizer;
   llm: ChatModel;
   tts: SpeechSynthesizer;
+  /** The semantic end-of-turn model, when the server loaded one (end_of_turn_source smart_turn needs it). */
+  turn?: TurnEndModel;
 }
 
+/** The kinds of the vendor table (registry.ts): one chosen vendor each. */
 export type ProviderKind = 'asr' | 'llm' | 'tts' | 'vad';
+/** Who failed: a vendor kind, or the end-of-turn model (one for the process, not a vendor choice). */
+export type ProviderErrorKind = ProviderKind | 'turn';
 
 export interface ProviderErrorOptions {
   /** The same request may work later unchanged (default false: settings or input must change first). */
@@ -225,7 +274,7 @@ export class ProviderError extends Error {
   readonly retryAfterS: number | undefined;
 
   constructor(
-    readonly kind: ProviderKind,
+    readonly kind: ProviderErrorKind,
     message: string,
     options: ProviderErrorOptions = {},
   ) {

@@ -44,8 +44,14 @@ void describe('turn knobs', () => {
       autoRespond: TURN_KNOBS.autoRespond.default,
       vadThreshold: TURN_KNOBS.vadThreshold.default,
       prefixPaddingMs: TURN_KNOBS.prefixPaddingMs.default,
+      endOfTurnMaxSilenceMs: TURN_KNOBS.endOfTurnMaxSilenceMs.default,
+      interruptionMode: TURN_KNOBS.interruptionMode.default,
+      bargeInMinWords: TURN_KNOBS.bargeInMinWords.default,
+      falseInterruptionTimeoutMs: TURN_KNOBS.falseInterruptionTimeoutMs.default,
     });
     assert.equal(config.speculativeStart, true);
+    assert.equal(config.smartTurnThreshold, TURN_KNOBS.smartTurnThreshold.default);
+    assert.equal(sessionConfig(loadConfig({ INTERRUPTION_MODE: 'pause', TURN_END_MAX_SILENCE_MS: '3000' })).defaults.turn.interruptionMode, 'pause');
     assert.equal(config.cancelBudgetMs, TURN_KNOBS.cancelBudgetMs.default);
     assert.equal(config.asrFinalWaitMs, TURN_KNOBS.asrFinalWaitMs.default);
     assert.equal(config.maxPieceChars, TURN_KNOBS.maxPieceChars.default);

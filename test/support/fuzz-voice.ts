@@ -19,7 +19,7 @@ const settings = fc.record(
     language: fuzzText(),
     voice: fuzzText(),
     instructions: fuzzText(),
-    turn: fc.record({ endOfTurnSource: enumValue, endOfTurnSilenceMs: uint32, bargeInMinSpeechMs: uint32, bargeInDisabled: fc.boolean() }, { requiredKeys: [] }),
+    turn: fc.record({ endOfTurnSource: enumValue, endOfTurnSilenceMs: uint32, bargeInMinSpeechMs: uint32, bargeInDisabled: fc.boolean(), endOfTurnMaxSilenceMs: uint32, interruptionMode: enumValue, bargeInMinWords: uint32, falseInterruptionTimeoutMs: uint32 }, { requiredKeys: [] }),
   },
   { requiredKeys: [] },
 );

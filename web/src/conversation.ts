@@ -252,6 +252,12 @@ export class Conversation {
         return this.replies.audio(event.value);
       case 'responseDone':
         return this.replies.done(event.value);
+      case 'responsePaused':
+        // The user spoke over the reply: stop it now. The queue is dropped (its position is reported
+        // at once); if the gateway unpauses, it sends the audio again from that position.
+        return this.replies.flush(event.value.responseId);
+      case 'responseUnpaused':
+        return;
       case 'turnMetrics':
         voiceStats.turnMetrics.push(metricsRecord(event.value));
         return this.view.turnMetrics(event.value);

@@ -86,7 +86,9 @@ export class ReplyPlayback {
     const player = this.host.audio();
     if (!reply || !player || (reply.status !== 'pending' && reply.status !== 'speaking')) return;
     const samples = pcm16FromBytes(audio.data);
-    reply.timeline.addAudio(samplesToMs(samples.length, player.sampleRateHz));
+    // Audio sent again (after an unpause or a resume) starts before what came: only new audio lengthens the timeline.
+    const endMs = audio.offsetMs + samplesToMs(samples.length, player.sampleRateHz);
+    reply.timeline.addAudio(Math.max(0, endMs - reply.timeline.audioReceivedMs));
     player.play(audio.responseId, samples);
     this.record(audio.responseId, reply);
   }

@@ -1,8 +1,9 @@
 /**
- * Finds the GGUF file the local LLM runs: the user's own (`LLM_MODEL_PATH`), or a default small
- * instruct model (`LLM_MODEL_URL`; the choice and why its checksum is not pinned are explained
- * beside its default in config/schema.ts) downloaded once into a cache folder with its sha256
- * checked when `LLM_MODEL_SHA256` is set. A download lands in a temporary file that
+ * Finds a model file: the user's own (`LLM_MODEL_PATH`), or a default model (`LLM_MODEL_URL`; the
+ * choice and why its checksum is not pinned are explained beside its default in config/schema.ts)
+ * downloaded once into a cache folder with its sha256 checked when `LLM_MODEL_SHA256` is set. The
+ * local LLM's GGUF file is the default `ModelFormat`; the Smart Turn ONNX model
+ * (providers/turn/model-file.ts) is another, with its own settings named in the messages. A download lands in a temporary file that
  * is renamed into place only when it is complete and verified, so the cache never holds half a
  * model. When there is no model and no way to get one, the error says how to point the gateway
  * at a model file or at an OpenAI-compatible server.
@@ -18,11 +19,11 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { downloadProgress, type ProgressStream } from './download-progress.js';
 
 export interface ModelSourceSettings {
-  /** A GGUF file to use as it is; empty: use the cache. */
+  /** A model file to use as it is; empty: use the cache. */
   modelPath: string;
   /** Where the default model is downloaded from. */
   url: string;
-  /** Expected sha256 (hex) of the download; empty: not checked (the GGUF header still is). */
+  /** Expected sha256 (hex) of the download; empty: not checked (the file's first bytes still are). */
   sha256: string;
   /** Folder of downloaded models; a leading `~/` is the home folder. */
   cacheDir: string;
@@ -37,57 +38,84 @@ export class ModelUnavailableError extends Error {
   override name = 'ModelUnavailableError';
 }
 
-const GGUF_MAGIC = 'GGUF';
-const POINTERS = [
-  'Point the gateway at a model, then start it again, with either:',
-  '  a GGUF model file on this machine:  LLM_MODEL_PATH=/path/model.gguf',
-  '  an OpenAI-compatible server:        LLM_BASE_URL=http://host:port/v1',
-].join('\n');
+/** A kind of model file: how to recognize it, and the settings and advice its messages name. */
+export interface ModelFormat {
+  /** What the model is, in messages: "local language model". */
+  purpose: string;
+  /** The file format ("GGUF") and its extension (".gguf"). */
+  name: string;
+  extension: string;
+  /** The file's first bytes: how many to read, whether they are right, and what they should be (for messages). */
+  headBytes: number;
+  startsRight(head: Buffer): boolean;
+  expectedStart: string;
+  /** The settings (environment variables) messages name. */
+  settings: { path: string; url: string; sha256: string; cacheDir: string; stallMs: string };
+  /** What to do when there is no model, one suggestion a line. */
+  pointers: string;
+}
 
-/** The GGUF file to load: the user's, the cached one, or a fresh download. */
-export async function resolveModelFile(s: ModelSourceSettings): Promise<string> {
+export const GGUF_MODEL: ModelFormat = {
+  purpose: 'local language model',
+  name: 'GGUF',
+  extension: '.gguf',
+  headBytes: 4,
+  startsRight: (head) => head.toString('latin1') === 'GGUF',
+  expectedStart: '"GGUF"',
+  settings: { path: 'LLM_MODEL_PATH', url: 'LLM_MODEL_URL', sha256: 'LLM_MODEL_SHA256', cacheDir: 'LLM_CACHE_DIR', stallMs: 'LLM_DOWNLOAD_STALL_MS' },
+  pointers: [
+    'Point the gateway at a model, then start it again, with either:',
+    '  a GGUF model file on this machine:  LLM_MODEL_PATH=/path/model.gguf',
+    '  an OpenAI-compatible server:        LLM_BASE_URL=http://host:port/v1',
+  ].join('\n'),
+};
+
+/** The model file to load: the user's, the cached one, or a fresh download. */
+export async function resolveModelFile(s: ModelSourceSettings, format: ModelFormat = GGUF_MODEL): Promise<string> {
   if (s.modelPath) {
     const path = expandHome(s.modelPath);
-    await checkGgufFile(path, `LLM_MODEL_PATH=${s.modelPath}`);
+    await checkModelFile(path, `${format.settings.path}=${s.modelPath}`, format);
     return path;
   }
   const dir = expandHome(s.cacheDir);
-  const file = join(dir, cacheFileName(s.url));
+  const file = join(dir, cacheFileName(s.url, format.extension));
   const sha256 = s.sha256.toLowerCase();
-  if (await usableCachedFile(file, sha256)) return file;
+  if (await usableCachedFile(file, sha256, format)) return file;
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new ModelUnavailableError(`Cannot create the model cache folder ${dir} (LLM_CACHE_DIR): ${describe(err)}\n${POINTERS}`);
+    throw new ModelUnavailableError(`Cannot create the model cache folder ${dir} (${format.settings.cacheDir}): ${describe(err)}\n${format.pointers}`);
   }
-  await download(s, file, sha256);
+  await download(s, file, sha256, format);
   return file;
 }
 
-/** Throws a ModelUnavailableError unless `path` is a file that starts with the GGUF magic. */
-export async function checkGgufFile(path: string, what: string): Promise<void> {
+/** Throws a ModelUnavailableError unless `path` is a file that starts as the format's files do. */
+export async function checkModelFile(path: string, what: string, format: ModelFormat = GGUF_MODEL): Promise<void> {
   let head: Buffer;
   try {
     const info = await stat(path);
-    if (info.isDirectory()) throw new ModelUnavailableError(`${what} is a folder, not a GGUF file\n${POINTERS}`);
-    head = await readHead(path, 4);
+    if (info.isDirectory()) throw new ModelUnavailableError(`${what} is a folder, not a ${format.name} file\n${format.pointers}`);
+    head = await readHead(path, format.headBytes);
   } catch (err) {
     if (err instanceof ModelUnavailableError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : describe(err);
-    throw new ModelUnavailableError(`${what}: ${why}\n${POINTERS}`);
+    throw new ModelUnavailableError(`${what}: ${why}\n${format.pointers}`);
   }
-  if (head.toString('latin1') !== GGUF_MAGIC) {
+  if (head.length < format.headBytes || !format.startsRight(head)) {
     const shown = JSON.stringify(head.toString('latin1').replace(/[^\x20-\x7e]/g, '.'));
-    throw new ModelUnavailableError(`${what} is not a GGUF file: it starts with ${shown} (${head.toString('hex') || 'nothing'}), a GGUF file starts with "GGUF"\n${POINTERS}`);
+    throw new ModelUnavailableError(
+      `${what} is not a ${format.name} file: it starts with ${shown} (${head.toString('hex') || 'nothing'}), a ${format.name} file starts with ${format.expectedStart}\n${format.pointers}`,
+    );
   }
 }
 
 /** `https://host/a/b/Model-Q4.gguf?x=1` -> `Model-Q4.gguf` (safe characters only). */
-export function cacheFileName(url: string): string {
+export function cacheFileName(url: string, extension = GGUF_MODEL.extension): string {
   const last = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
   const safe = last.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
-  return safe ? (safe.endsWith('.gguf') ? safe : `${safe}.gguf`) : 'model.gguf';
+  return safe ? (safe.endsWith(extension) ? safe : `${safe}${extension}`) : `model${extension}`;
 }
 
 export function expandHome(path: string): string {
@@ -99,9 +127,9 @@ export function expandHome(path: string): string {
  * got its name after it was verified, and its sha256 is kept beside it. When a checksum is asked
  * for and the kept one differs (or is missing: a file put there by hand), the file is hashed once.
  */
-async function usableCachedFile(file: string, sha256: string): Promise<boolean> {
+async function usableCachedFile(file: string, sha256: string, format: ModelFormat): Promise<boolean> {
   try {
-    await checkGgufFile(file, file);
+    await checkModelFile(file, file, format);
   } catch {
     return false;
   }
@@ -114,7 +142,8 @@ async function usableCachedFile(file: string, sha256: string): Promise<boolean> 
   return true;
 }
 
-async function download(s: ModelSourceSettings, file: string, sha256: string): Promise<void> {
+async function download(s: ModelSourceSettings, file: string, sha256: string, format: ModelFormat): Promise<void> {
+  const names = format.settings;
   const out = s.progress ?? process.stderr;
   const part = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.part`;
   const controller = new AbortController();
@@ -128,7 +157,7 @@ async function download(s: ModelSourceSettings, file: string, sha256: string): P
     }, s.stallTimeoutMs);
   };
   const offline = (why: string) => new ModelUnavailableError(
-    `No local language model: LLM_MODEL_PATH is not set, none is cached in ${expandHome(s.cacheDir)} (LLM_CACHE_DIR), and the model could not be downloaded from ${s.url} (LLM_MODEL_URL): ${why}\n${POINTERS}`,
+    `No ${format.purpose}: ${names.path} is not set, none is cached in ${expandHome(s.cacheDir)} (${names.cacheDir}), and the model could not be downloaded from ${s.url} (${names.url}): ${why}\n${format.pointers}`,
   );
 
   armStallTimer();
@@ -137,7 +166,7 @@ async function download(s: ModelSourceSettings, file: string, sha256: string): P
     response = await fetch(s.url, { signal: controller.signal, redirect: 'follow' });
   } catch (err) {
     clearTimeout(timer);
-    throw offline(stalled ? `no answer within ${s.stallTimeoutMs} ms (LLM_DOWNLOAD_STALL_MS)` : describeFetchError(err));
+    throw offline(stalled ? `no answer within ${s.stallTimeoutMs} ms (${names.stallMs})` : describeFetchError(err));
   }
   if (!response.ok || !response.body) {
     clearTimeout(timer);
@@ -169,7 +198,7 @@ async function download(s: ModelSourceSettings, file: string, sha256: string): P
     }
   } catch (err) {
     await rm(part, { force: true });
-    const why = stalled ? `no data for ${s.stallTimeoutMs} ms (LLM_DOWNLOAD_STALL_MS)` : describeFetchError(err);
+    const why = stalled ? `no data for ${s.stallTimeoutMs} ms (${names.stallMs})` : describeFetchError(err);
     throw offline(`the download broke after ${received} bytes: ${why}`);
   } finally {
     clearTimeout(timer);
@@ -178,7 +207,7 @@ async function download(s: ModelSourceSettings, file: string, sha256: string): P
 
   const actual = hash.digest('hex');
   try {
-    await checkGgufFile(part, `The file downloaded from ${s.url}`);
+    await checkModelFile(part, `The file downloaded from ${s.url}`, format);
   } catch (err) {
     await rm(part, { force: true });
     throw err;
@@ -186,12 +215,12 @@ async function download(s: ModelSourceSettings, file: string, sha256: string): P
   if (sha256 && actual !== sha256) {
     await rm(part, { force: true });
     throw new ModelUnavailableError(
-      `The model downloaded from ${s.url} has sha256 ${actual}, but LLM_MODEL_SHA256 is ${sha256}; it was deleted. Check LLM_MODEL_URL and LLM_MODEL_SHA256.\n${POINTERS}`,
+      `The model downloaded from ${s.url} has sha256 ${actual}, but ${names.sha256} is ${sha256}; it was deleted. Check ${names.url} and ${names.sha256}.\n${format.pointers}`,
     );
   }
   await rename(part, file);
   await writeFile(`${file}.sha256`, `${actual}\n`);
-  const pin = sha256 ? 'checksum verified' : `not pinned: confirm it and set LLM_MODEL_SHA256=${actual}`;
+  const pin = sha256 ? 'checksum verified' : `not pinned: confirm it and set ${names.sha256}=${actual}`;
   out.write(`Saved ${file} (sha256 ${actual}; ${pin})\n`);
 }
 

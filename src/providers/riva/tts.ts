@@ -6,6 +6,10 @@
  * a half-close works with both, so each piece of text is one call. Text longer than `maxChars`
  * is cut into pieces first (Magpie rejects long requests). Audio comes back as raw s16le PCM at
  * the rate asked for. Aborting the signal (barge-in) cancels the call, so the server stops too.
+ *
+ * No word timings: Riva's response has none. Its experimental `meta.predicted_durations` are per
+ * symbol of the normalized text, in units the API does not state, so the core keeps its
+ * proportional estimate of the heard text for Riva voices (and response_done says so).
  */
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';

@@ -7,6 +7,12 @@
  *
  * The words are not recognized, they are made up: one word per `msPerWord` of speech, from a fixed
  * list, so a transcript's length follows the speech's length.
+ *
+ * Not everything loud is words, as with a real recognizer: the zero-crossing rate of each 10 ms
+ * tells voice from noise and from a hum. Noise (a cough, a door; above NOISE_MIN_CROSSINGS) gives
+ * no words at all. A low hum (below HUM_MAX_CROSSINGS, i.e. under ~130 Hz) is heard as the
+ * backchannel "mm-hmm". A voice in between (the bench's 180 Hz utterance) gives words. The VAD,
+ * which only hears loudness, hears all three as speech: that is what false interruptions are.
  */
 import { rmsDbfs } from '../../audio/pcm.js';
 import { AsyncQueue } from '../../lib/async-queue.js';
@@ -17,6 +23,15 @@ const SAMPLE_RATE_HZ = 16000;
 /** Audio is judged in 10 ms steps whatever the size of the chunks written. */
 const STEP_SAMPLES = SAMPLE_RATE_HZ / 100;
 const STEP_MS = 10;
+/** Zero crossings per sample pair: a 130 Hz tone crosses 260 times a second, 0.016 per sample at 16 kHz. */
+const HUM_MAX_CROSSINGS = 0.016;
+/** White noise crosses about every other sample; voices stay far below this. */
+const NOISE_MIN_CROSSINGS = 0.25;
+const HUM_WORD = 'mm-hmm';
+/** A hum counts once it lasts this long: a 10 ms step at the edge of speech, half silence, crosses rarely too. */
+const HUM_MIN_MS = 60;
+/** Voice counts once it lasts this long: the 10 ms step at the edge of a noise burst, part silence, crosses less often than noise. */
+const VOICE_MIN_MS = 20;
 const WORDS = 'please tell me what the weather will be like tomorrow morning in the city and whether I need an umbrella'.split(' ');
 
 /** The made-up transcript of `voicedMs` of speech. */
@@ -39,6 +54,12 @@ class SimulatedAsrStream implements AsrStream {
   private readonly results = new AsyncQueue<AsrResult>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private voicedMs = 0;
+  /** Hummed speech (a backchannel) in the current utterance. */
+  private hummedMs = 0;
+  /** Hum-like steps in a row (not counted until HUM_MIN_MS). */
+  private humRunMs = 0;
+  /** Voice-like steps in a row (not counted until VOICE_MIN_MS). */
+  private voiceRunMs = 0;
   private quietMs = 0;
   private stableSent = false;
   private ended = false;
@@ -63,7 +84,7 @@ class SimulatedAsrStream implements AsrStream {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.voicedMs > 0) this.endUtterance();
+    if (this.voicedMs > 0 || this.hummedMs > 0) this.endUtterance();
     this.closeWhenIdle();
   }
 
@@ -73,9 +94,23 @@ class SimulatedAsrStream implements AsrStream {
 
   private step(frame: Int16Array): void {
     const { speechThresholdDbfs, partialEveryMs, stableInterimMs, endOfUtteranceMs } = this.profile;
-    if (rmsDbfs(frame) > speechThresholdDbfs) {
+    const crossings = rmsDbfs(frame) > speechThresholdDbfs ? zeroCrossingRate(frame) : null;
+    if (crossings !== null && crossings < HUM_MAX_CROSSINGS) {
+      this.voiceRunMs = 0;
+      this.humRunMs += STEP_MS;
+      if (this.humRunMs < HUM_MIN_MS) return;
+      if (this.hummedMs === 0 && this.voicedMs === 0) this.results.push({ kind: 'partial', text: HUM_WORD });
+      this.hummedMs += this.humRunMs === HUM_MIN_MS ? HUM_MIN_MS : STEP_MS;
+      this.quietMs = 0;
+      this.stableSent = false;
+      return;
+    }
+    this.humRunMs = 0;
+    if (crossings !== null && crossings < NOISE_MIN_CROSSINGS) {
+      this.voiceRunMs += STEP_MS;
+      if (this.voiceRunMs < VOICE_MIN_MS) return;
       const before = this.voicedMs;
-      this.voicedMs += STEP_MS;
+      this.voicedMs += this.voiceRunMs === VOICE_MIN_MS ? VOICE_MIN_MS : STEP_MS;
       this.quietMs = 0;
       this.stableSent = false;
       if (Math.floor(this.voicedMs / partialEveryMs) > Math.floor(before / partialEveryMs) || before === 0) {
@@ -83,7 +118,8 @@ class SimulatedAsrStream implements AsrStream {
       }
       return;
     }
-    if (this.voicedMs === 0) return;
+    this.voiceRunMs = 0;
+    if (this.voicedMs === 0 && this.hummedMs === 0) return; // silence, or noise: no words
     this.quietMs += STEP_MS;
     if (stableInterimMs > 0 && !this.stableSent && this.quietMs >= stableInterimMs) {
       this.stableSent = true;
@@ -96,6 +132,7 @@ class SimulatedAsrStream implements AsrStream {
   private endUtterance(): void {
     const final: AsrResult = { kind: 'final', text: this.transcript() };
     this.voicedMs = 0;
+    this.hummedMs = 0;
     this.quietMs = 0;
     this.stableSent = false;
     if (this.profile.finalDelayMs <= 0) {
@@ -130,8 +167,16 @@ class SimulatedAsrStream implements AsrStream {
   }
 
   private transcript(): string {
-    return simulatedTranscript(this.voicedMs, this.profile.msPerWord);
+    const words = this.voicedMs > 0 ? simulatedTranscript(this.voicedMs, this.profile.msPerWord) : '';
+    return this.hummedMs > 0 ? `${HUM_WORD} ${words}`.trim() : words;
   }
+}
+
+/** Sign changes per pair of neighbouring samples (0 to 1). */
+function zeroCrossingRate(frame: Int16Array): number {
+  let changes = 0;
+  for (let i = 1; i < frame.length; i++) if (frame[i - 1]! < 0 !== frame[i]! < 0) changes++;
+  return changes / (frame.length - 1);
 }
 
 function concat(a: Int16Array, b: Int16Array): Int16Array {

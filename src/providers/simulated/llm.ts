@@ -6,7 +6,9 @@
  * the user's last message. Offered tools, it behaves like a model that looks things up first: a
  * request whose last message is the user's gets one call of the first tool (its required string
  * parameters filled with the user's words) at `firstTokenMs`; the request with the result gets the
- * reply (so a bench can add one tool round trip per turn).
+ * reply (so a bench can add one tool round trip per turn). Asked RECALL_PROMPT (as typed text), it repeats its replies as the
+ * history holds them, word for word, joined by RECALL_SEPARATOR ("Nothing." if there are none):
+ * the interruption suite reads back through it what the gateway kept of each reply.
  */
 import { waitUntil } from './clock.js';
 import type { SimulatedProfile } from './profile.js';
@@ -15,13 +17,17 @@ import type { ChatMessage, ChatModel, LlmOptions, LlmOutput, ToolCall, ToolSpec 
 type LlmProfile = SimulatedProfile['llm'];
 
 const OPENING = 'Sure, happy to help.';
+/** The user message that makes the simulated model repeat its last reply from the history. */
+export const RECALL_PROMPT = 'Repeat your replies as you remember them.';
+export const RECALL_SEPARATOR = '§';
 const FILLER =
   'The forecast for tomorrow is mild and dry with a light breeze from the west. Temperatures rise to about twenty degrees in the afternoon. ' +
   'Rain is not expected until the evening of the next day, so the umbrella can stay at home. Have a good day.';
 
 /** The reply the simulated model gives to `messages`, as the tokens it streams. */
 export function simulatedReplyTokens(profile: LlmProfile, messages: ChatMessage[]): string[] {
-  const words = profile.reply === 'echo' ? echoWords(messages) : fixedWords(profile.replyWords);
+  const last = messages.at(-1);
+  const words = last?.role === 'user' && last.content === RECALL_PROMPT ? recallWords(messages) : profile.reply === 'echo' ? echoWords(messages) : fixedWords(profile.replyWords);
   return words.map((word, i) => (i === 0 ? word : ` ${word}`));
 }
 
@@ -38,6 +44,11 @@ function fixedWords(count: number): string[] {
   return words;
 }
 
+function recallWords(messages: ChatMessage[]): string[] {
+  const replies = messages.filter((m) => m.role === 'assistant').map((m) => m.content.trim());
+  return (replies.join(` ${RECALL_SEPARATOR} `) || 'Nothing.').split(/\s+/);
+}
+
 function echoWords(messages: ChatMessage[]): string[] {
   const said = [...messages].reverse().find((m) => m.role === 'user')?.content.trim() ?? '';
   return `You said: ${said || 'nothing'}.`.split(/\s+/);
@@ -46,7 +57,9 @@ function echoWords(messages: ChatMessage[]): string[] {
 export class SimulatedChatModel implements ChatModel {
   constructor(private readonly profile: LlmProfile) {}
 
-  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
+  async *stream(messages: ChatMessage[], opts: LlmOptions, requestSignal: AbortSignal): AsyncGenerator<LlmOutput> {
+    // A profile that ignores aborts plays a server that goes on regardless.
+    const signal = this.profile.ignoresAbort ? new AbortController().signal : requestSignal;
     const startedAt = performance.now();
     const call = simulatedToolCall(messages, opts);
     if (call) {

@@ -43,6 +43,8 @@ const LlmProfile = z.strictObject({
   /** fixed: a reply of `replyWords` words that starts with a short sentence; echo: repeats the transcript. */
   reply: z.enum(['fixed', 'echo']),
   replyWords: z.number().int().min(1).max(2000),
+  /** Keeps streaming after its request is aborted, as a misbehaving server can (the gateway must abandon it). */
+  ignoresAbort: z.boolean().optional(),
 });
 
 const TtsProfile = z.strictObject({
@@ -55,6 +57,8 @@ const TtsProfile = z.strictObject({
   msPerChar: z.number().min(1).max(1000),
   /** The audio: a tone or white noise, never silence (so listeners and VADs hear it). */
   sound: z.enum(['tone', 'noise']),
+  /** Keeps synthesizing after its request is aborted (the gateway must abandon it). */
+  ignoresAbort: z.boolean().optional(),
 });
 
 export const SimulatedProfileSchema = z.strictObject({

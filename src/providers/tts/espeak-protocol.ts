@@ -1,4 +1,5 @@
 /** Messages between EspeakSynthesizer (main thread) and espeak-worker (worker thread). */
+import type { WordTiming } from '../types.js';
 
 export interface EspeakVoiceInfo {
   /** Voice name as espeak-ng lists it, e.g. "English_(America)". */
@@ -30,8 +31,9 @@ export type ToWorker =
 export type FromWorker =
   /** espeak-ng's own sample rate (22050 Hz). */
   | { type: 'ready'; sampleRateHz: number }
-  /** 16-bit mono samples at the job's sample rate (the buffer is transferred). */
-  | { type: 'chunk'; id: number; pcm: Int16Array }
-  | { type: 'done'; id: number }
+  /** 16-bit mono samples at the job's sample rate (the buffer is transferred), with the words espeak reported meanwhile. */
+  | { type: 'chunk'; id: number; pcm: Int16Array; words?: WordTiming[] }
+  /** words: any reported after the last audio. */
+  | { type: 'done'; id: number; words?: WordTiming[] }
   | { type: 'error'; id: number; message: string }
   | { type: 'voices'; id: number; voices: EspeakVoiceInfo[] };

@@ -8,6 +8,9 @@
  * running synthesis (barge-in) although this thread is busy inside espeak_Synth: the synth callback
  * reads the flag and returns 1, which makes espeak stop at once.
  *
+ * Word timings come from espeak's own word events (espeakEVENT_WORD: the word's place in the text
+ * and its audio position in ms), sent with the audio chunk they arrive with.
+ *
  * Resampling from espeak's 22050 Hz to the rate asked for happens here too: libsamplerate's WASM
  * instances are costly to create and their first calls and memory churn blocked the main event
  * loop for tens of ms per reply piece. One resampler per output rate is kept and reset between jobs.
@@ -15,6 +18,7 @@
 import { parentPort } from 'node:worker_threads';
 import koffi from 'koffi';
 import { StreamResampler } from '../../audio/resampler.js';
+import type { WordTiming } from '../types.js';
 import type { EspeakVoiceInfo, EspeakVoiceSpec, FromWorker, ToWorker } from './espeak-protocol.js';
 
 if (!parentPort) throw new Error('espeak-worker must run in a worker thread');
@@ -26,11 +30,26 @@ const POS_CHARACTER = 1;
 const espeakCHARS_UTF8 = 1;
 const espeakRATE = 1;
 const EE_OK = 0;
+const EVENT_LIST_TERMINATED = 0;
+const EVENT_WORD = 1;
 
 const lib = koffi.load('libespeak-ng.so.1');
 const espeak_Initialize = lib.func('int espeak_Initialize(int output, int buflength, const char *path, int options)');
 const SynthCallback = koffi.proto('int EspeakSynthCallback(int16_t *wav, int numsamples, void *events)');
 const espeak_SetSynthCallback = lib.func('void espeak_SetSynthCallback(EspeakSynthCallback *cb)');
+// espeak_EVENT (speak_lib.h); `id` is a union of an int, a pointer and char[8]: 8 bytes.
+const EspeakEvent = koffi.struct('espeak_EVENT', {
+  type: 'int',
+  unique_identifier: 'uint32_t',
+  text_position: 'int',
+  length: 'int',
+  audio_position: 'int',
+  sample: 'int',
+  user_data: 'void *',
+  id: 'int64_t',
+});
+const EVENT_BYTES = koffi.sizeof(EspeakEvent);
+const MAX_EVENTS_PER_CALL = 10_000; // a list always ends with LIST_TERMINATED; this only guards a bad pointer
 const espeak_SetVoiceByName = lib.func('int espeak_SetVoiceByName(const char *name)');
 // espeak_VOICE, seen two ways: `languages` is a plain string when we pass a voice spec in, and a
 // list (priority byte, NUL-terminated code)* ending in a 0 byte when espeak lists its voices.
@@ -58,24 +77,59 @@ const espeak_Synth = lib.func(
 const sampleRateHz = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, BUFFER_MS, null, 0) as number;
 if (sampleRateHz <= 0) throw new Error('espeak_Initialize failed (is espeak-ng-data installed?)');
 
-/** The job whose audio the callback is producing. */
-let current: { id: number; abort: Int32Array; resampler: StreamResampler | null } | undefined;
+interface CurrentJob {
+  id: number;
+  abort: Int32Array;
+  resampler: StreamResampler | null;
+  /** UTF-16 offset of each code point of the text (espeak counts characters from 1). */
+  charOffsets: number[];
+  /** Words reported but not yet sent (they go with the next audio). */
+  words: WordTiming[];
+}
 
-const callback = koffi.register((wav: bigint | null, numSamples: number): number => {
+/** The job whose audio the callback is producing. */
+let current: CurrentJob | undefined;
+
+const callback = koffi.register((wav: bigint | null, numSamples: number, events: bigint | null): number => {
   const job = current;
   if (!job || Atomics.load(job.abort, 0) !== 0) return 1; // stop synthesis now
+  if (events) collectWords(job, events);
   if (wav && numSamples > 0) {
     const native = new Int16Array(koffi.view(wav, numSamples * 2).slice(0));
-    sendChunk(job.id, job.resampler ? job.resampler.process(native) : native);
+    sendChunk(job, job.resampler ? job.resampler.process(native) : native);
   }
   return 0;
 }, koffi.pointer(SynthCallback));
 
-function sendChunk(id: number, pcm: Int16Array): void {
+function collectWords(job: CurrentJob, events: bigint): void {
+  for (let i = 0; i < MAX_EVENTS_PER_CALL; i++) {
+    const e = koffi.decode(events, i * EVENT_BYTES, EspeakEvent) as { type: number; text_position: number; length: number; audio_position: number };
+    if (e.type === EVENT_LIST_TERMINATED) return;
+    if (e.type !== EVENT_WORD || e.text_position < 1) continue;
+    const first = Math.min(e.text_position - 1, job.charOffsets.length - 1);
+    const end = Math.min(first + Math.max(1, e.length), job.charOffsets.length - 1);
+    job.words.push({ textOffset: job.charOffsets[first]!, textLength: job.charOffsets[end]! - job.charOffsets[first]!, startMs: e.audio_position });
+  }
+}
+
+/** Code point i of `text` starts at UTF-16 offset [i]; one more entry for the end. */
+function codePointOffsets(text: string): number[] {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const ch of text) {
+    offsets.push(at);
+    at += ch.length;
+  }
+  offsets.push(at);
+  return offsets;
+}
+
+function sendChunk(job: CurrentJob, pcm: Int16Array): void {
   if (pcm.length === 0) return;
   // Transfer a buffer of its own: handing over a view's whole buffer would take more than the view.
   const own = pcm.buffer instanceof ArrayBuffer && pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm : pcm.slice();
-  send({ type: 'chunk', id, pcm: own }, [own.buffer as ArrayBuffer]);
+  const words = job.words.length > 0 ? job.words.splice(0) : undefined;
+  send({ type: 'chunk', id: job.id, pcm: own, ...(words ? { words } : {}) }, [own.buffer as ArrayBuffer]);
 }
 
 /** Output rates in use are few (the sessions' formats); a few resamplers are kept, the oldest dropped. */
@@ -155,7 +209,8 @@ async function synth(msg: Extract<ToWorker, { type: 'synth' }>): Promise<void> {
   setRate(msg.rateWpm);
   const resampler = await resamplerTo(msg.sampleRateHz);
   const text = Buffer.from(`${msg.text}\0`, 'utf8');
-  current = { id: msg.id, abort: msg.abort, resampler };
+  const job: CurrentJob = { id: msg.id, abort: msg.abort, resampler, charOffsets: codePointOffsets(msg.text), words: [] };
+  current = job;
   try {
     const rc = espeak_Synth(text, text.length, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, null, null) as number;
     if (rc !== EE_OK && Atomics.load(msg.abort, 0) === 0) throw new Error(`espeak_Synth failed (error ${rc})`);
@@ -163,9 +218,9 @@ async function synth(msg: Extract<ToWorker, { type: 'synth' }>): Promise<void> {
     current = undefined;
     // The filter's held-back tail; flush() also resets the resampler for the next job.
     const tail = resampler?.flush();
-    if (tail && Atomics.load(msg.abort, 0) === 0) sendChunk(msg.id, tail);
+    if (tail && Atomics.load(msg.abort, 0) === 0) sendChunk(job, tail);
   }
-  send({ type: 'done', id: msg.id });
+  send({ type: 'done', id: msg.id, ...(job.words.length > 0 ? { words: job.words } : {}) });
 }
 
 function listVoices(): EspeakVoiceInfo[] {

@@ -15,7 +15,7 @@
 import type { Worker } from 'node:worker_threads';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import { spawnSiblingWorker } from '../local-worker/spawn.js';
-import { ProviderError, type SpeechSynthesizer, type TtsChunk, type TtsOptions } from '../types.js';
+import { ProviderError, type SpeechSynthesizer, type TtsChunk, type TtsOptions, type WordTiming } from '../types.js';
 import type { EspeakVoiceInfo, EspeakVoiceSpec, FromWorker, ToWorker } from './espeak-protocol.js';
 
 export type { EspeakVoiceInfo } from './espeak-protocol.js';
@@ -66,9 +66,9 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal.aborted) return;
-      for await (const pcm of job.chunks) {
+      for await (const { pcm, words } of job.chunks) {
         if (signal.aborted) return;
-        yield { pcm, sampleRateHz: outRate };
+        yield { pcm, sampleRateHz: outRate, ...(words ? { words } : {}) };
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -77,8 +77,10 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
   }
 }
 
+type JobChunk = { pcm: Int16Array; words?: WordTiming[] };
+
 interface Job {
-  chunks: AsyncQueue<Int16Array>;
+  chunks: AsyncQueue<JobChunk>;
   abort(): void;
 }
 
@@ -93,7 +95,7 @@ class EspeakEngine {
 
   readonly ready: Promise<number>;
   private readonly worker: Worker;
-  private readonly jobs = new Map<number, AsyncQueue<Int16Array>>();
+  private readonly jobs = new Map<number, AsyncQueue<JobChunk>>();
   private readonly voiceRequests = new Map<number, { resolve: (v: EspeakVoiceInfo[]) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private dead = false;
@@ -130,7 +132,7 @@ class EspeakEngine {
       Atomics.store(abortFlag, 0, 1);
       if (this.jobs.delete(id)) this.updateRef();
     };
-    const chunks = new AsyncQueue<Int16Array>({ onReturn: finish });
+    const chunks = new AsyncQueue<JobChunk>({ onReturn: finish });
     const job: Job = {
       chunks,
       abort: () => {
@@ -174,11 +176,12 @@ class EspeakEngine {
     if (!q) return; // aborted
     switch (msg.type) {
       case 'chunk':
-        q.push(msg.pcm);
+        q.push(msg.words ? { pcm: msg.pcm, words: msg.words } : { pcm: msg.pcm });
         break;
       case 'done':
         this.jobs.delete(msg.id);
         this.updateRef();
+        if (msg.words) q.push({ pcm: new Int16Array(0), words: msg.words }); // words after the last audio
         q.end();
         break;
       case 'error':

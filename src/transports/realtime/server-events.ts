@@ -133,6 +133,13 @@ export class RealtimeEventWriter {
       case 'response_done':
         this.responseDone(event, emit);
         break;
+      // Only for sessions that asked for turn_detection.interruption_mode "pause" (this gateway's extension).
+      case 'response_paused':
+        emit('response.paused', { response_id: event.responseId, audio_sent_ms: event.audioSentMs });
+        break;
+      case 'response_unpaused':
+        emit('response.unpaused', { response_id: event.responseId, offset_ms: event.offsetMs });
+        break;
       case 'response_resumed':
         // After a resume the reply goes on: its deltas continue the item the client had.
         this.replies.set(event.responseId, { id: event.responseId, itemId: event.itemId, previousItemId: null, transcript: event.earlierText, calls: [] });

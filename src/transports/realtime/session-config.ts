@@ -12,7 +12,9 @@
  * - turn_detection: null = push-to-talk (commit, no automatic reply, no barge-in); server_vad
  *   maps threshold, prefix_padding_ms, silence_duration_ms, create_response and
  *   interrupt_response onto TurnSettings; semantic_vad is served by silence too, with a silence
- *   window chosen by eagerness (there is no semantic end-of-turn model here).
+ *   window chosen by eagerness (there is no semantic end-of-turn model here). The gateway's own
+ *   `interruption_mode: "pause"` (with `false_interruption_timeout_ms`) asks for pause-then-decide
+ *   barge-in (events response.paused / response.resumed); without it OpenAI's semantics stay.
  * - input transcription on/off only decides whether transcription events are sent: the gateway
  *   always recognizes speech, since the LLM needs the words.
  * - tools: function tools (flat, as both dialects declare them) become the session's client tools
@@ -26,10 +28,11 @@
  *   inside these objects are dropped, never stored or echoed.
  */
 import { z } from 'zod';
-import type { AudioFormat, FormatPatch, SessionSettings, SettingsPatch, ToolChoice, ToolDeclaration, TurnSettings } from '../../core/events.js';
+import type { AudioFormat, FormatPatch, SessionSettings, SettingsPatch, TurnSettings } from '../../core/events.js';
 import { SAMPLE_RATE_MAX_HZ, SAMPLE_RATE_MIN_HZ } from '../../core/settings.js';
 import { TURN_KNOBS } from '../../core/turn-config.js';
 import { zodProblem } from './wire-error.js';
+import { declaration, toolChoice, tools, toolsOf } from './session-tools-config.js';
 
 export type Dialect = 'ga' | 'beta';
 
@@ -72,7 +75,7 @@ export function initialPatch(): SettingsPatch {
   return {
     inputFormat: { encoding: 'pcm16', sampleRateHz: 24000 },
     outputFormat: { encoding: 'pcm16', sampleRateHz: 24000 },
-    turn: { endOfTurnSource: 'vad', prefixPaddingMs: DEFAULT_PREFIX_PADDING_MS, autoRespond: true, bargeInEnabled: true },
+    turn: { endOfTurnSource: 'vad', prefixPaddingMs: DEFAULT_PREFIX_PADDING_MS, autoRespond: true, bargeInEnabled: true, interruptionMode: 'immediate' },
   };
 }
 
@@ -98,6 +101,10 @@ const turnDetection = z
     create_response: z.boolean().optional(),
     interrupt_response: z.boolean().optional(),
     eagerness: z.enum(['low', 'medium', 'high', 'auto']).optional(),
+    // This gateway's extension (not OpenAI's): "pause" pauses a reply on user speech and resumes it
+    // when no words came (response.paused / response.resumed); absent keeps OpenAI's barge-in.
+    interruption_mode: z.enum(['immediate', 'pause']).optional(),
+    false_interruption_timeout_ms: knob(TURN_KNOBS.falseInterruptionTimeoutMs).optional(),
     idle_timeout_ms: z.number().int().min(0).nullable().optional(),
   })
   .nullable();
@@ -107,14 +114,6 @@ const NAME_MAX_CHARS = 128;
 const TEXT_MAX_CHARS = 4096;
 const METADATA_MAX_KEYS = 16;
 const METADATA_VALUE_MAX_CHARS = 512;
-const functionTool = z.looseObject({
-  type: z.literal('function', { error: 'only "function" tools can be declared by a client: MCP servers are configured on the gateway (MCP_SERVERS)' }),
-  name: z.string().max(64),
-  description: z.string().max(TEXT_MAX_CHARS).optional(),
-  parameters: z.looseObject({}).optional(),
-});
-/** The core checks names, schemas and TOOL_DECLARATIONS_MAX_BYTES; 128 is OpenAI's limit too. */
-const tools = z.array(functionTool).max(128, 'at most 128 tools');
 const transcription = z
   .object({
     model: z.string().max(NAME_MAX_CHARS).optional(),
@@ -123,9 +122,6 @@ const transcription = z
   })
   .nullable();
 const noiseReduction = z.object({ type: z.enum(['near_field', 'far_field']) }).nullable();
-const toolChoice = z.union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.literal('function'), name: z.string().min(1).max(64) })], {
-  error: 'tool_choice must be "auto", "none", "required" or {"type": "function", "name": "..."}',
-});
 const tracing = z.union([
   z.literal('auto'),
   z.null(),
@@ -270,7 +266,9 @@ function collect(f: UpdateFields): SessionUpdate {
         autoRespond: td.create_response ?? true,
         bargeInEnabled: td.interrupt_response ?? true,
         prefixPaddingMs: td.prefix_padding_ms ?? DEFAULT_PREFIX_PADDING_MS,
+        interruptionMode: td.interruption_mode ?? 'immediate',
       };
+      if (td.false_interruption_timeout_ms !== undefined) turn.falseInterruptionTimeoutMs = td.false_interruption_timeout_ms;
       if (td.type === 'semantic_vad') turn.endOfTurnSilenceMs = SEMANTIC_SILENCE_MS[td.eagerness ?? 'auto'];
       if (td.silence_duration_ms !== undefined) turn.endOfTurnSilenceMs = td.silence_duration_ms;
       if (td.threshold !== undefined) turn.vadThreshold = td.threshold;
@@ -290,19 +288,6 @@ function collect(f: UpdateFields): SessionUpdate {
   if (f.temperature !== undefined) state.temperature = f.temperature;
   if (f.tracing !== undefined) state.tracing = f.tracing;
   return { patch, state };
-}
-
-function declaration(tool: z.output<typeof functionTool>): ToolDeclaration {
-  return { name: tool.name, description: tool.description ?? '', parameters: tool.parameters ?? { type: 'object', properties: {} } };
-}
-
-/** The session's client tools as Realtime declares them (flat), and its tool choice. */
-function toolsOf(settings: SessionSettings): { tools: unknown[]; tool_choice: unknown } {
-  const choice: ToolChoice = settings.toolChoice;
-  return {
-    tools: settings.tools.map((t) => ({ type: 'function', name: t.name, description: t.description, parameters: t.parameters })),
-    tool_choice: typeof choice === 'string' ? choice : { type: 'function', name: choice.name },
-  };
 }
 
 function gaFormatPatch(format: z.output<typeof gaFormat>): FormatPatch {
@@ -337,7 +322,8 @@ export function voiceOf(state: RealtimeSessionState, settings: SessionSettings):
 function turnDetectionOf(state: RealtimeSessionState, settings: SessionSettings): Record<string, unknown> | null {
   const turn = settings.turn;
   if (turn.endOfTurnSource === 'commit') return null;
-  const common = { create_response: turn.autoRespond, interrupt_response: turn.bargeInEnabled };
+  const pause = turn.interruptionMode === 'pause' ? { interruption_mode: 'pause', false_interruption_timeout_ms: turn.falseInterruptionTimeoutMs } : {};
+  const common = { create_response: turn.autoRespond, interrupt_response: turn.bargeInEnabled, ...pause };
   if (state.turnDetectionType === 'semantic_vad') return { type: 'semantic_vad', eagerness: state.eagerness ?? 'auto', ...common };
   return {
     type: 'server_vad',

@@ -4,7 +4,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { AudioEncoding as CoreEncoding } from '../../audio/codec.js';
-import type { ClientEvent, EndOfTurnSource, ErrorCode, FormatPatch, ServerEvent, SessionSettings, SettingsPatch } from '../../core/events.js';
+import type { ClientEvent, EndOfTurnSource, InterruptionMode, ErrorCode, FormatPatch, ServerEvent, SessionSettings, SettingsPatch } from '../../core/events.js';
 import * as pb from '../../gen/voice/v1/voice_pb.js';
 import { toolResponseEvent, toolResultEvent, toolSettingsPatch, toolSettingsToPb } from './tool-mapping.js';
 
@@ -18,8 +18,11 @@ const EOT_TO_CORE: Record<number, EndOfTurnSource> = {
   [pb.EndOfTurnSource.ASR]: 'asr',
   [pb.EndOfTurnSource.VAD]: 'vad',
   [pb.EndOfTurnSource.COMMIT]: 'commit',
+  [pb.EndOfTurnSource.SMART_TURN]: 'smart_turn',
 };
-const EOT_TO_PB: Record<EndOfTurnSource, pb.EndOfTurnSource> = { asr: pb.EndOfTurnSource.ASR, vad: pb.EndOfTurnSource.VAD, commit: pb.EndOfTurnSource.COMMIT };
+const EOT_TO_PB: Record<EndOfTurnSource, pb.EndOfTurnSource> = { asr: pb.EndOfTurnSource.ASR, vad: pb.EndOfTurnSource.VAD, commit: pb.EndOfTurnSource.COMMIT, smart_turn: pb.EndOfTurnSource.SMART_TURN };
+const MODE_TO_CORE: Record<number, InterruptionMode> = { [pb.InterruptionMode.IMMEDIATE]: 'immediate', [pb.InterruptionMode.PAUSE]: 'pause' };
+const MODE_TO_PB: Record<InterruptionMode, pb.InterruptionMode> = { immediate: pb.InterruptionMode.IMMEDIATE, pause: pb.InterruptionMode.PAUSE };
 const ERROR_TO_PB: Record<ErrorCode, pb.ErrorCode> = {
   invalid_argument: pb.ErrorCode.INVALID_ARGUMENT,
   unauthenticated: pb.ErrorCode.UNAUTHENTICATED,
@@ -58,6 +61,11 @@ export function settingsPatch(settings: pb.SessionSettings | undefined): Setting
     if (turn.endOfTurnSilenceMs) patch.turn.endOfTurnSilenceMs = turn.endOfTurnSilenceMs;
     if (turn.bargeInMinSpeechMs) patch.turn.bargeInMinSpeechMs = turn.bargeInMinSpeechMs;
     if (turn.bargeInDisabled) patch.turn.bargeInEnabled = false;
+    if (turn.endOfTurnMaxSilenceMs) patch.turn.endOfTurnMaxSilenceMs = turn.endOfTurnMaxSilenceMs;
+    const mode = MODE_TO_CORE[turn.interruptionMode];
+    if (mode) patch.turn.interruptionMode = mode;
+    if (turn.bargeInMinWords) patch.turn.bargeInMinWords = turn.bargeInMinWords;
+    if (turn.falseInterruptionTimeoutMs) patch.turn.falseInterruptionTimeoutMs = turn.falseInterruptionTimeoutMs;
   }
   toolSettingsPatch(settings, patch);
   return patch;
@@ -103,6 +111,10 @@ export function settingsToPb(settings: SessionSettings): pb.SessionSettings {
       endOfTurnSilenceMs: settings.turn.endOfTurnSilenceMs,
       bargeInMinSpeechMs: settings.turn.bargeInMinSpeechMs,
       bargeInDisabled: !settings.turn.bargeInEnabled,
+      endOfTurnMaxSilenceMs: settings.turn.endOfTurnMaxSilenceMs,
+      interruptionMode: MODE_TO_PB[settings.turn.interruptionMode],
+      bargeInMinWords: settings.turn.bargeInMinWords,
+      falseInterruptionTimeoutMs: settings.turn.falseInterruptionTimeoutMs,
     },
     ...toolSettingsToPb(settings),
   });
@@ -137,8 +149,20 @@ function responseEvent(event: ServerEvent): pb.ConverseResponse['event'] {
     case 'response_done':
       return {
         case: 'responseDone',
-        value: create(pb.ResponseDoneSchema, { responseId: event.responseId, status: STATUS_TO_PB[event.status], heardText: event.heardText, audioSentMs: event.audioSentMs }),
+        value: create(pb.ResponseDoneSchema, {
+          responseId: event.responseId,
+          status: STATUS_TO_PB[event.status],
+          heardText: event.heardText,
+          audioSentMs: event.audioSentMs,
+          heardTextEstimated: event.heardTextEstimated ?? false,
+          heardMs: event.heardMs ?? 0,
+          falseInterruptions: event.falseInterruptions ?? 0,
+        }),
       };
+    case 'response_paused':
+      return { case: 'responsePaused', value: create(pb.ResponsePausedSchema, { responseId: event.responseId, audioSentMs: event.audioSentMs }) };
+    case 'response_unpaused':
+      return { case: 'responseUnpaused', value: create(pb.ResponseUnpausedSchema, { responseId: event.responseId, offsetMs: event.offsetMs }) };
     case 'turn_metrics': {
       const m = event.metrics;
       return {

@@ -1,0 +1,140 @@
+/**
+ * TURN_END_SOURCE smart_turn over real gRPC: a gateway in this process with the scripted providers
+ * and a Smart Turn model the test writes (test/support/smart-turn-models.ts: a turn that ends on a
+ * high tone is "complete", one that ends on a low tone is not), run by the real SmartTurnModel
+ * (onnxruntime in its worker thread). Decisions are in audio time (the silence sent), and the
+ * test waits for the model's answers, never for the clock.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bytesFromPcm16 } from '../../src/audio/pcm.js';
+import { loadConfig } from '../../src/config/load.js';
+import * as pb from '../../src/gen/voice/v1/voice_pb.js';
+import { SmartTurnModel } from '../../src/providers/turn/smart-turn.js';
+import type { TurnEndModel, TurnEndPrediction } from '../../src/providers/types.js';
+import { startGateway, type Gateway } from '../../src/server.js';
+import { openConverse, type ConverseCall } from '../support/grpc-call.js';
+import { concat, ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad, silence, tone } from '../support/scripted-providers.js';
+import { COMPLETE_HZ, INCOMPLETE_HZ, pitchTurnModel } from '../support/smart-turn-models.js';
+import { waitUntil } from '../support/wait-until.js';
+
+/** The real model, with the answers it gave (for the test to wait on). */
+class WatchedModel implements TurnEndModel {
+  readonly answers: TurnEndPrediction[] = [];
+  constructor(private readonly model: SmartTurnModel) {}
+  get sampleRateHz(): number {
+    return this.model.sampleRateHz;
+  }
+  get maxAudioMs(): number {
+    return this.model.maxAudioMs;
+  }
+  async predict(pcm: Int16Array, signal: AbortSignal): Promise<TurnEndPrediction> {
+    const answer = await this.model.predict(pcm, signal);
+    this.answers.push(answer);
+    return answer;
+  }
+}
+
+function pitchTone(ms: number, hz: number): Int16Array {
+  const pcm = new Int16Array((ms * 16000) / 1000);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 16000));
+  return pcm;
+}
+
+function sendAudio(call: ConverseCall, pcm: Int16Array): void {
+  for (let at = 0; at < pcm.length; at += 1600) call.send({ case: 'audio', value: { data: bytesFromPcm16(pcm.subarray(at, at + 1600)) } });
+}
+
+function start(call: ConverseCall, turn: Partial<{ endOfTurnSource: pb.EndOfTurnSource; endOfTurnSilenceMs: number; endOfTurnMaxSilenceMs: number }>): void {
+  call.send({ case: 'start', value: { settings: { inputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: 16000 }, turn } } });
+}
+
+const has = (call: ConverseCall, kind: NonNullable<pb.ConverseResponse['event']['case']>) => call.events.some((e) => e.event.case === kind);
+
+describe('end of turn by the Smart Turn model (TURN_END_SOURCE=smart_turn)', () => {
+  let gateway: Gateway;
+  let model: WatchedModel;
+  let address: string;
+
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'smart-turn-eot-'));
+    model = new WatchedModel(await SmartTurnModel.load({ modelPath: pitchTurnModel(join(dir, 'pitch.onnx')) }));
+    const config = loadConfig({ HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'silent' });
+    gateway = await startGateway({
+      config,
+      providers: { vad: new ScriptedVad(), asr: new ScriptedAsr(() => 'is it going to rain'), llm: new ScriptedLlm({ reply: () => ['No, ', 'it is sunny.'] }), tts: new ScriptedTts(), turn: model },
+    });
+    address = `127.0.0.1:${gateway.grpcPort}`;
+  });
+  after(() => gateway.close());
+
+  it('a turn the model calls complete ends after the short silence, long before the max silence', async () => {
+    const call = openConverse(address);
+    start(call, { endOfTurnSource: pb.EndOfTurnSource.SMART_TURN, endOfTurnSilenceMs: 200, endOfTurnMaxSilenceMs: 8000 });
+    await waitUntil(() => has(call, 'ready'), 'ready');
+    const ready = call.events.find((e) => e.event.case === 'ready')!.event.value as pb.SessionReady;
+    assert.equal(ready.settings?.turn?.endOfTurnSource, pb.EndOfTurnSource.SMART_TURN);
+    assert.equal(ready.settings?.turn?.endOfTurnMaxSilenceMs, 8000);
+    sendAudio(call, concat(pitchTone(900, COMPLETE_HZ), silence(600)));
+    await waitUntil(() => has(call, 'responseStarted'), 'response_started', 30_000);
+    assert.ok(model.answers.some((a) => a.probability >= 0.5), 'the model said complete');
+    call.close();
+  });
+
+  it('a turn the model calls incomplete waits (asked again as the silence grows), then the max silence ends it', async () => {
+    const call = openConverse(address);
+    start(call, { endOfTurnSource: pb.EndOfTurnSource.SMART_TURN, endOfTurnSilenceMs: 200, endOfTurnMaxSilenceMs: 3000 });
+    await waitUntil(() => has(call, 'ready'), 'ready');
+    const before = model.answers.length;
+    // Questions come with the audio (VAD frames): once VAD hears silence (VAD_MIN_SILENCE_MS), then at twice the silence
+    // of the last question. Each batch of silence here is answered before the next is sent.
+    sendAudio(call, concat(pitchTone(900, INCOMPLETE_HZ), silence(600)));
+    await waitUntil(() => model.answers.length - before >= 1, 'the first answer', 30_000);
+    sendAudio(call, silence(500));
+    await waitUntil(() => model.answers.length - before >= 2, 'the second answer', 30_000);
+    assert.ok(model.answers.slice(before).every((a) => a.probability < 0.5));
+    // A barrier: a refused message is answered after anything the session said before it.
+    call.send({ case: 'playback', value: { responseId: 'none', playedMs: 0 } });
+    call.send({ case: 'text', value: { text: '' } });
+    await waitUntil(() => has(call, 'error'), 'the error of the empty text', 30_000);
+    assert.ok(!has(call, 'responseStarted'), 'no reply: the turn is not over');
+    sendAudio(call, silence(2400)); // past end_of_turn_max_silence_ms
+    await waitUntil(() => has(call, 'responseStarted'), 'response_started after the max silence', 30_000);
+    call.close();
+  });
+
+  it('a bad max silence is refused with its bounds; the session goes on', async () => {
+    const call = openConverse(address);
+    start(call, { endOfTurnSource: pb.EndOfTurnSource.SMART_TURN, endOfTurnMaxSilenceMs: 99_999 });
+    await waitUntil(() => has(call, 'error'), 'error', 30_000);
+    const error = call.events.find((e) => e.event.case === 'error')!.event.value as pb.Error;
+    assert.match(error.message, /turn\.end_of_turn_max_silence_ms 99999 is out of range: use 100 to 10000/);
+    call.close();
+  });
+});
+
+describe('smart_turn on a server without the model', () => {
+  it('says so once, naming TURN_MODEL_PATH, and ends turns on silence instead', async () => {
+    const config = loadConfig({ HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'silent' });
+    const gateway = await startGateway({
+      config,
+      providers: { vad: new ScriptedVad(), asr: new ScriptedAsr(() => 'hello there'), llm: new ScriptedLlm({ reply: () => ['Hi.'] }), tts: new ScriptedTts() },
+    });
+    try {
+      const call = openConverse(`127.0.0.1:${gateway.grpcPort}`);
+      start(call, { endOfTurnSource: pb.EndOfTurnSource.SMART_TURN, endOfTurnSilenceMs: 300 });
+      await waitUntil(() => has(call, 'error'), 'error', 30_000);
+      const error = call.events.find((e) => e.event.case === 'error')!.event.value as pb.Error;
+      assert.match(error.message, /smart_turn needs the Smart Turn model.*TURN_MODEL_PATH/);
+      sendAudio(call, concat(tone(900), silence(800)));
+      await waitUntil(() => has(call, 'responseStarted'), 'response_started', 30_000);
+      assert.equal(call.events.filter((e) => e.event.case === 'error').length, 1);
+      call.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+});
