@@ -28,6 +28,10 @@ import { ASTERISK_PATH, createAsteriskServer } from './transports/telephony/aste
 import { startAudioSocketServer, type AudioSocketServer } from './transports/telephony/audiosocket/server.js';
 import { createVoiceLister } from './transports/voice-v1/voice-list.js';
 import { checkBackends } from './providers/checks/run-checks.js';
+import { startMcpBackend } from './providers/tools/create.js';
+import type { ToolsConfig } from './core/session-tools.js';
+import { DEFAULT_FILLER_PHRASES } from './core/tool-filler.js';
+import type { ToolBackend } from './providers/types.js';
 import { createLiveSessions } from './resume/create-live-sessions.js';
 
 export function sessionConfig(config: Config): SessionConfig {
@@ -40,6 +44,9 @@ export function sessionConfig(config: Config): SessionConfig {
       voice: config.TTS_VOICE,
       instructions: config.LLM_SYSTEM_PROMPT,
       turn: sessionTurnSettings(turn),
+      tools: [],
+      toolChoice: 'auto',
+      toolFiller: true,
     },
     ...turnEngineSettings(turn),
     llmTemperature: config.LLM_TEMPERATURE,
@@ -52,6 +59,24 @@ export function sessionConfig(config: Config): SessionConfig {
     inboundQueueMaxBytes: config.INBOUND_QUEUE_MAX_BYTES,
     outboundQueueMaxBytes: config.OUTBOUND_QUEUE_MAX_BYTES,
     startTimeoutMs: config.START_TIMEOUT_MS,
+  };
+}
+
+/** What sessions get about tools: the MCP backend (if any), the tool knobs, fillers and bounds. */
+export function toolsConfig(config: Config, backend: ToolBackend | undefined): ToolsConfig {
+  const turn = turnValuesOf(config);
+  return {
+    ...(backend ? { backend } : {}),
+    rounds: {
+      maxRounds: turn.toolMaxRounds,
+      timeoutMs: turn.toolTimeoutMs,
+      fillerAfterMs: turn.toolFillerAfterMs,
+      argumentRetries: turn.toolArgumentRetries,
+      resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
+      activityDetail: config.TOOL_ACTIVITY_DETAIL,
+    },
+    fillerPhrases: { ...DEFAULT_FILLER_PHRASES, ...config.TOOL_FILLER_PHRASES },
+    declarationsMaxBytes: config.TOOL_DECLARATIONS_MAX_BYTES,
   };
 }
 
@@ -123,7 +148,8 @@ export async function startGateway({ config, providers, logger, traceExporter, g
     ? { vad: 'custom', asr: 'custom', llm: 'custom', tts: 'custom' }
     : { vad: config.VAD_PROVIDER, asr: config.ASR_PROVIDER, llm: config.LLM_PROVIDER, tts: config.TTS_PROVIDER };
   const observability = new GatewayObservability({ config, log, providerNames, traceExporter });
-  const perSession = sessionConfig(config);
+  const mcp = await startMcpBackend(config, process.env, log);
+  const perSession = { ...sessionConfig(config), tools: toolsConfig(config, mcp) };
   // Sessions and the connections that drive them, resumable (src/resume).
   const sessions = createLiveSessions({
     config,
@@ -215,6 +241,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       grpcServer.health.setStatus('', 'NOT_SERVING');
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       await sessions.close();
+      await mcp?.close();
       await Promise.all([voiceWebSocket.close(), realtime.close(), twilio.close(), asterisk.close(), audioSocket?.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },

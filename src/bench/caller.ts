@@ -12,6 +12,7 @@
 import * as pb from '../gen/voice/v1/voice_pb.js';
 import { Conversation } from '../client/conversation.js';
 import { ReplyPlayer } from '../client/reply-player.js';
+import type { ClientTools } from '../client/tool-command.js';
 import type { TurnWindows } from './expected-latency.js';
 import type { MicClock, MicListener } from './mic-clock.js';
 import { UTTERANCE_RATE_HZ, type Utterance } from './utterance.js';
@@ -43,6 +44,8 @@ export interface CallerPlan {
   pauseMs: number;
   /** Speak again this long after a reply's first audio (barge in), or null to let replies finish. */
   bargeInAfterMs: number | null;
+  /** Declare a tool that answers after this long (the simulated LLM calls it once a turn), or null. */
+  toolLatencyMs: number | null;
   /** Utterances to say at most (null: until `stopAt`). */
   maxTurns: number | null;
   /** No utterance starts after this moment (performance.now() ms). */
@@ -120,6 +123,7 @@ export class Caller implements MicListener {
       // A listener with no speaker: it plays at real-time pace and reports playback, keeps nothing.
       player: new ReplyPlayer(UTTERANCE_RATE_HZ, { keepHeard: false }),
       ownConnection: true,
+      ...(this.plan.toolLatencyMs === null ? {} : { tools: benchTool(this.plan.toolLatencyMs) }),
       onEvent: (response) => {
         if (response.event.case !== 'ready') return this.onEvent(response);
         try {
@@ -279,6 +283,18 @@ export class Caller implements MicListener {
     }
     this.resolveDone();
   }
+}
+
+/** A lookup that answers after `latencyMs`, like a backend a voice agent asks. */
+function benchTool(latencyMs: number): ClientTools {
+  return {
+    declarations: [{ name: 'bench_lookup', description: 'Looks up the answer to the question', parametersJson: JSON.stringify({ type: 'object', properties: { query: { type: 'string' } }, required: ['query'] }), timeoutMs: 0 }],
+    run: (_call, signal) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve({ output: 'The answer is 42.', isError: false }), latencyMs);
+        signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+      }),
+  };
 }
 
 function windowsOf(settings: pb.SessionSettings | undefined): TurnWindows {

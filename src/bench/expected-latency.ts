@@ -24,6 +24,8 @@ export interface ExpectedLatency {
   asrFinalMs: number;
   /** From the LLM request to the first speakable piece (the splitter's first cut). */
   llmFirstPieceMs: number;
+  /** A tool round before the reply: the LLM's call (its first token time) and the tool's answer. */
+  toolRoundMs: number;
   ttsFirstByteMs: number;
   /** Everything above: the voice-to-voice latency of a gateway that adds nothing. */
   voiceToVoiceMs: number;
@@ -41,16 +43,21 @@ export interface ExpectedLatency {
  * `speechMs`: how long the caller speaks (the simulated recognizer's words, and so an echo reply,
  * depend on it). `maxPieceChars`: the server's TTS_MAX_PIECE_CHARS.
  */
-export function expectedLatency(profile: SimulatedProfile, windows: TurnWindows, speechMs: number, maxPieceChars: number): ExpectedLatency {
+export function expectedLatency(profile: SimulatedProfile, windows: TurnWindows, speechMs: number, maxPieceChars: number, toolLatencyMs: number | null = null): ExpectedLatency {
   const endOfTurnMs = windows.endOfTurnSource === 'asr' ? profile.asr.endOfUtteranceMs : windows.endOfTurnSilenceMs;
   const transcript = simulatedTranscript(speechMs, profile.asr.msPerWord);
   const llmFirstPieceMs = round1(firstPieceMs(profile, transcript, maxPieceChars));
-  const parts = { endOfTurnMs, asrFinalMs: profile.asr.finalDelayMs, llmFirstPieceMs, ttsFirstByteMs: profile.tts.firstByteMs };
+  const toolRoundMs = toolLatencyMs === null ? 0 : profile.llm.firstTokenMs + toolLatencyMs;
+  const parts = { endOfTurnMs, asrFinalMs: profile.asr.finalDelayMs, llmFirstPieceMs, toolRoundMs, ttsFirstByteMs: profile.tts.firstByteMs };
+  const final = parts.endOfTurnMs + parts.asrFinalMs;
+  const afterCall = (toolLatencyMs ?? 0) + parts.llmFirstPieceMs + parts.ttsFirstByteMs;
+  // A tool never runs early: an early reply's call waits for the final, so only the LLM's call time can be saved.
+  const early = toolLatencyMs === null ? null : Math.max(final, profile.asr.stableInterimMs + profile.llm.firstTokenMs) + afterCall;
   return {
     ...parts,
-    voiceToVoiceMs: round1(parts.endOfTurnMs + parts.asrFinalMs + parts.llmFirstPieceMs + parts.ttsFirstByteMs),
+    voiceToVoiceMs: round1(final + parts.toolRoundMs + parts.llmFirstPieceMs + parts.ttsFirstByteMs),
     speculativeVoiceToVoiceMs:
-      profile.asr.stableInterimMs > 0 ? round1(Math.max(parts.endOfTurnMs + parts.asrFinalMs, profile.asr.stableInterimMs + parts.llmFirstPieceMs + parts.ttsFirstByteMs)) : null,
+      profile.asr.stableInterimMs > 0 ? round1(early ?? Math.max(final, profile.asr.stableInterimMs + parts.llmFirstPieceMs + parts.ttsFirstByteMs)) : null,
     bargeInMs: windows.bargeInMinSpeechMs,
   };
 }

@@ -21,6 +21,8 @@ export interface LevelOptions {
   audio: CallerAudio;
   pauseMs: number;
   bargeInAfterMs: number | null;
+  /** Each reply calls a tool of the caller's that answers after this long (null: no tools). */
+  toolLatencyMs: number | null;
   replyTimeoutMs: number;
   /** The expected latency once the gateway's turn settings are known (from the first `ready`). */
   expect: (windows: TurnWindows) => ExpectedLatency;
@@ -132,7 +134,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelReport> {
     const caller = options.createCaller
       ? options.createCaller({ maxTurns: options.turns, stopAt }, clock, recorder)
       : new Caller(
-          { server: options.server, audio: options.audio, pauseMs: options.pauseMs, bargeInAfterMs: options.bargeInAfterMs, maxTurns: options.turns, stopAt, replyTimeoutMs: options.replyTimeoutMs },
+          { server: options.server, audio: options.audio, pauseMs: options.pauseMs, bargeInAfterMs: options.bargeInAfterMs, toolLatencyMs: options.toolLatencyMs, maxTurns: options.turns, stopAt, replyTimeoutMs: options.replyTimeoutMs },
           clock,
           recorder,
         );

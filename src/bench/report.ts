@@ -12,7 +12,7 @@ export interface BenchReport {
   server: { address: string; spawned: boolean; metrics_url: string | null };
   profile: SimulatedProfile;
   utterance: { source: string; speech_ms: number; chunk_ms: number };
-  settings: { duration_s: number | null; turns: number | null; spread_ms: number; pause_ms: number; barge_in_after_ms: number | null };
+  settings: { duration_s: number | null; turns: number | null; spread_ms: number; pause_ms: number; barge_in_after_ms: number | null; tool_latency_ms?: number | null };
   runs: LevelReport[];
   ramp: RampReport | null;
 }
@@ -30,7 +30,7 @@ export function formatLevel(level: LevelReport): string {
   const lines = [
     `${level.sessions} sessions (${level.connected} connected), ${level.turns} turns measured in ${level.window_s} s`,
     e
-      ? `  expected voice to voice with no gateway: ${e.voiceToVoiceMs} ms = end of turn ${e.endOfTurnMs} + ASR final ${e.asrFinalMs} + LLM first piece ${e.llmFirstPieceMs} + TTS first byte ${e.ttsFirstByteMs}` +
+      ? `  expected voice to voice with no gateway: ${e.voiceToVoiceMs} ms = end of turn ${e.endOfTurnMs} + ASR final ${e.asrFinalMs} ${e.toolRoundMs ? ` + tool round ${e.toolRoundMs} (LLM call + tool)` : ''} + LLM first piece ${e.llmFirstPieceMs} + TTS first byte ${e.ttsFirstByteMs}` +
         (e.speculativeVoiceToVoiceMs === null ? '' : `; ${e.speculativeVoiceToVoiceMs} ms for a speculative start (reply ready from the stable interim, held until the final)`)
       : '  expected latency unknown: no session started',
     `  speculative start: ${level.speculative.hit} hits, ${level.speculative.miss} misses, ${level.speculative.none} turns without`,

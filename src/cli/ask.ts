@@ -1,6 +1,7 @@
 /** `voice-gateway ask`: speaks a WAV file to the gateway and prints each turn. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { ask, type AskTurn } from '../client/ask-client.js';
+import { loadClientTools } from '../client/tool-command.js';
 import { readWavAs, writeWav } from '../audio/wav.js';
 
 const SEND_RATE_HZ = 16000;
@@ -14,10 +15,13 @@ interface AskFlags {
   language?: string;
   text?: string[];
   timeoutS: string;
+  tools?: string;
+  toolCommand?: string;
 }
 
 export async function runAsk(flags: AskFlags): Promise<void> {
   const pcm = await readWavAs(await readFile(flags.in), SEND_RATE_HZ);
+  const tools = await loadClientTools(flags.tools, flags.toolCommand);
   const result = await ask({
     server: flags.server,
     pcm,
@@ -26,12 +30,14 @@ export async function runAsk(flags: AskFlags): Promise<void> {
     texts: flags.text,
     timeoutMs: Number(flags.timeoutS) * 1000,
     settings: flags.language ? { language: flags.language } : undefined,
+    tools,
     onEvent: flags.json
       ? undefined
       : (response) => {
           const e = response.event;
           if (e.case === 'transcript') process.stdout.write(`\r\x1b[K  you: ${e.value.text}`);
           if (e.case === 'responseStarted') process.stdout.write('\n');
+          if (e.case === 'toolCall') process.stdout.write(`\n  tool:  ${e.value.name}(${e.value.argumentsJson})`);
         },
   });
   if (flags.out) await writeFile(flags.out, writeWav(result.heardPcm, result.outputSampleRateHz));
@@ -54,6 +60,7 @@ function describeTurn(n: number, turn: AskTurn): string {
     `turn ${n}`,
     `  you:     ${turn.transcript}`,
     `  agent:   ${turn.response_text}`,
+    ...(turn.tool_calls ?? []).map((c) => `  tool:    ${c.name}(${c.arguments}) -> ${c.cancelled ? `cancelled (${c.cancelled})` : `${c.is_error ? 'error: ' : ''}${c.output ?? '(no result)'}`}`),
     `  status:  ${turn.response_status}, ${Math.round(turn.reply_audio_ms)} ms of reply audio`,
     `  metrics: ${metrics}`,
     '',

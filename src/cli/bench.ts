@@ -38,6 +38,7 @@ export interface BenchFlags {
   pauseMs: string;
   bargeIn?: boolean;
   bargeInAfterMs: string;
+  toolLatencyMs?: string;
   spreadS?: string;
   replyTimeoutS: string;
   ramp?: boolean;
@@ -98,6 +99,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   const chunkMs = intFlag('chunk-ms', flags.chunkMs, 10, 1000);
   const pauseMs = intFlag('pause-ms', flags.pauseMs, 0, 60_000);
   const bargeInAfterMs = flags.bargeIn ? intFlag('barge-in-after-ms', flags.bargeInAfterMs, 0, 60_000) : null;
+  const toolLatencyMs = flags.toolLatencyMs === undefined ? null : intFlag('tool-latency-ms', flags.toolLatencyMs, 0, 60_000);
   const replyTimeoutMs = intFlag('reply-timeout-s', flags.replyTimeoutS, 1, 3600) * 1000;
   const profile = loadSimulatedProfile(flags.profile, '--profile');
   const utterance = flags.in ? await utteranceFromWav(flags.in, profile.vad.speechThresholdDbfs) : builtInUtterance();
@@ -138,8 +140,9 @@ export async function runBench(flags: BenchFlags): Promise<void> {
         audio,
         pauseMs,
         bargeInAfterMs,
+        toolLatencyMs,
         replyTimeoutMs,
-        expect: (windows: TurnWindows) => expectedLatency(profile, windows, speechMs, maxPieceChars),
+        expect: (windows: TurnWindows) => expectedLatency(profile, windows, speechMs, maxPieceChars, toolLatencyMs),
         resources,
         idleResidentBytes: idle?.residentBytes ?? null,
         onProgress: (status) => progress.update(status),
@@ -160,7 +163,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
       server: { address: server, spawned: spawned !== null, metrics_url: metricsUrl },
       profile,
       utterance: { source: utterance.source, speech_ms: speechMs, chunk_ms: chunkMs },
-      settings: { duration_s: durationS, turns, spread_ms: spreadMs, pause_ms: pauseMs, barge_in_after_ms: bargeInAfterMs },
+      settings: { duration_s: durationS, turns, spread_ms: spreadMs, pause_ms: pauseMs, barge_in_after_ms: bargeInAfterMs, tool_latency_ms: toolLatencyMs },
       runs: [],
       ramp: null,
     };

@@ -70,6 +70,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--language <bcp47>', 'language of the question')
     .option('--text <message...>', 'typed messages to send after the audio')
     .option('--timeout-s <seconds>', 'give up after this long', '120')
+    .option('--tools <tools.json>', 'declare these tools (a JSON array of {name, description, parameters}); with --tool-command')
+    .option('--tool-command <cmd>', 'run each tool call through this shell command: the call as JSON on stdin, the result on stdout')
     .action(runAsk);
 
   program
@@ -81,6 +83,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--language <bcp47>', 'language you speak (the reply voice follows it)')
     .option('--voice <name>', 'reply voice')
     .option('--sample-rate <hz>', 'microphone and speaker sample rate', '16000')
+    .option('--tools <tools.json>', 'declare these tools (a JSON array of {name, description, parameters}); with --tool-command')
+    .option('--tool-command <cmd>', 'run each tool call through this shell command: the call as JSON on stdin, the result on stdout')
     .action(async (flags: import('./talk.js').TalkFlags) => (await import('./talk.js')).runTalk(flags));
 
   program
@@ -100,6 +104,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--pause-ms <ms>', 'silence after a reply before speaking again', '500')
     .option('--barge-in', 'speak again during each reply, interrupting it')
     .option('--barge-in-after-ms <ms>', 'with --barge-in: start speaking this long after the reply\'s first audio', '1000')
+    .option('--tool-latency-ms <ms>', 'each caller declares a tool that answers after this long, and the simulated LLM calls it once a turn before replying (one tool round trip per turn)')
     .option('--spread-s <s>', 'callers join spread over this long (default: one turn, from the profile)')
     .option('--reply-timeout-s <s>', 'a turn with no reply audio this long after speech is an error', '15')
     .option('--ramp', 'raise the sessions (x2, then bisect) until p99 overhead passes --budget-ms; report the last level within it')

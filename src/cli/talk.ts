@@ -11,6 +11,7 @@ import { pcm16FromBytes } from '../audio/pcm.js';
 import { Conversation } from '../client/conversation.js';
 import { MicGate } from '../client/mic-gate.js';
 import { ReplyPlayer } from '../client/reply-player.js';
+import { loadClientTools } from '../client/tool-command.js';
 import { deviceFailure, findSoxTools, startRecorder, startSpeaker } from '../client/sox-audio.js';
 import * as pb from '../gen/voice/v1/voice_pb.js';
 
@@ -21,6 +22,8 @@ export interface TalkFlags {
   language?: string;
   voice?: string;
   sampleRate: string;
+  tools?: string;
+  toolCommand?: string;
 }
 
 /** Audio goes to the speaker this far ahead of the playhead, so that it never starves. */
@@ -39,6 +42,7 @@ function intFlag(name: string, value: string, min: number, max: number): number 
 export async function runTalk(flags: TalkFlags): Promise<void> {
   const sampleRateHz = intFlag('--sample-rate', flags.sampleRate, 8000, 48000);
   const muteTailMs = intFlag('--mute-tail-ms', flags.muteTailMs, 0, 10000);
+  const clientTools = await loadClientTools(flags.tools, flags.toolCommand);
   const tools = findSoxTools(process.env.PATH);
   const out = process.stdout;
 
@@ -61,6 +65,7 @@ export async function runTalk(flags: TalkFlags): Promise<void> {
     player,
     playerTickMs: SPEAKER_TICK_MS,
     onEvent: (response) => screen.show(response),
+    tools: clientTools,
   });
   const mic = startRecorder(tools, sampleRateHz);
   const keys = process.stdin.isTTY ? createInterface({ input: process.stdin }) : null;
@@ -180,9 +185,25 @@ class Screen {
         this.endReply();
         this.out.write(`  (${pb.ErrorCode[e.value.code] ?? e.value.code}: ${e.value.message})\n`);
         break;
+      case 'toolCall':
+        this.note(`tool ${e.value.name}(${e.value.argumentsJson})`);
+        break;
+      case 'toolCallCancelled':
+        if (!e.value.resultIgnored) this.note(`tool call cancelled (${pb.ToolCancelReason[e.value.reason]?.toLowerCase() ?? e.value.reason})`);
+        break;
+      case 'toolActivity':
+        if (e.value.outcome !== pb.ToolOutcome.UNSPECIFIED) this.note(`${e.value.server}: ${e.value.name} ${pb.ToolOutcome[e.value.outcome]?.toLowerCase() ?? ''} in ${e.value.durationMs} ms`);
+        break;
       default:
         break;
     }
+  }
+
+  /** A line about what the agent is doing, between the words. */
+  private note(text: string): void {
+    this.endLine();
+    this.endReply();
+    this.out.write(`  [${text}]\n`);
   }
 
   private endLine(): void {

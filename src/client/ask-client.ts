@@ -6,6 +6,7 @@
 import type * as pb from '../gen/voice/v1/voice_pb.js';
 import { Conversation, type ConversationTurn } from './conversation.js';
 import { ReplyPlayer } from './reply-player.js';
+import type { ClientTools } from './tool-command.js';
 
 export type AskTurn = ConversationTurn;
 
@@ -29,6 +30,8 @@ export interface AskOptions {
   chunkMs?: number;
   /** Every server event as it arrives (for live printing). */
   onEvent?: (response: pb.ConverseResponse) => void;
+  /** Tools to declare and run when the gateway calls them. */
+  tools?: ClientTools;
 }
 
 export interface AskResult {
@@ -52,6 +55,7 @@ export async function ask(options: AskOptions): Promise<AskResult> {
     settings: options.settings,
     player,
     onEvent: options.onEvent,
+    tools: options.tools,
   });
 
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);

@@ -14,6 +14,7 @@ import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/p
 import { bytesFromPcm16, pcm16FromBytes } from '../audio/pcm.js';
 import * as pb from '../gen/voice/v1/voice_pb.js';
 import type { ReplyPlayer } from './reply-player.js';
+import type { ClientTools } from './tool-command.js';
 
 /** A client event as the generated code accepts it for `create`. */
 export type RequestEvent = MessageInitShape<typeof pb.ConverseRequestSchema>['event'];
@@ -26,6 +27,8 @@ export interface ConversationTurn {
   response_status: 'completed' | 'interrupted' | 'failed' | 'none';
   reply_audio_ms: number;
   metrics: Record<string, number | string>;
+  /** The client's tools the reply called, in order (only when it called any). */
+  tool_calls?: Array<{ name: string; arguments: string; output?: string; is_error?: boolean; cancelled?: string }>;
 }
 
 export interface ConversationOptions {
@@ -45,6 +48,8 @@ export interface ConversationOptions {
   playbackReportMs?: number;
   /** Every server event as it arrives (for live printing). */
   onEvent?: (response: pb.ConverseResponse) => void;
+  /** Tools this client declares and runs when the gateway calls them. */
+  tools?: ClientTools;
   /**
    * A connection of its own, as a separate client would have. By default grpc-js shares one
    * connection among every conversation of the process to the same server; the bench's hundreds of
@@ -80,6 +85,9 @@ export class Conversation {
   private readonly player: ReplyPlayer;
   private readonly turns = new Map<string, ConversationTurn>();
   private readonly turnOfResponse = new Map<string, ConversationTurn>();
+  /** Tool calls running, by call id. */
+  private readonly toolRuns = new Map<string, AbortController>();
+  private readonly toolRecords = new Map<string, NonNullable<ConversationTurn['tool_calls']>[number]>();
   private readonly ticker: NodeJS.Timeout;
   private over = false;
   private sendingEnded = false;
@@ -101,6 +109,7 @@ export class Conversation {
         ...options.settings,
         inputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: options.inputSampleRateHz },
         outputFormat: { encoding: pb.AudioEncoding.PCM16, sampleRateHz: options.outputSampleRateHz },
+        ...(options.tools ? { tools: { tools: options.tools.declarations } } : {}),
       },
     });
   }
@@ -212,6 +221,7 @@ export class Conversation {
   /** Ends the client's side, waits for the gateway to end the call, and closes the connection. */
   async close(): Promise<void> {
     clearInterval(this.ticker);
+    for (const run of this.toolRuns.values()) run.abort();
     if (!this.sendingEnded) {
       this.sendingEnded = true;
       this.call.end();
@@ -223,6 +233,32 @@ export class Conversation {
   private send(event: RequestEvent): void {
     if (this.over || this.sendingEnded || this.droppedAt !== undefined) return; // while reconnecting, input is dropped like on a dead line
     this.call.write(create(pb.ConverseRequestSchema, { event }));
+  }
+
+  /** Runs a tool the gateway called and answers with its result (unless the call was cancelled). */
+  private runTool(call: pb.ToolCall): void {
+    const tools = this.options.tools;
+    const record = { name: call.name, arguments: call.argumentsJson };
+    this.toolRecords.set(call.callId, record);
+    const turn = this.turnOfResponse.get(call.responseId);
+    if (turn) (turn.tool_calls ??= []).push(record);
+    if (!tools) {
+      this.send({ case: 'toolResult', value: { callId: call.callId, output: `this client has no tool named ${call.name}`, isError: true } });
+      return;
+    }
+    const controller = new AbortController();
+    this.toolRuns.set(call.callId, controller);
+    const failed = (error: unknown): { output: string; isError: boolean } => ({ output: `the tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
+    tools
+      .run({ callId: call.callId, name: call.name, argumentsJson: call.argumentsJson }, controller.signal)
+      .then((result) => result, failed)
+      .then(({ output, isError }) => {
+        this.toolRuns.delete(call.callId);
+        if (controller.signal.aborted) return;
+        Object.assign(record, { output, ...(isError ? { is_error: true } : {}) });
+        this.send({ case: 'toolResult', value: { callId: call.callId, output, isError } });
+      })
+      .catch((error: unknown) => this.errors.push({ code: 'CLIENT_TOOL', message: `the result of ${call.name} could not be sent: ${error instanceof Error ? error.message : String(error)}` }));
   }
 
   private tick(playbackReportMs: number): void {
@@ -301,6 +337,16 @@ export class Conversation {
         this.errors.push({ code: pb.ErrorCode[event.value.code] ?? String(event.value.code), message: event.value.message });
         if (!event.value.sessionContinues) this.finalError = event.value.code;
         break;
+      case 'toolCall':
+        this.runTool(event.value);
+        break;
+      case 'toolCallCancelled': {
+        const { callId, reason } = event.value;
+        this.toolRuns.get(callId)?.abort();
+        const record = this.toolRecords.get(callId);
+        if (record && !event.value.resultIgnored) record.cancelled = pb.ToolCancelReason[reason]?.toLowerCase() ?? String(reason);
+        break;
+      }
       default:
         break;
     }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_TURN_MODEL_SHA256, DEFAULT_TURN_MODEL_URL } from '../providers/turn/model-file.js';
 import { TURN_KNOBS, type BoolKnob, type ChoiceKnob, type FractionKnob, type IntKnob } from '../core/turn-config.js';
 import { vendorNames, vendorSummaries } from '../providers/vendor-list.js';
+import { mcpServersSetting } from './mcp-servers.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
@@ -48,6 +49,23 @@ const originList = z.string().transform((text, ctx) => {
     }
   }
   return origins;
+});
+
+/** `{"en": ["One moment."], ...}`: phrases by language tag, at most 16 of 200 characters each. */
+const fillerPhrases = z.string().transform((text, ctx): Record<string, string[]> => {
+  if (!text.trim()) return {};
+  const parsed = z.record(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/), z.array(z.string().min(1).max(200)).max(16)).safeParse((() => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: 'expected JSON like {"en": ["One moment.", "Still on it."]}: language tags to lists of phrases' });
+    return z.NEVER;
+  }
+  return Object.fromEntries(Object.entries(parsed.data).map(([tag, phrases]) => [tag.toLowerCase(), phrases]));
 });
 
 /**
@@ -194,6 +212,27 @@ export const SETTINGS = {
   LLM_THREADS: { schema: int(1, 256), default: '1', help: 'llama-cpp: CPU threads of one evaluation (on a 2-core machine 2 threads were measured 30x slower than 1)' },
   LLM_CONTEXT_SIZE: { schema: int(1024, 131072), default: '4096', help: 'llama-cpp: tokens one conversation holds (older turns are shifted out past it)' },
   LLM_SEQUENCES: { schema: int(1, 64), default: '4', help: 'llama-cpp: replies generated at once (each holds LLM_CONTEXT_SIZE tokens of memory); more wait up to LLM_REQUEST_TIMEOUT_MS' },
+
+  MCP_SERVERS: {
+    schema: mcpServersSetting,
+    default: '',
+    help: 'MCP servers whose tools the model may call, as JSON: [{"name":"shop","url":"http://host:3001/mcp","allow":["lookup_order"],"headers":{"Authorization":"Bearer ${SHOP_TOKEN}"}}] ("allow": the tool names, or ["*"]; ${NAME} in headers comes from the environment; optional "timeoutMs" and "toolTimeoutsMs")',
+    secret: true,
+  },
+  MCP_CONNECT_TIMEOUT_MS: { schema: int(100, 600000), default: '5000', help: 'Longest wait (ms) to connect to an MCP server and list its tools' },
+  MCP_REFRESH_INTERVAL_MS: { schema: int(0, 86400000), default: '300000', help: 'How often (ms) MCP tool lists are read again and servers that were down retried (0: only when a server says its list changed)' },
+  TOOL_MAX_ROUNDS: intKnob(TURN_KNOBS.toolMaxRounds),
+  TOOL_TIMEOUT_MS: intKnob(TURN_KNOBS.toolTimeoutMs),
+  TOOL_FILLER_AFTER_MS: intKnob(TURN_KNOBS.toolFillerAfterMs),
+  TOOL_ARGUMENT_RETRIES: intKnob(TURN_KNOBS.toolArgumentRetries),
+  TOOL_RESULT_MAX_BYTES: { schema: int(256, 10485760), default: '16384', help: 'Largest tool result (bytes) the model is given: a client result over it is refused, a server result is cut' },
+  TOOL_DECLARATIONS_MAX_BYTES: { schema: int(1024, 10485760), default: '65536', help: "Largest total size (bytes of JSON) of a session's tool declarations" },
+  TOOL_FILLER_PHRASES: {
+    schema: fillerPhrases,
+    default: '',
+    help: 'Filler phrases while a tool runs, by language, as JSON: {"en":["One moment.","Still on it."],"hi":["..."]} (adds to or replaces the built-in en, de, fr, es, it, pt, nl; a language with none gets no filler)',
+  },
+  TOOL_ACTIVITY_DETAIL: { schema: bool, default: 'false', help: "tool_activity events carry the server tools' arguments and results (else only name, duration and outcome)" },
 
   SIM_PROFILE: { schema: z.string().min(1), default: 'nvidia-blueprint', help: 'Latencies of the simulated providers: a built-in (nvidia-blueprint, zero-latency) or a JSON file' },
 

@@ -21,3 +21,8 @@ export function boundedMessage(message: string): string {
   if (message.length <= MESSAGE_MAX_CHARS) return message;
   return `${message.slice(0, MESSAGE_MAX_CHARS)}... (message cut: it was ${message.length} characters)`;
 }
+
+/** An error's message, whatever was thrown. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -92,12 +92,23 @@ export class ConversationItems {
   }
 
   addItem(item: NewItem, after: string | null | undefined, ref: string | undefined): void {
-    const text = this.checkedText(item.text, 'item');
     if (item.id !== undefined && this.host.turnIdTaken(item.id)) {
       throw new GatewayError('invalid_argument', `id ${quoted(item.id)} is taken by the user's turn in progress: choose another id or leave it out`, 'item_exists');
     }
+    if (item.tool) return this.addToolCall(item.tool, item.id, after, ref);
+    const text = this.checkedText(item.text, 'item');
     const added = this.addMessage({ id: item.id ?? this.history.freeId(`item_${++this.itemCount}`), role: item.role, text, origin: 'text' }, after, { ref });
     if (added.role === 'user') this.unanswered = { id: added.id, text, timings: { turnEndedAt: performance.now() } };
+  }
+
+  /**
+   * A tool call the client puts in the conversation (a Realtime `function_call` item, e.g. from a
+   * history it restores); its result comes as a tool_result. Until then the LLM does not see it.
+   */
+  private addToolCall(tool: NonNullable<NewItem['tool']>, id: string | undefined, after: string | null | undefined, ref: string | undefined): void {
+    if (this.history.toolItems(tool.callId).call) throw new GatewayError('invalid_argument', `a tool call with call_id ${quoted(tool.callId)} is already in the conversation: give each call its own id`, 'item_exists');
+    if (tool.arguments.length > this.maxTextChars * 16) throw new GatewayError('invalid_argument', `the call's arguments are ${tool.arguments.length} characters long: at most ${this.maxTextChars * 16}`);
+    this.addMessage({ id: id ?? this.history.freeId(`item_${++this.itemCount}`), role: 'assistant', text: '', origin: 'text', tool }, after, { ref });
   }
 
   respond(instructions: string | undefined): void {

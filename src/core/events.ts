@@ -3,6 +3,9 @@
  * types; the session engine sees nothing else.
  */
 import type { AudioEncoding } from '../audio/codec.js';
+import type { ToolChoice } from '../providers/types.js';
+
+export type { ToolChoice };
 
 export type EndOfTurnSource = 'asr' | 'vad' | 'commit' | 'smart_turn';
 /** What user speech does while the agent speaks: interrupt at once, or pause the reply and decide. */
@@ -36,6 +39,17 @@ export interface TurnSettings {
   falseInterruptionTimeoutMs: number;
 }
 
+/** A tool the client runs itself when the LLM calls it (answered with `tool_result`). */
+export interface ToolDeclaration {
+  /** 1 to 64 letters, digits, _ or - (what LLM servers accept). */
+  name: string;
+  description: string;
+  /** A JSON Schema object. */
+  parameters: Record<string, unknown>;
+  /** How long a call waits for its result (ms); unset: the server's TOOL_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
 /** Settings a client may choose per session; the server fills the rest from its defaults. */
 export interface SessionSettings {
   inputFormat: AudioFormat;
@@ -44,6 +58,11 @@ export interface SessionSettings {
   voice: string;
   instructions: string;
   turn: TurnSettings;
+  /** The client's own tools (the gateway's MCP tools are offered beside them). */
+  tools: ToolDeclaration[];
+  toolChoice: ToolChoice;
+  /** Say a filler phrase while a client tool runs long (the client may fill the wait itself). */
+  toolFiller: boolean;
 }
 
 /** A requested format; the encoding is a string so that an unknown one can be named in the error. */
@@ -60,9 +79,19 @@ export interface SettingsPatch {
   voice?: string;
   instructions?: string;
   turn?: Partial<TurnSettings>;
+  /** Replaces the client's tools (an empty list removes them). */
+  tools?: ToolDeclaration[];
+  toolChoice?: ToolChoice;
+  toolFiller?: boolean;
 }
 
-export type ItemRole = 'user' | 'assistant' | 'system';
+export type ItemRole = 'user' | 'assistant' | 'system' | 'tool';
+
+/**
+ * A tool call the assistant made (`text` is empty) or a tool's result (`text` is the output), as
+ * item-aware protocols show them (Realtime `function_call` / `function_call_output` items).
+ */
+export type ToolItemPart = { kind: 'call'; callId: string; name: string; arguments: string } | { kind: 'output'; callId: string };
 
 /** One message of the conversation, with the id an item-aware client uses to edit it. */
 export interface ConversationItem {
@@ -72,13 +101,16 @@ export interface ConversationItem {
   text: string;
   /** audio: a spoken turn (text is its transcript) or a spoken reply; text: typed or created as text. */
   origin: 'audio' | 'text';
+  /** Set on a tool call (role assistant) or a tool's result (role tool); absent on a message. */
+  tool?: ToolItemPart;
 }
 
-/** An item a client adds; without an id the session names it. */
+/** An item a client adds; without an id the session names it. tool: a tool call it adds (role assistant). */
 export interface NewItem {
   id?: string;
   role: ItemRole;
   text: string;
+  tool?: Extract<ToolItemPart, { kind: 'call' }>;
 }
 
 export type ClientEvent = {
@@ -91,6 +123,12 @@ export type ClientEvent = {
       metadata: Record<string, string>;
       /** The transport wants item events (item_added, ...): its protocol has conversation items. */
       itemEvents?: boolean;
+      /**
+       * A reply ends at the client's tool calls, and the client asks for the next one (`respond`)
+       * after adding their results, as the OpenAI Realtime protocol does; otherwise the reply
+       * waits for the results and goes on by itself.
+       */
+      toolCallsEndReply?: boolean;
       /** Continue the session of this token instead (src/resume); `settings` is then ignored. */
       resumeToken?: string;
       /** With resumeToken: how much of the reply then playing the client had played. */
@@ -102,6 +140,11 @@ export type ClientEvent = {
   | { type: 'interrupt' }
   | { type: 'playback'; responseId: string; playedMs: number }
   | { type: 'update'; settings: SettingsPatch }
+  /**
+   * The result of a tool call (`tool_call`). itemId / after: item-aware clients name the output
+   * item and where it goes (Realtime function_call_output).
+   */
+  | { type: 'tool_result'; callId: string; output: string; isError?: boolean; itemId?: string; after?: string | null }
   // Item-level events (see docs/architecture.md, "Conversation items").
   /** Start a reply now from the conversation as it is (instructions replace the session's for it). */
   | { type: 'respond'; instructions?: string }
@@ -128,11 +171,16 @@ export type ClientEvent = {
  * input_cleared) or with an error, either carrying the event's `ref`. A transport may wait for
  * that answer; other events are answered only when they fail.
  */
-export const ANSWERED_CLIENT_EVENTS: ReadonlySet<ClientEvent['type']> = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input']);
+export const ANSWERED_CLIENT_EVENTS: ReadonlySet<ClientEvent['type']> = new Set(['update', 'add_item', 'truncate', 'delete_item', 'get_item', 'clear_input', 'tool_result']);
 
 export type TranscriptStability = 'partial' | 'stable' | 'final';
 export type ResponseStatus = 'completed' | 'interrupted' | 'failed';
 export type SpeculativeOutcome = 'none' | 'hit' | 'miss';
+
+/** How a tool call ended. */
+export type ToolCallOutcome = 'ok' | 'error' | 'unavailable' | 'timeout' | 'cancelled' | 'invalid_arguments';
+/** Why a pending tool call was cancelled: the reply's interruption, or its timeout. */
+export type ToolCancelReason = InterruptCause | 'timeout';
 
 export type ErrorCode =
   | 'invalid_argument'
@@ -213,6 +261,25 @@ export type ServerEvent =
   /** It was no interruption: audio from `offsetMs` (the played position) is sent again, then the rest. */
   | { type: 'response_unpaused'; responseId: string; offsetMs: number }
   | { type: 'turn_metrics'; metrics: TurnMetrics }
+  /** Run the client's tool `name` and answer with tool_result. itemId: its item (item-aware clients). */
+  | { type: 'tool_call'; responseId: string; callId: string; name: string; arguments: string; itemId: string; previousItemId: string | null }
+  /** A call the client was asked to run is not wanted any more; resultIgnored: answers a late tool_result. */
+  | { type: 'tool_call_cancelled'; responseId: string; callId: string; reason: ToolCancelReason; resultIgnored?: boolean; ref?: string }
+  /**
+   * A tool the gateway runs itself started (no outcome yet) or finished. arguments / output only
+   * with TOOL_ACTIVITY_DETAIL.
+   */
+  | {
+      type: 'tool_activity';
+      responseId: string;
+      callId: string;
+      name: string;
+      server: string;
+      outcome?: ToolCallOutcome;
+      durationMs?: number;
+      arguments?: string;
+      output?: string;
+    }
   | { type: 'error'; code: ErrorCode; message: string; sessionContinues: boolean; reason?: ErrorReason; ref?: string }
   // Item events: sent only to sessions started with itemEvents. `ref` is that of the client event
   // they answer. responseId: the reply an assistant item belongs to.

@@ -9,7 +9,7 @@ export function fixedReply(text: string): ChatModel {
   return {
     // eslint-disable-next-line @typescript-eslint/require-await -- the interface is an async iterable
     async *stream(_messages, _opts, signal) {
-      if (!signal.aborted) yield text;
+      if (!signal.aborted) yield { type: 'text', text };
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { ChatMessage, WordTiming } from '../providers/types.js';
 import { GatewayError, type ConversationItem } from './events.js';
 import { quoted } from './client-text.js';
+import { chatMessages, orphanToolItems } from './tool-history.js';
 import { wordStarts, wordsHeard as timedWordsHeard } from './word-timeline.js';
 
 /** One TTS piece of a reply, placed on the reply's audio timeline. */
@@ -77,7 +78,13 @@ const MAX_ITEM_ID_CHARS = 64;
  * character, so leave LLM_CONTEXT_TOKENS some room below the model's context.
  */
 export function estimateTokens(messages: readonly ChatMessage[]): number {
-  return messages.reduce((tokens, m) => tokens + MESSAGE_OVERHEAD_TOKENS + Math.ceil(m.content.length / CHARS_PER_TOKEN), 0);
+  return messages.reduce((tokens, m) => tokens + MESSAGE_OVERHEAD_TOKENS + Math.ceil(charsOf(m) / CHARS_PER_TOKEN), 0);
+}
+
+/** A message's characters, a tool call's name and arguments included. */
+function charsOf(m: ChatMessage): number {
+  const calls = m.role === 'assistant' ? (m.tool_calls ?? []) : [];
+  return m.content.length + calls.reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
 }
 const CHARS_PER_TOKEN = 4;
 const MESSAGE_OVERHEAD_TOKENS = 4;
@@ -135,7 +142,15 @@ export class ConversationHistory {
     const at = after === undefined ? this.items.length : after === null ? 0 : this.indexOf(after) + 1;
     this.items.splice(at, 0, { ...item });
     const previous = at > 0 ? this.items[at - 1]!.id : null;
-    if (this.items.length > this.maxItems) this.items.splice(0, this.items.length - this.maxItems);
+    if (this.items.length > this.maxItems) {
+      this.items.splice(0, this.items.length - this.maxItems);
+      // A tool result whose call was cut goes with it: never half an exchange.
+      const calls = new Set(this.items.flatMap((i) => (i.tool?.kind === 'call' ? [i.tool.callId] : [])));
+      for (let k = this.items.length - 1; k >= 0; k--) {
+        const tool = this.items[k]!.tool;
+        if (tool?.kind === 'output' && !calls.has(tool.callId)) this.items.splice(k, 1);
+      }
+    }
     return previous;
   }
 
@@ -172,11 +187,12 @@ export class ConversationHistory {
     const pending: StoredItem[] = pendingUserText === undefined ? [] : [{ id: '', role: 'user', text: pendingUserText, origin: 'audio' }];
     const items = [...this.items, ...pending].slice(-this.maxItems);
     const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-    const turns = items.filter((item) => item.text.trim()).map(({ role, text }): ChatMessage => ({ role, content: text }));
+    // Tool calls only with their results, together (tool-history.ts).
+    const turns = chatMessages(items);
     let droppedMessages = 0;
     let tokens = estimateTokens(system) + estimateTokens(turns);
-    // The oldest turn goes whole (its user message and the replies after it), so that what is left
-    // starts with a user message; a tool call and its result (issue 12) must go together too.
+    // The oldest turn goes whole (its user message and the replies after it, tool calls and their
+    // results included), so that what is left starts with a user message.
     while (turns.length > 1 && tokens > contextTokens) {
       do {
         tokens -= estimateTokens(turns.splice(0, 1));
@@ -185,6 +201,17 @@ export class ConversationHistory {
     }
     const messages = [...system, ...turns];
     return droppedMessages > 0 ? { messages, trimmed: { droppedMessages, estimatedTokens: estimateTokens(messages) } } : { messages };
+  }
+
+  /** The ids of tool items whose partner is gone (pending calls aside). */
+  orphans(pendingCallIds?: ReadonlySet<string>): string[] {
+    return orphanToolItems(this.items, pendingCallIds);
+  }
+
+  /** The item of tool call `callId` and of its result, if they are here. */
+  toolItems(callId: string): { call?: ConversationItem; output?: ConversationItem } {
+    const find = (kind: 'call' | 'output') => this.items.find((i) => i.tool?.kind === kind && i.tool.callId === callId);
+    return { call: find('call'), output: find('output') };
   }
 
   /**

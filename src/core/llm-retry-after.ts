@@ -3,7 +3,7 @@
  * session sends it no request and fails the turn at once, with a message that says when to try
  * again, instead of adding to the load of a server that asked for a pause.
  */
-import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions } from '../providers/types.js';
+import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions, type LlmOutput } from '../providers/types.js';
 
 export class RetryAfterGate {
   /** No request before this moment (Date.now() ms). */
@@ -16,7 +16,7 @@ export class RetryAfterGate {
     return { stream: (messages, opts, signal) => this.stream(llm, messages, opts, signal) };
   }
 
-  private async *stream(llm: ChatModel, messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+  private async *stream(llm: ChatModel, messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
     const waitMs = this.blockedUntilMs - this.now();
     if (waitMs > 0) {
       const waitS = Math.ceil(waitMs / 1000);

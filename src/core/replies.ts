@@ -3,7 +3,7 @@
  * the Speculator), holds the current one and the previous one, and ends them: history, the
  * `response_done` and `turn_metrics` events, and the TurnReport for observers. The session asks
  * it what phase the current reply is in (the floor, ./turn-state.ts) and tells it who
- * interrupted.
+ * interrupted. It holds the session's tools (./session-tools.ts): replies call them.
  */
 import type { ChatModel, Providers, SpeechSynthesizer } from '../providers/types.js';
 import type { InterruptCause, ServerEvent, SessionSettings } from './events.js';
@@ -11,7 +11,8 @@ import { heardText, type ConversationHistory, type LlmRequest, type SpokenPiece 
 import { RetryAfterGate } from './llm-retry-after.js';
 import { Reply, type ReplyOutcome, type ReplyTurn } from './reply.js';
 import type { SessionConfig, SessionObserver } from './session-config.js';
-import { heldSynthesizer, Speculator, type SpeculationResult } from './speculation.js';
+import { SessionTools, TOOLS_BY_DEFAULT } from './session-tools.js';
+import { heldSynthesizer, Speculator, type HoldGate, type SpeculationResult } from './speculation.js';
 import { turnMetrics } from './turn-metrics.js';
 import type { ReplyPhase } from './turn-state.js';
 import type { AsrResult } from '../providers/types.js';
@@ -53,6 +54,8 @@ export class Replies {
   private readonly speculator = new Speculator();
   /** No LLM request while the server's Retry-After runs. */
   private readonly llmRetryAfter = new RetryAfterGate();
+  /** The tools replies may call, and the results clients send for them. */
+  readonly tools: SessionTools;
 
   constructor(
     private readonly providers: Providers,
@@ -60,7 +63,9 @@ export class Replies {
     private readonly history: ConversationHistory,
     private readonly observer: SessionObserver,
     private readonly host: ReplyHost,
-  ) {}
+  ) {
+    this.tools = new SessionTools(config.tools ?? TOOLS_BY_DEFAULT, history, host);
+  }
 
   get phase(): ReplyPhase {
     if (!this.current) return 'none';
@@ -82,7 +87,7 @@ export class Replies {
     const request = this.history.request(instructions, this.config.llmContextTokens);
     const early: SpeculationResult = llm ? { outcome: 'none', confirmed: null } : this.speculator.resolve(turn.id, request.messages);
     if (early.outcome !== 'none') turn.timings.speculative = early.outcome;
-    const reply = early.confirmed?.reply ?? this.build(turn, request, this.providers.tts, (event) => this.emit(reply, event), llm);
+    const reply = early.confirmed?.reply ?? this.build(turn, request, this.providers.tts, (event) => this.emit(reply, event), null, llm);
     reply.turn = turn; // an early reply heard the stable words; the report keeps the final ones
     // The reply's item takes its place now, so that items added while it runs come after it.
     reply.itemId = this.history.freeId(`reply_${this.count}`);
@@ -107,7 +112,7 @@ export class Replies {
     if (!this.config.speculativeStart || !this.host.settings().turn.autoRespond) return;
     const request = this.history.request(this.host.settings().instructions, this.config.llmContextTokens, turn.text);
     this.speculator.onTranscript(turn.id, kind, request.messages, (speculation) => {
-      const reply: Reply = this.build(turn, request, heldSynthesizer(this.providers.tts, speculation.gate, (at) => reply.noteFirstAudioReady(at)), speculation.emit);
+      const reply: Reply = this.build(turn, request, heldSynthesizer(this.providers.tts, speculation.gate, (at) => reply.noteFirstAudioReady(at)), speculation.emit, speculation.gate);
       this.host.background(reply.run()); // at once: the LLM and TTS work while the user's final is awaited
       return reply;
     });
@@ -158,6 +163,7 @@ export class Replies {
     this.current?.interrupt();
     this.current = null;
     this.speculator.cancel();
+    this.tools.close();
   }
 
   // --- resume (../resume and ./session-snapshot.ts) ---------------------------------------------
@@ -205,10 +211,17 @@ export class Replies {
     for (const event of replay.events) this.host.send(event);
   }
 
-  private build(turn: ReplyTurn, request: LlmRequest, tts: SpeechSynthesizer, emit: (event: ServerEvent) => void, llm?: ChatModel): Reply {
+  /** `gate`: an early reply's hold gate: it acts (tools) only once released. `llm`: another source of the words (`say`). */
+  private build(turn: ReplyTurn, request: LlmRequest, tts: SpeechSynthesizer, emit: (event: ServerEvent) => void, gate: HoldGate | null, llm?: ChatModel): Reply {
     const settings = this.host.settings();
-    const reply = new Reply(
-      `resp_${++this.count}`,
+    const id = `resp_${++this.count}`;
+    const tools = this.tools.forReply(id, settings, {
+      emit: (event) => emit(event),
+      mayAct: () => gate?.wait() ?? Promise.resolve(true),
+      cancelReason: () => reply.end?.cause ?? 'superseded',
+    });
+    const reply: Reply = new Reply(
+      id,
       turn,
       request.messages,
       {
@@ -227,6 +240,7 @@ export class Replies {
         emit,
         onAbandoned: (kind) => this.observer.onAbandoned?.(kind),
         onAudioSent: (ms) => this.observer.onAudio?.('out', ms),
+        ...(tools ? { tools } : {}),
       },
     );
     reply.historyTrimmed = request.trimmed;
@@ -254,6 +268,11 @@ export class Replies {
     const metrics = turnMetrics(reply.turn.id, reply.id, reply.turn.timings, reply.timings);
     this.host.send({ type: 'turn_metrics', metrics });
     const { bargeIn, historyTrimmed } = reply;
-    this.observer.onTurn?.({ metrics, status, turn: reply.turn.timings, reply: reply.timings, bargeIn, endedAt: performance.now(), userText: reply.turn.text, heardText, audioSentMs, end, ...(historyTrimmed ? { historyTrimmed } : {}) });
+    const toolCalls = reply.toolCalls;
+    this.observer.onTurn?.({
+      metrics, status, turn: reply.turn.timings, reply: reply.timings, bargeIn, endedAt: performance.now(), userText: reply.turn.text, heardText, audioSentMs, end,
+      ...(historyTrimmed ? { historyTrimmed } : {}),
+      ...(toolCalls.length ? { toolCalls } : {}),
+    });
   }
 }

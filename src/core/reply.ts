@@ -9,7 +9,7 @@
 import { bytesFromPcm16, durationMs } from '../audio/pcm.js';
 import { encodeAudio } from '../audio/codec.js';
 import { StreamResampler } from '../audio/resampler.js';
-import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer } from '../providers/types.js';
+import { ProviderError, type ChatMessage, type ChatModel, type SpeechSynthesizer, type ToolCall } from '../providers/types.js';
 import { untilAborted } from './abortable.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import type { AudioFormat, ErrorCode, InterruptCause, ResponseStatus, ServerEvent } from './events.js';
@@ -17,8 +17,12 @@ import { PausableAudio } from './pausable-audio.js';
 import { heardCut, type HistoryTrimmed, type SpokenPiece } from './history.js';
 import { ReplayBuffer } from './reply-replay.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
+import type { ToolCallRecord, ToolRounds } from './tool-rounds.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
 import type { TurnReport, TurnTimings } from './turn-metrics.js';
+import type { ReplyTimings, TtsPieceTimings } from './reply-timings.js';
+
+export type { ReplyTimings, TtsPieceTimings } from './reply-timings.js';
 
 export interface ReplySettings {
   outputFormat: AudioFormat;
@@ -30,28 +34,6 @@ export interface ReplySettings {
   cancelBudgetMs: number;
   /** Sent audio kept until it was played, for a resume (./reply-replay.ts); 0 keeps none. */
   replayMaxBytes?: number;
-}
-
-/** Moments of the reply (performance.now() ms) from which the turn metrics are computed. */
-export interface ReplyTimings {
-  llmRequestAt?: number;
-  llmFirstTokenAt?: number;
-  llmFirstPieceAt?: number;
-  ttsFirstRequestAt?: number;
-  ttsFirstAudioAt?: number;
-  firstAudioSentAt?: number;
-  /** The LLM stream ended (done, aborted or failed). */
-  llmDoneAt?: number;
-  /** One entry per piece sent to TTS, in order (for traces). */
-  ttsPieces?: TtsPieceTimings[];
-}
-
-export interface TtsPieceTimings {
-  text: string;
-  requestAt: number;
-  firstAudioAt?: number;
-  doneAt?: number;
-  audioMs: number;
 }
 
 export interface ReplyOutcome {
@@ -72,6 +54,8 @@ export interface ReplyDeps {
   onAbandoned: (kind: 'llm' | 'tts') => void;
   /** Reply audio went out (ms of audio), for observers. */
   onAudioSent?: (durationMs: number) => void;
+  /** The reply's tool rounds, when tools are on offer. */
+  tools?: ToolRounds;
 }
 
 const PLAYBACK_MARGIN_MS = 150;
@@ -107,6 +91,11 @@ export class Reply {
   private readonly abort = new AbortController();
   private readonly pieces: SpokenPiece[] = [];
   private audioSentMs = 0;
+  /**
+   * When the audio sent so far ends playing (performance.now() ms), played back to back from each
+   * chunk's arrival; a resume sets it again from the replay's start.
+   */
+  private playEndsAt: number | undefined;
   private playedMs: number | null = null;
   private playbackAdvanced: (() => void) | null = null;
   private status: ResponseStatus | null = null;
@@ -117,8 +106,6 @@ export class Reply {
   private readonly replay: ReplayBuffer;
   /** No client is connected (a resume may follow): the reply does not count as played meanwhile. */
   private paused = false;
-  /** When its audio started playing, as the playback wait counts (moved by a resume). */
-  private playbackClockAt: number | undefined;
   /** Its audio on the way out: user speech may pause it (interruption_mode pause). */
   private readonly out: PausableAudio;
   /** Times user speech paused it and it resumed. */
@@ -175,6 +162,11 @@ export class Reply {
     return this.outcome();
   }
 
+  /** The tools it called, with their outcomes. */
+  get toolCalls(): ToolCallRecord[] {
+    return this.deps.tools?.records ?? [];
+  }
+
   /** The reply's TTS pieces on its audio timeline (what its text is cut by). */
   get spokenPieces(): readonly SpokenPiece[] {
     return this.pieces;
@@ -216,7 +208,8 @@ export class Reply {
     if (this.status || !this.out.isPaused) return;
     this.falseInterruptions++;
     this.out.resume((fromMs) => {
-      this.playbackClockAt = performance.now() - fromMs;
+      // Audio goes out again from fromMs, back to back from now (what waited included).
+      this.playEndsAt = performance.now() + (this.audioSentMs - fromMs);
       this.deps.emit({ type: 'response_unpaused', responseId: this.id, offsetMs: Math.round(fromMs) });
     });
     this.playbackAdvanced?.();
@@ -243,7 +236,8 @@ export class Reply {
     if (!replay) return null;
     this.playedMs = from;
     this.paused = false;
-    this.playbackClockAt = performance.now() - from;
+    // What was not played goes out again now, back to back (the playback wait counts from here).
+    this.playEndsAt = performance.now() + (this.audioSentMs - from);
     this.playbackAdvanced?.();
     return replay;
   }
@@ -268,17 +262,39 @@ export class Reply {
     this.finish('failed');
   }
 
+  /**
+   * The LLM's reply, piece by piece into `pieces`. When it ends with tool calls, the tool rounds
+   * (./tool-rounds.ts) run them and the LLM is asked again with their results, in the same reply;
+   * what it said before a call is spoken as usual.
+   */
   private async think(pieces: AsyncQueue<string>): Promise<void> {
     const signal = this.abort.signal;
-    const splitter = new SpeakableSplitter({ maxPieceChars: this.settings.maxPieceChars, firstPieceMinChars: FIRST_PIECE_MIN_CHARS });
-    const opts = { temperature: this.settings.temperature, maxTokens: this.settings.maxTokens };
+    const messages = [...this.messages];
+    const tools = this.deps.tools;
     this.timings.llmRequestAt = performance.now();
-    const tokens = this.deps.llm.stream(this.messages, opts, signal);
-    for await (const token of untilAborted(tokens, signal, this.settings.cancelBudgetMs, () => this.deps.onAbandoned('llm'))) {
-      this.timings.llmFirstTokenAt ??= performance.now();
-      for (const piece of splitter.push(token)) this.queuePiece(pieces, piece);
+    for (;;) {
+      const splitter = new SpeakableSplitter({ maxPieceChars: this.settings.maxPieceChars, firstPieceMinChars: FIRST_PIECE_MIN_CHARS });
+      const opts = { temperature: this.settings.temperature, maxTokens: this.settings.maxTokens, ...tools?.llmOptions() };
+      const outputs = this.deps.llm.stream(messages, opts, signal);
+      const calls: ToolCall[] = [];
+      let text = '';
+      for await (const out of untilAborted(outputs, signal, this.settings.cancelBudgetMs, () => this.deps.onAbandoned('llm'))) {
+        this.timings.llmFirstTokenAt ??= performance.now();
+        if (out.type === 'tool_call') {
+          calls.push(out.call);
+          continue;
+        }
+        text += out.text;
+        for (const piece of splitter.push(out.text)) this.queuePiece(pieces, piece);
+      }
+      if (signal.aborted) return;
+      for (const piece of splitter.flush()) this.queuePiece(pieces, piece);
+      if (calls.length === 0 || !tools) return;
+      const io = { speak: (filler: string) => this.queuePiece(pieces, filler), audioEndsAt: () => this.playEndsAt ?? 0, signal };
+      const next = await tools.run(calls, text, io);
+      if (!next) return;
+      messages.push(...next);
     }
-    if (!signal.aborted) for (const piece of splitter.flush()) this.queuePiece(pieces, piece);
   }
 
   private queuePiece(pieces: AsyncQueue<string>, piece: string): void {
@@ -329,9 +345,10 @@ export class Reply {
     }
     const { encoding, sampleRateHz } = this.settings.outputFormat;
     const data = encoding === 'pcm16' ? bytesFromPcm16(pcm) : encodeAudio(pcm, encoding);
-    this.timings.firstAudioSentAt ??= performance.now();
-    this.playbackClockAt ??= this.timings.firstAudioSentAt;
+    const now = performance.now();
+    this.timings.firstAudioSentAt ??= now;
     const chunkMs = durationMs(pcm.length, sampleRateHz);
+    this.playEndsAt = Math.max(this.playEndsAt ?? now, now) + chunkMs;
     this.out.push({ data, offsetMs: this.audioSentMs, durationMs: chunkMs });
     this.replay.add(this.audioSentMs, chunkMs, data, this.pieces.length - 1);
     piece.durationMs += chunkMs;
@@ -341,14 +358,14 @@ export class Reply {
 
   /**
    * Audio goes out faster than real time, so the reply is still "speaking" until the client has
-   * played it: until a playback report reaches the end, or the audio's duration has passed since
-   * the first chunk was sent (clients that send no reports).
+   * played it: until a playback report reaches the end, or its audio has had time to play, back to
+   * back from each chunk's arrival (clients that send no reports; a pause for tools counts).
    */
   private async waitForPlayback(): Promise<void> {
     const signal = this.abort.signal;
-    while (!signal.aborted && this.playbackClockAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
+    while (!signal.aborted && this.playEndsAt !== undefined && (this.playedMs ?? 0) < this.audioSentMs) {
       // Paused (no client connected, or user speech in pause mode): wait for the resume, or the end.
-      const remainingMs = this.paused || this.out.isPaused ? 2 ** 31 - 1 : this.playbackClockAt + this.audioSentMs + PLAYBACK_MARGIN_MS - performance.now();
+      const remainingMs = this.paused || this.out.isPaused ? 2 ** 31 - 1 : this.playEndsAt + PLAYBACK_MARGIN_MS - performance.now();
       if (remainingMs <= 0) break;
       // One wait per playback report: it must end whole (timer and abort listener), not be left
       // behind as a race's loser, since a long reply gets many reports.

@@ -4,6 +4,7 @@
  * logs) that learn what happened without sitting in the audio path.
  */
 import type { ErrorCode, SessionSettings } from './events.js';
+import type { ToolsConfig } from './session-tools.js';
 import type { TurnReport } from './turn-metrics.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
 
@@ -33,6 +34,8 @@ export interface SessionConfig {
   llmContextTokens: number;
   /** A stable interim transcript starts the reply early; the final confirms or restarts it. */
   speculativeStart: boolean;
+  /** Tools: the gateway's own (MCP), the tool knobs, fillers and bounds; absent: client tools with the defaults. */
+  tools?: ToolsConfig;
 }
 
 /** Why a session ended, from a small fixed set (metrics label it; `reason` says it in words). */

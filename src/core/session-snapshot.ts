@@ -11,11 +11,12 @@ import type { ConversationHistory, StoredItem } from './history.js';
 import type { ConversationItems, ItemsSnapshot } from './conversation-items.js';
 import type { Replies, RepliesSnapshot } from './replies.js';
 import type { UserTurns } from './user-turns.js';
+import { settleLostToolCalls } from './tool-resume.js';
 
 export const SNAPSHOT_VERSION = 1;
 
 /** Events after which a snapshot differs in what a resume needs: the session reports a checkpoint. */
-export const CHECKPOINT_EVENTS = new Set<ServerEvent['type']>(['ready', 'response_started', 'response_text', 'response_done', 'item_added', 'item_deleted', 'item_truncated', 'settings_updated']);
+export const CHECKPOINT_EVENTS = new Set<ServerEvent['type']>(['ready', 'response_started', 'response_text', 'response_done', 'item_added', 'item_deleted', 'item_truncated', 'settings_updated', 'tool_call', 'tool_call_cancelled', 'tool_activity']);
 
 /** Where the client had played the reply that was playing when its connection dropped. */
 export interface PlayedPosition {
@@ -30,6 +31,8 @@ export interface SessionSnapshot {
   openedAtMs: number;
   settings: SessionSettings;
   itemEvents: boolean;
+  /** Replies end at the client's tool calls (start.toolCallsEndReply, the Realtime way). */
+  toolCallsEndReply?: boolean;
   history: StoredItem[];
   items: ItemsSnapshot;
   replies: RepliesSnapshot;
@@ -56,6 +59,7 @@ export function snapshotOf(parts: SnapshotParts): SessionSnapshot {
     openedAtMs: parts.openedAtMs,
     settings: parts.settings,
     itemEvents: parts.itemEvents,
+    toolCallsEndReply: parts.replies.tools.callsEndReply,
     history: parts.history.snapshot(),
     items: parts.items.snapshot(),
     replies: parts.replies.snapshot(),
@@ -76,12 +80,14 @@ export function readSnapshot(data: unknown, sessionId: string): SessionSnapshot 
 }
 
 /**
- * After a restored session's `ready`: the reply that was in progress where it was saved ends
- * interrupted at what the client played (its LLM stream is gone), and the turn the user was
- * speaking ends with the words recognized, and is answered.
+ * After a restored session's `ready`: tool calls still without a result are cancelled
+ * (./tool-resume.ts), the reply that was in progress where it was saved ends interrupted at what
+ * the client played (its LLM stream is gone), and the turn the user was speaking ends with the
+ * words recognized, and is answered.
  */
-export function endCutOff(parts: Pick<SnapshotParts, 'items' | 'replies'>, snapshot: SessionSnapshot, played: PlayedPosition | undefined): void {
+export function endCutOff(parts: Pick<SnapshotParts, 'items' | 'replies' | 'history'>, snapshot: SessionSnapshot, played: PlayedPosition | undefined): void {
   const lost = snapshot.replies.active;
+  settleLostToolCalls(parts.history, parts.replies.tools, snapshot.settings, lost?.id);
   if (lost) parts.replies.endLost(lost, played?.responseId === lost.id ? played.playedMs : undefined);
   const spoken = snapshot.pendingTurn;
   if (spoken?.text) parts.items.userTurnEnded({ id: spoken.id, text: spoken.text, timings: { turnEndedAt: performance.now() } });
@@ -92,4 +98,5 @@ export function restoreParts(parts: Pick<SnapshotParts, 'history' | 'items' | 'r
   parts.history.restore(snapshot.history);
   parts.items.restore(snapshot.items);
   parts.replies.restore(snapshot.replies);
+  parts.replies.tools.callsEndReply = snapshot.toolCallsEndReply ?? false;
 }

@@ -17,7 +17,7 @@ import type { Providers } from '../providers/types.js';
 import { AsyncQueue } from '../lib/async-queue.js';
 import { byteSizeOf } from '../lib/byte-size.js';
 import { BargeIn } from './barge-in.js';
-import { boundedMessage } from './client-text.js';
+import { boundedMessage, errorText } from './client-text.js';
 import { ConversationItems } from './conversation-items.js';
 import { GatewayError, type ClientEvent, type ErrorCode, type ServerEvent, type SessionSettings } from './events.js';
 import { ConversationHistory } from './history.js';
@@ -200,7 +200,7 @@ export class Session {
   }
 
   private async dispatch(event: ClientEvent): Promise<void> {
-    if (event.type === 'start') return this.onStart(event.settings, event.itemEvents ?? false);
+    if (event.type === 'start') return this.onStart(event);
     const listening = this.listening;
     if (!this.started || !listening) throw new GatewayError('failed_precondition', `"${event.type}" came before "start": the first message of a session must be start`);
     switch (event.type) {
@@ -232,13 +232,16 @@ export class Session {
         return this.items.clearInput(event.ref);
       case 'say':
         return this.items.say(event.text);
+      case 'tool_result':
+        return this.replies.tools.result(event);
     }
   }
 
-  private onStart(patch: Parameters<typeof applySettings>[1], itemEvents: boolean): void {
+  private onStart(start: Extract<ClientEvent, { type: 'start' }>): void {
     if (this.isStarted) throw new GatewayError('failed_precondition', '"start" was sent twice: a session starts once; send "update" to change settings');
-    this.settings = applySettings(this.config.defaults, patch);
-    this.itemEvents = itemEvents;
+    this.settings = applySettings(this.config.defaults, start.settings, false, this.replies.tools.limits());
+    this.itemEvents = start.itemEvents ?? false;
+    this.replies.tools.callsEndReply = start.toolCallsEndReply ?? false;
     this.begin(false);
   }
 
@@ -256,7 +259,7 @@ export class Session {
   /** The input format may change until audio has come in (a Realtime client sets it after connecting). */
   private onUpdate(listening: UserTurns, patch: Parameters<typeof applySettings>[1], ref: string | undefined): void {
     const before = this.settings.inputFormat;
-    this.settings = applySettings(this.settings, patch, listening.heardAudio);
+    this.settings = applySettings(this.settings, patch, listening.heardAudio, this.replies.tools.limits());
     const after = this.settings.inputFormat;
     if (after.encoding !== before.encoding || after.sampleRateHz !== before.sampleRateHz) listening.configureInput();
     else listening.settingsChanged();
@@ -341,8 +344,4 @@ export class Session {
     this.observer.onInternalError?.(error);
     if (!this.closed) this.fatal('internal', `internal error: ${errorText(error)}: the session was closed; start a new one`, 'internal_error');
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

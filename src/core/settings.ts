@@ -3,6 +3,14 @@ import { AUDIO_ENCODINGS, type AudioEncoding } from '../audio/codec.js';
 import { quoted } from './client-text.js';
 import { GatewayError, type AudioFormat, type FormatPatch, type SessionSettings, type SettingsPatch } from './events.js';
 import { knobProblem, TURN_KNOBS, type TurnKnob } from './turn-config.js';
+import { checkToolChoice, checkToolDeclarations } from './tool-schemas.js';
+
+/** What the tool checks need from the server: the names its own tools hold, and the size bound. */
+export interface ToolLimits {
+  serverToolNames: ReadonlySet<string>;
+  declarationsMaxBytes: number;
+}
+const NO_SERVER_TOOLS: ToolLimits = { serverToolNames: new Set(), declarationsMaxBytes: 65536 };
 
 export const SAMPLE_RATE_MIN_HZ = 8000;
 export const SAMPLE_RATE_MAX_HZ = 48000;
@@ -51,7 +59,7 @@ function checkVoice(voice: string): string {
  * The settings after `patch`. `inputFormatLocked` refuses a change of input format (once audio has
  * come in, the recognizer and VAD streams hold state at the old rate).
  */
-export function applySettings(current: SessionSettings, patch: SettingsPatch, inputFormatLocked = false): SessionSettings {
+export function applySettings(current: SessionSettings, patch: SettingsPatch, inputFormatLocked = false, toolLimits: ToolLimits = NO_SERVER_TOOLS): SessionSettings {
   if (inputFormatLocked && patch.inputFormat && (patch.inputFormat.encoding !== undefined || patch.inputFormat.sampleRateHz !== undefined)) {
     const next = mergeFormat('input_format', current.inputFormat, patch.inputFormat);
     if (next.encoding !== current.inputFormat.encoding || next.sampleRateHz !== current.inputFormat.sampleRateHz) {
@@ -63,6 +71,8 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
   const instructions = patch.instructions ?? current.instructions;
   if (instructions.length > MAX_INSTRUCTIONS_CHARS) invalid(`instructions are ${instructions.length} characters long: at most ${MAX_INSTRUCTIONS_CHARS}`);
   const turn = { ...current.turn, ...patch.turn };
+  const tools = patch.tools === undefined ? current.tools : checkToolDeclarations(patch.tools, toolLimits.serverToolNames, toolLimits.declarationsMaxBytes);
+  const offered = new Set([...tools.map((t) => t.name), ...toolLimits.serverToolNames]);
   return {
     inputFormat: mergeFormat('input_format', current.inputFormat, patch.inputFormat),
     outputFormat: mergeFormat('output_format', current.outputFormat, patch.outputFormat),
@@ -82,5 +92,8 @@ export function applySettings(current: SessionSettings, patch: SettingsPatch, in
       bargeInMinWords: checked(TURN_KNOBS.bargeInMinWords, turn.bargeInMinWords),
       falseInterruptionTimeoutMs: checked(TURN_KNOBS.falseInterruptionTimeoutMs, turn.falseInterruptionTimeoutMs),
     },
+    tools,
+    toolChoice: checkToolChoice(patch.toolChoice ?? current.toolChoice, offered),
+    toolFiller: patch.toolFiller ?? current.toolFiller,
   };
 }

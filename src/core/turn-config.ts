@@ -23,7 +23,7 @@ interface KnobBase {
 }
 export interface IntKnob extends KnobBase {
   kind: 'int';
-  unit: 'ms' | 'chars' | 'words';
+  unit: 'ms' | 'chars' | 'count' | 'words';
   min: number;
   max: number;
   default: number;
@@ -103,6 +103,23 @@ export const TURN_KNOBS = {
   turnMaxSpeechMs: {
     kind: 'int', unit: 'ms', min: 1000, max: 3600000, default: 120000, env: 'TURN_MAX_SPEECH_MS',
     help: 'A user turn that lasts this long (ms of audio since it began) is ended and answered, so a turn without end (a stuck microphone) cannot grow without bound',
+  },
+  // Tools in a reply (core/tool-rounds.ts).
+  toolMaxRounds: {
+    kind: 'int', unit: 'count', min: 1, max: 16, default: 4, env: 'TOOL_MAX_ROUNDS',
+    help: 'Tool rounds (the LLM calls tools, gets the results, goes on) in one reply at most; the last request asks for an answer without tools',
+  },
+  toolTimeoutMs: {
+    kind: 'int', unit: 'ms', min: 100, max: 600000, default: 10000, env: 'TOOL_TIMEOUT_MS',
+    help: 'A tool call with no result this long (ms) is cancelled and the LLM told so (a tool may set its own)',
+  },
+  toolFillerAfterMs: {
+    kind: 'int', unit: 'ms', min: 0, max: 60000, default: 1500, env: 'TOOL_FILLER_AFTER_MS',
+    help: 'While tools run, the agent says a filler ("One moment.") after this much silence (ms), and again after each such silence (0: never)',
+  },
+  toolArgumentRetries: {
+    kind: 'int', unit: 'count', min: 0, max: 10, default: 2, env: 'TOOL_ARGUMENT_RETRIES',
+    help: 'Tool calls with arguments that do not fit (bad JSON, wrong fields, no such tool) answered to the LLM per reply before it must answer without tools',
   },
 } as const satisfies Record<string, TurnKnob>;
 

@@ -2,6 +2,7 @@
 import type { ResponseStatus, SpeculativeOutcome, TurnMetrics } from './events.js';
 import type { HistoryTrimmed } from './history.js';
 import type { ReplyEnd, ReplyTimings } from './reply.js';
+import type { ToolCallRecord } from './tool-rounds.js';
 
 /** Moments of the user's turn, in performance.now() ms. */
 export interface TurnTimings {
@@ -54,4 +55,6 @@ export interface TurnReport {
   end?: ReplyEnd;
   /** The oldest turns were left out of its LLM request to fit LLM_CONTEXT_TOKENS. */
   historyTrimmed?: HistoryTrimmed;
+  /** The tools the reply called, each with its outcome and times. */
+  toolCalls?: readonly ToolCallRecord[];
 }

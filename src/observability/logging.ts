@@ -21,7 +21,7 @@ export function sessionLogObserver(log: Logger): SessionObserver {
       sessionLog = log.child({ sessionId });
       sessionLog.info('session opened');
     },
-    onTurn: ({ metrics, status, bargeIn, audioSentMs, userText, heardText, historyTrimmed, end }) => {
+    onTurn: ({ metrics, status, bargeIn, audioSentMs, userText, heardText, historyTrimmed, end, toolCalls }) => {
       const { turnId, responseId, ...latencies } = metrics;
       const turnLog = sessionLog.child({ turnId, responseId });
       const why = { ...(end?.cause ? { cause: end.cause } : {}), ...(end?.error ? { retryable: end.error.retryable } : {}) };
@@ -29,6 +29,13 @@ export function sessionLogObserver(log: Logger): SessionObserver {
 
       // Words people said are personal data: only when someone asked for debug logs.
       if (turnLog.isLevelEnabled('debug')) turnLog.debug({ transcript: userText, heardText }, 'turn text');
+      for (const call of toolCalls ?? []) {
+        const { name: tool, kind, server, outcome, callId } = call;
+        const durationMs = Math.round(call.endedAt - call.startedAt);
+        // A tool's arguments carry what users asked for (order numbers, names): debug only, like their words.
+        const args = turnLog.isLevelEnabled('debug') ? { arguments: call.arguments } : {};
+        turnLog.info({ tool, kind, ...(server ? { server } : {}), outcome, durationMs, callId, ...args }, 'tool call');
+      }
     },
     onError: (code, message) => sessionLog.warn({ code }, message),
     onInternalError: (error) => sessionLog.error({ err: error }, 'internal error: the session was closed; other sessions go on'),

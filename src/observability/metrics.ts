@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ErrorCode, TurnMetrics } from '../core/events.js';
 import type { SessionEndCause, SessionObserver } from '../core/session.js';
 import type { TurnReport } from '../core/turn-metrics.js';
+import { ToolMetrics } from './tool-metrics.js';
 
 export type BackendKind = 'vad' | 'asr' | 'llm' | 'tts';
 
@@ -62,6 +63,7 @@ export class GatewayMetrics {
   private readonly backendErrors: Counter<'backend' | 'provider' | 'code'>;
   private readonly audio: Counter<'direction'>;
   private readonly internalErrors: Counter<'scope'>;
+  private readonly tools: ToolMetrics;
 
   constructor(private readonly options: GatewayMetricsOptions) {
     const registers = [this.registry];
@@ -107,6 +109,7 @@ export class GatewayMetrics {
       labelNames: ['scope'],
       registers,
     });
+    this.tools = new ToolMetrics(this.registry, buckets);
 
     // Series that exist from the start, so rates and dashboards show 0 rather than nothing.
     for (const outcome of ['completed', 'interrupted', 'failed']) this.turns.inc({ outcome }, 0);
@@ -154,8 +157,9 @@ export class GatewayMetrics {
     response.writeHead(200, { 'content-type': this.registry.contentType }).end(request.method === 'HEAD' ? undefined : body);
   };
 
-  private recordTurn({ metrics, status, bargeIn, historyTrimmed }: TurnReport): void {
+  private recordTurn({ metrics, status, bargeIn, historyTrimmed, toolCalls }: TurnReport): void {
     this.turns.inc({ outcome: status });
+    this.tools.record(toolCalls);
     if (bargeIn) this.bargeIns.inc();
     if (historyTrimmed) this.historyTrimmed.inc();
     if (metrics.speculative !== 'none') this.speculative.inc({ outcome: metrics.speculative });

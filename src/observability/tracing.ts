@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry traces: one span per turn with child spans for recognition, end of turn, the LLM
- * (first token and first piece as events), each TTS piece and a barge-in. The spans are built
+ * (first token and first piece as events), each TTS piece, each tool call and a barge-in. The spans are built
  * when the turn's reply ends, from the moments the core recorded on the way, so nothing sits in
  * the audio path and a gateway without tracing pays nothing.
  *
@@ -128,6 +128,11 @@ export class TurnTracing {
       if (this.includeText) attrs['voice.tts.text'] = piece.text;
       child('voice.tts', piece.requestAt, piece.doneAt, attrs, { first_audio: piece.firstAudioAt });
     });
+    for (const call of report.toolCalls ?? []) {
+      const attrs: Attributes = { 'voice.tool.name': call.name, 'voice.tool.kind': call.kind, 'voice.tool.outcome': call.outcome, 'voice.tool.call_id': call.callId };
+      if (call.server) attrs['voice.tool.server'] = call.server;
+      child('voice.tool', call.startedAt, call.endedAt, attrs);
+    }
     if (report.bargeIn) {
       const { speechStartAt, detectedAt } = report.bargeIn;
       child('voice.barge_in', speechStartAt, detectedAt, { 'voice.barge_in.speech_ms': Math.round(detectedAt - speechStartAt) });

@@ -98,6 +98,20 @@ void describe('voice-gateway bench', () => {
     assert.ok((bargeIn.count as number) + (bargeIn.missed as number) <= 2, 'one barge-in per caller at most');
   });
 
+  void it('--tool-latency-ms adds one tool round trip per turn: the caller\'s tool, called by the simulated LLM', async () => {
+    const out = join(dir, 'tools.json');
+    const { code, stdout, stderr } = await bench(['--spawn-server', '--profile', profile, '--sessions', '2', '--spread-s', '1', '--turns', '2', '--pause-ms', '100', '--tool-latency-ms', '50', '--json', out]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /\+ tool round 176 \(LLM call \+ tool\)/);
+    const report = obj(JSON.parse(await readFile(out, 'utf8')));
+    assert.equal(obj(report.settings).tool_latency_ms, 50);
+    const level = (report.runs as Json[])[0]!;
+    assertLevel(level);
+    assert.equal(level.turns, 4, 'every turn went through its tool round and got a reply');
+    assert.equal(obj(level.errors).count, 0, JSON.stringify(level.errors));
+    assert.equal(obj(level.expected_ms).toolRoundMs, 126 + 50, 'the LLM\'s call (its first token) and the tool');
+  });
+
   void it('--ramp runs each level and names the last one within budget', async () => {
     const out = join(dir, 'ramp.json');
     const { code, stdout, stderr } = await bench(['--spawn-server', '--profile', profile, '--ramp', '--ramp-start', '1', '--ramp-max', '2', '--spread-s', '1', '--turns', '1', '--budget-ms', '60000', '--json', out]);

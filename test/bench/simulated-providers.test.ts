@@ -18,6 +18,7 @@ import { SimulatedSynthesizer } from '../../src/providers/simulated/tts.js';
 import type { AsrResult } from '../../src/providers/types.js';
 import { SimulatedVad } from '../../src/providers/simulated/vad.js';
 import { silence, tone } from '../support/scripted-providers.js';
+import { texts } from '../support/llm-output.js';
 
 const blueprint = BUILT_IN_PROFILES['nvidia-blueprint']!;
 
@@ -143,7 +144,7 @@ void describe('simulated LLM', () => {
     const startedAt = performance.now();
     const arrivals: number[] = [];
     let text = '';
-    for await (const token of llm.stream([{ role: 'user', content: 'hi' }], {}, new AbortController().signal)) {
+    for await (const token of texts(llm.stream([{ role: 'user', content: 'hi' }], {}, new AbortController().signal))) {
       arrivals.push(performance.now() - startedAt);
       text += token;
     }
@@ -157,11 +158,11 @@ void describe('simulated LLM', () => {
   void it('echo repeats the last user message; abort stops the stream', async () => {
     const llm = new SimulatedChatModel(profile({ llm: { reply: 'echo', firstTokenMs: 0, tokensPerSecond: 20 } }).llm);
     let text = '';
-    for await (const token of llm.stream([{ role: 'user', content: 'first' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'turn the lights off' }], {}, new AbortController().signal)) text += token;
+    for await (const token of texts(llm.stream([{ role: 'user', content: 'first' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'turn the lights off' }], {}, new AbortController().signal))) text += token;
     assert.equal(text, 'You said: turn the lights off.');
     const controller = new AbortController();
     const tokens: string[] = [];
-    for await (const token of llm.stream([{ role: 'user', content: 'a b c d e f g h' }], {}, controller.signal)) {
+    for await (const token of texts(llm.stream([{ role: 'user', content: 'a b c d e f g h' }], {}, controller.signal))) {
       tokens.push(token);
       controller.abort();
     }

@@ -2,8 +2,9 @@
  * The web client end to end, as a person uses it: Debian's Chromium (driven by playwright-core)
  * opens the page the gateway serves, its fake microphone plays a flite WAV, and the gateway runs
  * the real `serve` command on the local engines (Silero VAD, pocketsphinx, espeak-ng) with the
- * LLM pointed at the scripted OpenAI-compatible server. The person asks a question, hears part of
- * a long answer, and talks over it.
+ * LLM pointed at the scripted OpenAI-compatible server, and one MCP server (a real one on loopback,
+ * official SDK) whose tool the model looks something up with first. The person asks a question,
+ * sees the tool run in the captions, hears part of a long answer, and talks over it.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { writeWav } from '../../src/audio/wav.js';
 import type { VoiceStats } from '../../web/src/voice-stats.js';
 import { buildWebClient } from '../../web/build.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { startTestMcpServer, type TestMcpServer } from '../support/mcp-test-server.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { concatPcm, FIXTURE_SAMPLE_RATE_HZ, silence, speechFixture } from '../support/speech-fixtures.js';
 
@@ -35,6 +37,7 @@ const WAIT_MS = 60_000;
 
 let dir: string;
 let llm: ScriptedServer;
+let mcp: TestMcpServer;
 let gateway: GatewayProcess;
 let context: BrowserContext;
 let page: Page;
@@ -53,13 +56,20 @@ before(async () => {
   await writeFile(micPath, writeWav(mic, FIXTURE_SAMPLE_RATE_HZ));
 
   llm = await startScriptedOpenAiServer({
-    reply: (request) => (request.messages.some((m) => m.role === 'assistant') ? SHORT_REPLY : LONG_REPLY),
+    // The question: the model looks the forecast up first (an MCP tool), then answers at length.
+    reply: (request) => {
+      if (request.messages.at(-1)?.role === 'tool') return LONG_REPLY;
+      if (request.messages.filter((m) => m.role === 'user').length === 1) return { toolCalls: [{ id: 'call_forecast', name: 'get_time', arguments: '{"time_zone":"Europe/Oslo"}' }] };
+      return SHORT_REPLY;
+    },
     tokenDelayMs: 5,
   });
+  mcp = await startTestMcpServer();
   gateway = await startGatewayProcess(['test/support/serve-cli.ts'], {
     LOG_LEVEL: 'info',
     LLM_PROVIDER: 'openai',
     LLM_BASE_URL: llm.baseUrl,
+    MCP_SERVERS: JSON.stringify([{ name: 'clock', url: mcp.url, allow: ['get_time'] }]),
     WEB_CLIENT_DIR: path.join(dir, 'web'),
     DRAIN_GRACE_MS: '500',
   });
@@ -94,6 +104,7 @@ after(async () => {
   await context?.close();
   await gateway?.stop();
   await llm?.close();
+  await mcp?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -124,6 +135,10 @@ void describe('the web client in Chromium', () => {
     const heard = await waitForStats('the question is transcribed', (s) => s.finalTranscripts.length >= 1);
     assert.match(heard.finalTranscripts[0]!, /weather/);
     await page.locator('.bubble.user', { hasText: 'weather' }).waitFor({ timeout: WAIT_MS });
+    // The tool the gateway ran for it shows in the captions, with how it ended.
+    const toolCaption = page.locator('.bubble.tool[data-status="ok"]', { hasText: 'get_time: ok' });
+    await toolCaption.waitFor({ timeout: WAIT_MS });
+    assert.match((await toolCaption.textContent()) ?? '', /Tool · clock.*get_time: ok, \d+\.\d s/);
 
     // The answer is played: real, non-silent samples come out of the playback worklet.
     const playing = await waitForStats('the reply is heard', (s) => s.soundSamples > s.outputSampleRateHz);
@@ -149,8 +164,9 @@ void describe('the web client in Chromium', () => {
 
     // The gateway's history holds what the person heard of the interrupted answer (the page
     // reported its playback positions), not the whole answer.
-    const followUpRequest = llm.requests.find((r) => r.messages.some((m) => m.role === 'assistant'));
+    const followUpRequest = llm.requests.find((r) => r.messages.filter((m) => m.role === 'user').length === 2);
     const kept = followUpRequest?.messages.find((m) => m.role === 'assistant')?.content ?? '';
+    assert.equal(followUpRequest?.messages.find((m) => m.role === 'tool')?.tool_call_id, 'call_forecast', 'the tool result stays in the history');
     assert.ok(kept.length > 0 && kept.length < LONG_REPLY.length && LONG_REPLY.startsWith(kept), `history kept: "${kept}"`);
 
     await mkdir(ARTIFACTS, { recursive: true });

@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { pcm16FromBytes } from '../../src/audio/pcm.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+import { startToolGateway, type ToolGateway } from '../support/tool-gateway.js';
 import { rms } from '../support/speech-fixtures.js';
 import { waitUntil } from '../support/wait-until.js';
 
@@ -48,6 +49,27 @@ async function talk(args: string[], env: Record<string, string>) {
   }
 }
 
+
+/** Runs `talk` until the microphone has talked over the reply and `until` holds; then Ctrl-C. */
+async function talkUntil(bin: string, server: string, extraArgs: string[], until: (stdout: string) => boolean) {
+  const dir = await mkdtemp(join(tmpdir(), 'talk-'));
+  const env = { ...process.env, PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`, FAKE_PLAY_OUT: join(dir, 'speaker.raw'), FAKE_REC_DONE: join(dir, 'rec-done') };
+  const child = spawn(process.execPath, [CLI, 'talk', '--server', server, ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  try {
+    await waitUntil(() => existsSync(env.FAKE_REC_DONE) || child.exitCode !== null, `the microphone to finish (stdout: ${stdout}; stderr: ${stderr})`, 30_000, 50);
+    await waitUntil(() => until(stdout) || child.exitCode !== null, `the conversation to settle (stdout: ${stdout}; stderr: ${stderr})`, 30_000, 50);
+  } finally {
+    child.kill('SIGINT');
+  }
+  const [code] = await exited;
+  const speaker = existsSync(env.FAKE_PLAY_OUT) ? pcm16FromBytes(await readFile(env.FAKE_PLAY_OUT)) : new Int16Array(0);
+  return { code, stdout, stderr, speaker };
+}
 
 void describe('voice-gateway talk: missing audio tools', () => {
   void it('without SoX on PATH it says which package to install', async () => {
@@ -85,26 +107,7 @@ void describe('voice-gateway talk with a scripted microphone and speaker', () =>
     await llm.close();
   });
 
-  /** Runs `talk` until the microphone has talked over the reply and `until` holds; then Ctrl-C. */
-  async function converse(extraArgs: string[], until: (stdout: string) => boolean) {
-    const dir = await mkdtemp(join(tmpdir(), 'talk-'));
-    const env = { ...process.env, PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`, FAKE_PLAY_OUT: join(dir, 'speaker.raw'), FAKE_REC_DONE: join(dir, 'rec-done') };
-    const child = spawn(process.execPath, [CLI, 'talk', '--server', gateway.grpcAddress, ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = once(child, 'exit') as Promise<[number | null]>;
-    try {
-      await waitUntil(() => existsSync(env.FAKE_REC_DONE) || child.exitCode !== null, `the microphone to finish (stdout: ${stdout}; stderr: ${stderr})`, 30_000, 50);
-      await waitUntil(() => until(stdout) || child.exitCode !== null, `the conversation to settle (stdout: ${stdout}; stderr: ${stderr})`, 30_000, 50);
-    } finally {
-      child.kill('SIGINT');
-    }
-    const [code] = await exited;
-    const speaker = existsSync(env.FAKE_PLAY_OUT) ? pcm16FromBytes(await readFile(env.FAKE_PLAY_OUT)) : new Int16Array(0);
-    return { code, stdout, stderr, speaker };
-  }
+  const converse = (extraArgs: string[], until: (stdout: string) => boolean) => talkUntil(bin, gateway.grpcAddress, extraArgs, until);
 
   void it('half duplex (the default): the agent is heard out, its own voice in the microphone does not interrupt it', async () => {
     const replyDone = (out: string) => out.includes(REPLY) && /agent: .*\n/.test(out);
@@ -139,5 +142,31 @@ void describe('voice-gateway talk with a scripted microphone and speaker', () =>
     assert.equal(code, 1);
     assert.match(stderr, /`rec` stopped \(exit code 2\) and the microphone is gone: rec FAIL formats: can't open input/);
     assert.match(stderr, /AUDIODEV/);
+  });
+});
+
+void describe('voice-gateway talk --tools --tool-command', () => {
+  let g: ToolGateway;
+  let bin: string;
+  let dir: string;
+  before(async () => {
+    g = await startToolGateway((req) => {
+      const last = req.messages.at(-1)!;
+      if (last.role === 'tool') return `Done: ${last.content}.`;
+      if (req.messages.some((m) => m.role === 'tool')) return 'Okay.';
+      return { toolCalls: [{ id: 'call_lights', name: 'lights_off', arguments: '{"room":"kitchen"}' }] };
+    }, { TURN_END_SILENCE_MS: '400' });
+    bin = await binDir({ rec: FAKE_REC, play: FAKE_PLAY });
+    dir = await mkdtemp(join(tmpdir(), 'talk-tools-'));
+    await writeFile(join(dir, 'tools.json'), JSON.stringify([{ name: 'lights_off', description: 'Turns a room\'s lights off', parameters: { type: 'object', properties: { room: { type: 'string' } }, required: ['room'] } }]));
+  });
+  after(() => g.stop());
+
+  void it('the call is shown and run through the command; the agent says its result', async () => {
+    const tools = ['--tools', join(dir, 'tools.json'), '--tool-command', 'cat > /dev/null; echo kitchen lights off'];
+    const { code, stdout, stderr } = await talkUntil(bin, g.gateway.grpcAddress, tools, (out) => /agent: Done: kitchen lights off\.\n/.test(out));
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /\[tool lights_off\(\{"room":"kitchen"\}\)\]\n/);
+    assert.match(stdout, /agent: Done: kitchen lights off\.\n/);
   });
 });

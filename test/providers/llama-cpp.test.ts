@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { LlamaCppChatModel, toChatHistory, type LlamaCppSettings, type LlamaCppUsage } from '../../src/providers/llm/llama-cpp.js';
 import { ProviderError, type ChatMessage } from '../../src/providers/types.js';
 import { writeTinyGguf } from '../support/tiny-gguf.js';
+import type { LlmOutput } from '../../src/providers/types.js';
+import { texts } from '../support/llm-output.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llama-cpp-test-'));
 const modelPath = join(dir, 'tiny.gguf');
@@ -50,9 +52,9 @@ const question: ChatMessage[] = [
 ];
 const live = () => new AbortController().signal;
 
-async function collect(stream: AsyncIterable<string>): Promise<string[]> {
+async function collect(stream: AsyncIterable<LlmOutput>): Promise<string[]> {
   const out: string[] = [];
-  for await (const t of stream) out.push(t);
+  for await (const t of texts(stream)) out.push(t);
   return out;
 }
 
@@ -129,7 +131,7 @@ void describe('LlamaCppChatModel on a tiny GGUF', () => {
   void it('abort stops the generation within a few tokens, quietly, and frees the sequence', async () => {
     const controller = new AbortController();
     const chunks: string[] = [];
-    for await (const chunk of shared.stream(question, { maxTokens: 3000 }, controller.signal)) {
+    for await (const chunk of texts(shared.stream(question, { maxTokens: 3000 }, controller.signal))) {
       chunks.push(chunk);
       if (chunks.length === 3) controller.abort();
     }
@@ -157,7 +159,7 @@ void describe('LlamaCppChatModel on a tiny GGUF', () => {
       if (++ticks === 5) controller.abort();
     }, 10);
     try {
-      for await (const _ of shared.stream(question, { maxTokens: 3000 }, controller.signal)) {
+      for await (const _ of texts(shared.stream(question, { maxTokens: 3000 }, controller.signal))) {
         // only consume
       }
     } finally {

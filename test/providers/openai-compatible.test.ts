@@ -9,13 +9,14 @@ import {
   type LlmUsage,
   type OpenAiCompatibleSettings,
 } from '../../src/providers/llm/openai-compatible.js';
-import { ProviderError, type ChatMessage } from '../../src/providers/types.js';
+import { ProviderError, type ChatMessage, type LlmOutput } from '../../src/providers/types.js';
 import {
   startScriptedOpenAiServer,
   tokensOf,
   type ScriptedServer,
   type ScriptedServerOptions,
 } from '../support/scripted-openai-server.js';
+import { texts } from '../support/llm-output.js';
 import { waitUntil } from '../support/wait-until.js';
 
 const servers: ScriptedServer[] = [];
@@ -40,9 +41,9 @@ function model(baseUrl: string, extra: Partial<OpenAiCompatibleSettings> = {}): 
   });
 }
 
-async function collect(stream: AsyncIterable<string>): Promise<string[]> {
+async function collect(stream: AsyncIterable<LlmOutput>): Promise<string[]> {
   const out: string[] = [];
-  for await (const t of stream) out.push(t);
+  for await (const t of texts(stream)) out.push(t);
   return out;
 }
 
@@ -116,7 +117,7 @@ void describe('OpenAiCompatibleChatModel', () => {
     const srv = await server({ reply: 'one two three four five', stallAfterTokens: 2 });
     const ac = new AbortController();
     const tokens: string[] = [];
-    for await (const t of model(srv.baseUrl).stream(user('q'), {}, ac.signal)) {
+    for await (const t of texts(model(srv.baseUrl).stream(user('q'), {}, ac.signal))) {
       tokens.push(t);
       if (tokens.length === 2) ac.abort();
     }
@@ -126,7 +127,7 @@ void describe('OpenAiCompatibleChatModel', () => {
 
   void it('closes the connection when the consumer stops iterating early', { timeout: 10_000 }, async () => {
     const srv = await server({ reply: 'one two three four five', tokenDelayMs: 50 });
-    for await (const t of model(srv.baseUrl).stream(user('q'), {}, signal())) {
+    for await (const t of texts(model(srv.baseUrl).stream(user('q'), {}, signal()))) {
       assert.equal(t, 'one');
       break;
     }
@@ -231,7 +232,7 @@ void describe('OpenAiCompatibleChatModel', () => {
     const got: string[] = [];
     await assert.rejects(
       (async () => {
-        for await (const t of model(srv.baseUrl).stream(user('q'), {}, signal())) got.push(t);
+        for await (const t of texts(model(srv.baseUrl).stream(user('q'), {}, signal()))) got.push(t);
       })(),
       (err: unknown) => err instanceof ProviderError && /LLM stream ended early/.test(err.message),
     );

@@ -133,8 +133,8 @@ void describe('bad input', () => {
     rt.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { format: { type: 'audio/opus' } } } }, event_id: 'e9' });
     assert.equal((await errorFor('e9')).param, 'session.audio.input.format.type');
 
-    rt.send({ type: 'session.update', session: { type: 'realtime', tools: [{ type: 'function', name: 'f' }] }, event_id: 'e10' });
-    assert.match((await errorFor('e10')).message as string, /tools are not supported/);
+    rt.send({ type: 'session.update', session: { type: 'realtime', tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://x' }] }, event_id: 'e10' });
+    assert.match((await errorFor('e10')).message as string, /only "function" tools can be declared by a client: MCP servers are configured on the gateway/);
 
     rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] } });
     rt.send({ type: 'response.create' });

@@ -94,7 +94,8 @@ void describe('session.update: what is stored or echoed is checked', { timeout: 
     const refused: Array<[string, string]> = [
       [`{"tracing":{"workflow_name":${huge}}}`, 'session.tracing'],
       [`{"model":${huge}}`, 'session.model'],
-      [`{"tool_choice":{"type":"function","name":"x"}}`, 'session.tool_choice'],
+      // A named function is a choice since tools (issue 12); an MCP choice is not one a client makes.
+      [`{"tool_choice":{"type":"mcp","server_label":"x"}}`, 'session.tool_choice'],
       [`{"audio":{"input":{"noise_reduction":{"type":"loud","extra":1}}}}`, 'session.audio.input.noise_reduction'],
       [`{"tracing":{"metadata":{"k":{"nested":true}}}}`, 'session.tracing'],
     ];

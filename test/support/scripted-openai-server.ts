@@ -20,10 +20,20 @@ export type ChatRequestBody = {
 
 export type ScriptedRequest = { messages: ChatMessage[]; body: ChatRequestBody; headers: IncomingHttpHeaders };
 
+/** A tool call the scripted model makes: its arguments text is streamed in fragments. */
+export type ScriptedToolCall = { id?: string; name: string; arguments: string };
+
 export type ScriptedReply =
   | string
   | { tokens: string[] }
   | { reasoning: string[]; tokens: string[] }
+  /**
+   * Text (optional), then tool calls streamed as OpenAI streams them: the first fragment of a
+   * call has index, id, type and name with empty arguments, then the arguments in fragments of
+   * `argumentChunkChars` (default 3); `interleave` alternates fragments of parallel calls;
+   * `finishReason` is "tool_calls" unless given (some servers say "stop").
+   */
+  | { tokens?: string[]; toolCalls: ScriptedToolCall[]; interleave?: boolean; argumentChunkChars?: number; finishReason?: string }
   | { status: number; headers?: Record<string, string>; body?: string };
 
 export type ReplyScript = ScriptedReply | ((req: ScriptedRequest) => ScriptedReply);
@@ -51,6 +61,21 @@ export type ScriptedServer = {
   setReady(ready: boolean): void;
   close(): Promise<void>;
 };
+
+/** The `delta`s that stream `reply`'s tool calls, in the order OpenAI sends them. */
+function toolCallDeltas(reply: { toolCalls: ScriptedToolCall[]; interleave?: boolean; argumentChunkChars?: number }): object[] {
+  const size = reply.argumentChunkChars ?? 3;
+  const perCall = reply.toolCalls.map((call, index) => {
+    const first = { tool_calls: [{ index, id: call.id ?? `call_scripted_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] };
+    const rest: object[] = [];
+    for (let at = 0; at < call.arguments.length; at += size) rest.push({ tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + size) } }] });
+    return [first, ...rest];
+  });
+  if (!reply.interleave) return perCall.flat();
+  const out: object[] = [];
+  for (let i = 0; perCall.some((deltas) => i < deltas.length); i++) for (const deltas of perCall) if (i < deltas.length) out.push(deltas[i]!);
+  return out;
+}
 
 /** Word tokens with their leading spaces kept, so that `tokensOf(t).join('') === t`. */
 export function tokensOf(text: string): string[] {
@@ -106,8 +131,9 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
       res.end(reply.body ?? '');
       return;
     }
-    const tokens = typeof reply === 'string' ? tokensOf(reply) : reply.tokens;
+    const tokens = typeof reply === 'string' ? tokensOf(reply) : (reply.tokens ?? []);
     const reasoning = typeof reply === 'object' && 'reasoning' in reply ? reply.reasoning : [];
+    const toolCalls = typeof reply === 'object' && 'toolCalls' in reply ? reply : undefined;
     let finished = false;
     let closed = false;
     const closedP = new Promise<void>((resolve) =>
@@ -119,7 +145,7 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
     );
     const id = `chatcmpl-scripted-${++chunkSeq}`;
     const created = Math.floor(Date.now() / 1000);
-    const promptTokens = body.messages.reduce((n, m) => n + tokensOf(m.content).length, 0);
+    const promptTokens = body.messages.reduce((n, m) => n + tokensOf(m.content ?? '').length, 0);
     let completionTokens = 0;
     const usage = () => ({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
     const send = (delta: object, finishReason: string | null = null) => {
@@ -133,7 +159,7 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     send({ role: 'assistant', content: '' });
-    const steps = [...reasoning.map((t) => ({ reasoning_content: t })), ...tokens.map((t) => ({ content: t }))];
+    const steps: object[] = [...reasoning.map((t) => ({ reasoning_content: t })), ...tokens.map((t) => ({ content: t })), ...(toolCalls ? toolCallDeltas(toolCalls) : [])];
     for (const [i, delta] of steps.entries()) {
       if (closed) return;
       if (opts.stallAfterTokens !== undefined && i >= opts.stallAfterTokens) return void (await closedP);
@@ -143,7 +169,7 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
       completionTokens++;
       send(delta);
     }
-    send({}, 'stop');
+    send({}, toolCalls ? (toolCalls.finishReason ?? 'tool_calls') : 'stop');
     if (body.stream_options?.include_usage) {
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
     }

@@ -9,6 +9,7 @@ import type {
   ChatMessage,
   ChatModel,
   LlmOptions,
+  LlmOutput,
   SpeechRecognizer,
   SpeechSynthesizer,
   TtsChunk,
@@ -130,8 +131,8 @@ export class ScriptedAsr implements SpeechRecognizer {
 }
 
 export interface ScriptedLlmOptions {
-  /** The reply for a request, as tokens. */
-  reply: (messages: ChatMessage[]) => string[];
+  /** The reply for a request, as tokens (strings are text) and tool calls. */
+  reply: (messages: ChatMessage[], opts: LlmOptions) => Array<string | LlmOutput>;
   tokenDelayMs?: number;
   /** Keeps streaming (and never stops) whatever the signal says. */
   ignoreAbort?: boolean;
@@ -140,19 +141,31 @@ export interface ScriptedLlmOptions {
 
 export class ScriptedLlm implements ChatModel {
   readonly requests: ChatMessage[][] = [];
+  readonly options: LlmOptions[] = [];
   aborts = 0;
-  constructor(private readonly options: ScriptedLlmOptions) {}
+  /** Streams that yielded their whole script. */
+  completed = 0;
+  private readonly completedWaiters: Array<() => void> = [];
+  constructor(private readonly script: ScriptedLlmOptions) {}
 
-  async *stream(messages: ChatMessage[], _opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+  /** Resolves once `count` streams have yielded their whole script. */
+  async untilCompleted(count: number): Promise<void> {
+    while (this.completed < count) await new Promise<void>((wake) => this.completedWaiters.push(wake));
+  }
+
+  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
     this.requests.push(messages.map((m) => ({ ...m })));
+    this.options.push(opts);
     signal.addEventListener('abort', () => this.aborts++, { once: true });
-    if (this.options.failWith) throw this.options.failWith;
-    for (const token of this.options.reply(messages)) {
-      await delay(this.options.tokenDelayMs ?? 5);
-      if (signal.aborted && !this.options.ignoreAbort) return;
-      yield token;
+    if (this.script.failWith) throw this.script.failWith;
+    for (const token of this.script.reply(messages, opts)) {
+      await delay(this.script.tokenDelayMs ?? 5);
+      if (signal.aborted && !this.script.ignoreAbort) return;
+      yield typeof token === 'string' ? { type: 'text', text: token } : token;
     }
-    if (this.options.ignoreAbort) await new Promise(() => undefined); // hangs forever
+    this.completed++;
+    this.completedWaiters.splice(0).forEach((wake) => wake());
+    if (this.script.ignoreAbort) await new Promise(() => undefined); // hangs forever
   }
 }
 

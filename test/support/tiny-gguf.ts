@@ -14,6 +14,16 @@ export interface TinyGgufOptions {
   headCount?: number;
   feedForwardLength?: number;
   contextLength?: number;
+  /**
+   * A scripted model instead of a random one: greedy decoding then writes, after each token
+   * named here, the token it maps to (token texts as in the vocabulary, `▁` for a leading space;
+   * `</s>` ends the text). Every other token is followed by `</s>`. Words that are not in the
+   * vocabulary yet are added to it. How: every layer's weights are zero, so the last hidden state
+   * is the current token's embedding; embeddings are one-hot (one dimension per scripted token,
+   * one shared by the rest) and each output row holds a large weight on the dimension of the
+   * token it should follow. It is a bigram model written by hand, run by the real engine.
+   */
+  nextToken?: Record<string, string>;
 }
 
 /** GGUF metadata value types (gguf.md in ggml). */
@@ -93,14 +103,15 @@ function random(seed: number): () => number {
 
 const WORDS = ['▁', '▁the', '▁a', '▁is', '▁it', '▁hello', '▁weather', '▁sunny', '▁today', '▁yes', '▁no', '.', ','];
 
-function vocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
+function vocabulary(extraWords: readonly string[] = []): { tokens: string[]; scores: number[]; types: number[] } {
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_CONTROL];
   for (let b = 0; b < 256; b++) {
     tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
     types.push(TOKEN_BYTE);
   }
-  for (const word of WORDS) {
+  for (const word of [...WORDS, ...extraWords]) {
+    if (tokens.includes(word)) continue;
     tokens.push(word);
     types.push(TOKEN_NORMAL);
   }
@@ -123,6 +134,27 @@ function printable(id: number): boolean {
   return byte >= 256 || (byte >= 0x20 && byte <= 0x7e);
 }
 
+/** The weights of the hand-written bigram model (see TinyGgufOptions.nextToken), by tensor and index. */
+function scriptedWeights(script: Array<[string, string]>, tokens: string[], E: number): (tensor: string, i: number) => number {
+  const id = (text: string) => {
+    const at = tokens.indexOf(text);
+    if (at < 0) throw new Error(`token ${JSON.stringify(text)} is not in the vocabulary`);
+    return at;
+  };
+  if (script.length >= E) throw new Error(`at most ${E - 1} scripted tokens with embeddingLength ${E}`);
+  // Dimension 0 is shared by every token the script does not name; it leads to </s>.
+  const dimOf = new Map(script.map(([from], k) => [id(from), k + 1]));
+  const nextOfDim = new Map<number, number>([[0, id('</s>')], ...script.map(([from, to]): [number, number] => [dimOf.get(id(from))!, id(to)])]);
+  const BIG = 20;
+  return (tensor, i) => {
+    const row = Math.floor(i / E);
+    const dim = i % E;
+    if (tensor === 'token_embd.weight') return dim === (dimOf.get(row) ?? 0) ? 1 : 0;
+    if (tensor === 'output.weight') return nextOfDim.get(dim) === row ? BIG : 0;
+    return 0;
+  };
+}
+
 /** Writes the model to `path` and returns the vocabulary size. */
 export function writeTinyGguf(path: string, options: TinyGgufOptions = {}): { vocabSize: number } {
   const E = options.embeddingLength ?? 64;
@@ -131,8 +163,10 @@ export function writeTinyGguf(path: string, options: TinyGgufOptions = {}): { vo
   const ff = options.feedForwardLength ?? 128;
   const ctx = options.contextLength ?? 4096;
   const rand = random(options.seed ?? 1);
-  const vocab = vocabulary();
+  const script = options.nextToken ? Object.entries(options.nextToken) : null;
+  const vocab = vocabulary(script?.flat());
   const V = vocab.tokens.length;
+  const weight = script ? scriptedWeights(script, vocab.tokens, E) : null;
 
   const meta: Array<[string, Meta]> = [
     ['general.architecture', { type: 'str', value: 'llama' }],
@@ -232,6 +266,10 @@ export function writeTinyGguf(path: string, options: TinyGgufOptions = {}): { vo
     // Small weights keep the activations finite; norms are 1 as in a fresh model.
     const scale = 1 / Math.sqrt(t.dims[0] ?? 1);
     for (let i = 0; i < n; i++) {
+      if (weight && !t.norm) {
+        out.f32(weight(t.name, i));
+        continue;
+      }
       const silentRow = t.name === 'output.weight' && !printable(Math.floor(i / E));
       out.f32(t.norm ? 1 : silentRow ? 0 : (rand() * 2 - 1) * scale);
     }

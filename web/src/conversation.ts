@@ -35,6 +35,8 @@ export interface ConversationView {
   micLevel(peak: number): void;
   userCaption(turnId: string, text: string, final: boolean): void;
   agentCaption(responseId: string, text: string, status: ReplyStatus): void;
+  /** A tool the agent used: outcome undefined while it runs (server tools: tool_activity; this page's own tools it has none). */
+  toolCaption(callId: string, name: string, server: string, outcome: string | undefined, durationMs: number): void;
   turnMetrics(metrics: pb.TurnMetrics): void;
   notice(notice: Notice | null): void;
 }
@@ -261,6 +263,14 @@ export class Conversation {
         return this.view.turnMetrics(event.value);
       case 'error':
         return this.onServerError(event.value);
+      case 'toolActivity': {
+        const { callId, name, server, outcome, durationMs } = event.value;
+        const ended = outcome === pb.ToolOutcome.UNSPECIFIED ? undefined : (pb.ToolOutcome[outcome] ?? 'done').toLowerCase();
+        return this.view.toolCaption(callId, name, server, ended, durationMs);
+      }
+      case 'toolCall':
+      case 'toolCallCancelled':
+        return; // this page declares no tools of its own, so the gateway never calls one
       case 'responseResumed':
         return this.replies.resumed(event.value);
       case undefined:

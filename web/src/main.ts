@@ -64,6 +64,7 @@ const view: ConversationView = {
   },
   userCaption: (turnId, text, final) => captions.user(turnId, text, final),
   agentCaption: (responseId, text, status) => captions.agent(responseId, text, status),
+  toolCaption: (callId, name, server, outcome, durationMs) => captions.tool(callId, name, server, outcome, durationMs),
   turnMetrics: (metrics) => chart.add(metrics),
   notice: (notice) => notices.show(notice),
 };

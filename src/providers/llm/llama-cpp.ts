@@ -22,15 +22,17 @@ import {
   getLlama,
   LlamaChat,
   LlamaLogLevel,
-  type ChatHistoryItem,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
 } from 'node-llama-cpp';
 import { AsyncQueue } from '../../lib/async-queue.js';
-import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions } from '../types.js';
+import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions, type LlmOutput } from '../types.js';
+import { chatFunctions, toChatHistory, toToolCalls } from './llama-cpp-history.js';
 import { SlotPool, SlotWaitTimeoutError } from './slot-pool.js';
+
+export { toChatHistory };
 
 export type LlamaCppUsage = {
   /** Prompt tokens evaluated for this reply (a prefix the sequence already held is not counted). */
@@ -76,7 +78,7 @@ export class LlamaCppChatModel implements ChatModel {
   }
 
   /** Ends quietly (no error, no more text) when `signal` aborts; the caller knows why. */
-  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
     if (signal.aborted) return;
     const { pool } = await this.load();
     let slot: Slot | undefined;
@@ -94,7 +96,12 @@ export class LlamaCppChatModel implements ChatModel {
     const onAbort = () => local.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     // Unbounded, but a reply is at most maxTokens chunks long.
-    const chunks = new AsyncQueue<string>();
+    const chunks = new AsyncQueue<LlmOutput>();
+    // Tools go through node-llama-cpp's own function calling: the chat wrapper of the model
+    // describes them in its prompt format and, once the model starts a call, a grammar holds it to
+    // the tool's parameters. The call ends the generation (stopReason "functionCalls"); the core
+    // runs it and sends the result in the next request.
+    const functions = chatFunctions(opts.tools, opts.toolChoice);
     const meterBefore = slot.sequence.tokenMeter.getState();
     let completionTokens = 0;
     let broken = false;
@@ -107,14 +114,20 @@ export class LlamaCppChatModel implements ChatModel {
         // node-llama-cpp's default seed is the current second: replies sampled within the same
         // second would all be the same.
         seed: randomInt(2 ** 31),
+        ...(functions ? { functions } : {}),
         onResponseChunk: (chunk) => {
           completionTokens += chunk.tokens.length;
           // Segments (a reasoning model's thoughts) are never spoken.
-          if (chunk.type === undefined && chunk.text) chunks.push(chunk.text);
+          if (chunk.type === undefined && chunk.text) chunks.push({ type: 'text', text: chunk.text });
         },
       })
       .then(
-        () => chunks.end(),
+        (result) => {
+          if (!local.signal.aborted && result.functionCalls?.length) {
+            for (const call of toToolCalls(result.functionCalls, opts.tools ?? [])) chunks.push({ type: 'tool_call', call });
+          }
+          chunks.end();
+        },
         (err: unknown) => {
           // Aborted before the first token: node-llama-cpp throws the abort reason.
           if (local.signal.aborted) return chunks.end();
@@ -124,9 +137,9 @@ export class LlamaCppChatModel implements ChatModel {
       );
 
     try {
-      for await (const text of chunks) {
+      for await (const out of chunks) {
         if (signal.aborted) return;
-        yield text;
+        yield out;
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -207,20 +220,6 @@ export class LlamaCppChatModel implements ChatModel {
   private failure(what: string, err: unknown): ProviderError {
     return new ProviderError('llm', `The local model ${basename(this.settings.modelPath)} ${what}: ${describe(err)}`);
   }
-}
-
-/** Our chat messages as node-llama-cpp's history; the chat wrapper of the model frames them. */
-export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  return messages.map((m): ChatHistoryItem => {
-    switch (m.role) {
-      case 'system':
-        return { type: 'system', text: m.content };
-      case 'user':
-        return { type: 'user', text: m.content };
-      case 'assistant':
-        return { type: 'model', response: m.content ? [m.content] : [] };
-    }
-  });
 }
 
 function describe(err: unknown): string {

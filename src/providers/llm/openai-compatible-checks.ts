@@ -59,7 +59,7 @@ export async function oneTokenCompletion(endpoint: LlmEndpoint): Promise<{ text:
   const started = performance.now();
   const signal = AbortSignal.timeout(endpoint.timeoutMs * 2);
   let text = '';
-  for await (const piece of model.stream([{ role: 'user', content: 'Say OK.' }], {}, signal)) text += piece;
+  for await (const piece of model.stream([{ role: 'user', content: 'Say OK.' }], {}, signal)) if (piece.type === 'text') text += piece.text;
   // The provider ends quietly on abort: here that means the answer took too long.
   if (signal.aborted) throw new Error(`no complete answer within ${endpoint.timeoutMs * 2} ms`);
   return { text, ms: Math.round(performance.now() - started) };

@@ -1,9 +1,11 @@
 /**
  * Streaming chat completions over the OpenAI wire protocol (NVIDIA NIM, vLLM, Ollama, llama.cpp
- * server, OpenAI). Only reply text is yielded: `reasoning_content` and `<think>` blocks are dropped.
+ * server, OpenAI). Reply text and tool calls are yielded: `reasoning_content` and `<think>` blocks
+ * are dropped; tool calls are assembled from their streamed fragments (./tool-call-deltas.ts).
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions } from '../types.js';
+import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions, type LlmOutput, type ToolChoice } from '../types.js';
+import { ToolCallAssembler, type ToolCallDelta } from './tool-call-deltas.js';
 
 export type LlmUsage = { promptTokens: number; completionTokens: number };
 
@@ -20,10 +22,12 @@ export type OpenAiCompatibleSettings = {
   streamIdleTimeoutMs?: number;
   /** Called once per reply with the last usage the server reported. */
   onUsage?: (usage: LlmUsage) => void;
+  /** Longest arguments text (chars) of one tool call; a stream past it fails. */
+  toolArgumentsMaxChars?: number;
 };
 
 type CompletionChunk = {
-  choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+  choices?: Array<{ delta?: { content?: string | null; tool_calls?: ToolCallDelta[] | null }; finish_reason?: string | null }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: { message?: string } | string;
 };
@@ -36,7 +40,7 @@ export class OpenAiCompatibleChatModel implements ChatModel {
   }
 
   /** Ends quietly (no error, no more text) when `signal` aborts; the caller knows why. */
-  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<string> {
+  async *stream(messages: ChatMessage[], opts: LlmOptions, signal: AbortSignal): AsyncGenerator<LlmOutput> {
     const s = this.settings;
     // Our own controller also closes the socket when the consumer stops iterating early.
     const local = new AbortController();
@@ -56,11 +60,12 @@ export class OpenAiCompatibleChatModel implements ChatModel {
         },
         body: JSON.stringify({
           model: s.model,
-          messages,
+          messages: messages.map(wireMessage),
           stream: true,
           temperature: opts.temperature ?? s.temperature,
           max_tokens: opts.maxTokens ?? s.maxTokens,
           stream_options: { include_usage: true },
+          ...toolFields(opts),
         }),
         signal: AbortSignal.any([signal, local.signal]),
       });
@@ -83,6 +88,7 @@ export class OpenAiCompatibleChatModel implements ChatModel {
       const events: EventSourceMessage[] = [];
       const parser = createParser({ onEvent: (e) => events.push(e) });
       const think = new ThinkFilter();
+      const calls = new ToolCallAssembler(s.toolArgumentsMaxChars ?? DEFAULT_TOOL_ARGUMENTS_MAX_CHARS);
       let sawDone = false;
       let sawFinish = false;
       while (!sawDone) {
@@ -101,14 +107,16 @@ export class OpenAiCompatibleChatModel implements ChatModel {
           const choice = chunk.choices?.[0];
           if (choice?.finish_reason) sawFinish = true;
           const text = choice?.delta?.content ? think.push(choice.delta.content) : '';
-          if (text) yield text;
+          if (text) yield { type: 'text', text };
+          if (choice?.delta?.tool_calls) this.pushToolCalls(calls, choice.delta.tool_calls);
         }
       }
       if (!sawDone && !sawFinish) {
         throw new ProviderError('llm', `LLM stream ended early: the server at ${this.url} closed the connection before finishing the reply`, { retryable: true });
       }
       const rest = think.flush();
-      if (rest) yield rest;
+      if (rest) yield { type: 'text', text: rest };
+      for (const call of calls.finish()) yield { type: 'tool_call', call };
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof ProviderError) throw err;
@@ -116,6 +124,14 @@ export class OpenAiCompatibleChatModel implements ChatModel {
     } finally {
       local.abort();
       if (usage) s.onUsage?.(usage);
+    }
+  }
+
+  private pushToolCalls(calls: ToolCallAssembler, deltas: ToolCallDelta[]): void {
+    try {
+      calls.push(deltas);
+    } catch (err) {
+      throw new ProviderError('llm', `LLM server at ${this.url} sent tool calls out of bounds: ${describeCause(err)}`);
     }
   }
 
@@ -151,6 +167,25 @@ export class OpenAiCompatibleChatModel implements ChatModel {
     }
     return chunk;
   }
+}
+
+const DEFAULT_TOOL_ARGUMENTS_MAX_CHARS = 65536;
+
+/** Our message on the wire: an assistant message that only called tools says so with `content: null`. */
+function wireMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'assistant' && m.tool_calls?.length) return { role: 'assistant', content: m.content || null, tool_calls: m.tool_calls };
+  return m;
+}
+
+/** `tools` and `tool_choice` as Chat Completions takes them; nothing when the request has no tools. */
+function toolFields(opts: LlmOptions): Record<string, unknown> {
+  if (!opts.tools?.length) return {};
+  const tools = opts.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  return { tools, tool_choice: wireToolChoice(opts.toolChoice ?? 'auto') };
+}
+
+function wireToolChoice(choice: ToolChoice): unknown {
+  return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
 }
 
 async function httpError(res: Response, url: string, model: string): Promise<ProviderError> {

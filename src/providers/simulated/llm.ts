@@ -3,13 +3,16 @@
  * at `tokensPerSecond`, on a schedule fixed at the request (a slow consumer does not slow the
  * model down, as with a real server). A token is a word with its punctuation and leading space.
  * The reply is a fixed text of `replyWords` words that opens with a short sentence, or an echo of
- * the user's last message. Asked RECALL_PROMPT (as typed text), it repeats its replies as the
+ * the user's last message. Offered tools, it behaves like a model that looks things up first: a
+ * request whose last message is the user's gets one call of the first tool (its required string
+ * parameters filled with the user's words) at `firstTokenMs`; the request with the result gets the
+ * reply (so a bench can add one tool round trip per turn). Asked RECALL_PROMPT (as typed text), it repeats its replies as the
  * history holds them, word for word, joined by RECALL_SEPARATOR ("Nothing." if there are none):
  * the interruption suite reads back through it what the gateway kept of each reply.
  */
 import { waitUntil } from './clock.js';
 import type { SimulatedProfile } from './profile.js';
-import type { ChatMessage, ChatModel, LlmOptions } from '../types.js';
+import type { ChatMessage, ChatModel, LlmOptions, LlmOutput, ToolCall, ToolSpec } from '../types.js';
 
 type LlmProfile = SimulatedProfile['llm'];
 
@@ -54,15 +57,37 @@ function echoWords(messages: ChatMessage[]): string[] {
 export class SimulatedChatModel implements ChatModel {
   constructor(private readonly profile: LlmProfile) {}
 
-  async *stream(messages: ChatMessage[], _opts: LlmOptions, requestSignal: AbortSignal): AsyncGenerator<string> {
+  async *stream(messages: ChatMessage[], opts: LlmOptions, requestSignal: AbortSignal): AsyncGenerator<LlmOutput> {
     // A profile that ignores aborts plays a server that goes on regardless.
     const signal = this.profile.ignoresAbort ? new AbortController().signal : requestSignal;
     const startedAt = performance.now();
+    const call = simulatedToolCall(messages, opts);
+    if (call) {
+      await waitUntil(startedAt + this.profile.firstTokenMs, signal);
+      if (!signal.aborted) yield { type: 'tool_call', call };
+      return;
+    }
     const tokens = simulatedReplyTokens(this.profile, messages);
     for (let i = 0; i < tokens.length; i++) {
       await waitUntil(startedAt + simulatedTokenDueMs(this.profile, i), signal);
       if (signal.aborted) return;
-      yield tokens[i]!;
+      yield { type: 'text', text: tokens[i]! };
     }
   }
+}
+
+let calls = 0;
+
+/** The call a tool-using model makes first: the first tool offered, unless the result is in already. */
+export function simulatedToolCall(messages: ChatMessage[], opts: LlmOptions): ToolCall | null {
+  const tool = opts.tools?.[0];
+  if (!tool || opts.toolChoice === 'none' || messages.at(-1)?.role !== 'user') return null;
+  const said = messages.at(-1)!.content;
+  return { id: `call_sim_${++calls}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify(argumentsFor(tool, said)) } };
+}
+
+function argumentsFor(tool: ToolSpec, said: string): Record<string, string> {
+  const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
+  const required = Array.isArray(tool.parameters.required) ? (tool.parameters.required as string[]) : [];
+  return Object.fromEntries(required.filter((name) => properties[name]?.type === 'string').map((name) => [name, said]));
 }

@@ -5,9 +5,10 @@
  * conversation can judge (an unknown item, nothing to commit) is the core's to answer.
  *
  * Semantics kept simple, as OpenAI's: `conversation.item.create` only adds the item (no reply);
- * `response.create` replies to the conversation as it is. Items are messages with text content;
- * audio items, function calls and out-of-band responses (`conversation: "none"`, `input`) are
- * refused with an error that says so.
+ * `response.create` replies to the conversation as it is. Items are messages with text content,
+ * function calls, and function call outputs (a `function_call_output` is the result of a call the
+ * gateway made: the core's `tool_result`); audio items and out-of-band responses
+ * (`conversation: "none"`, `input`) are refused with an error that says so.
  */
 import { z } from 'zod';
 import type { ClientEvent, NewItem } from '../../core/events.js';
@@ -51,6 +52,8 @@ const itemId = z.string().min(1).max(64);
 const EVENT_ID_MAX_CHARS = 128;
 /** Text parts of one item (their joined text is bounded by MAX_TEXT_CHARS in the core). */
 const ITEM_MAX_PARTS = 32;
+/** A function_call item's arguments a client adds (the model's own are bounded by the LLM provider). */
+const ARGUMENTS_MAX_CHARS = 65536;
 
 const schemas = {
   'session.update': z.looseObject({ session: z.looseObject({}) }),
@@ -59,20 +62,28 @@ const schemas = {
   'input_audio_buffer.clear': z.looseObject({}),
   'conversation.item.create': z.looseObject({
     previous_item_id: itemId.nullable().optional(),
-    item: z.looseObject({
-      id: itemId.optional(),
-      type: z.literal('message', { error: 'only "message" items are supported: this gateway has no function calls yet' }).default('message'),
-      role: z.enum(['user', 'assistant', 'system']),
-      content: z
-        .array(
-          z.looseObject({
-            type: z.enum(['input_text', 'output_text', 'text', 'input_audio', 'output_audio', 'audio', 'input_image']),
-            text: z.string().optional(),
-          }),
-        )
-        .min(1)
-        .max(ITEM_MAX_PARTS),
-    }),
+    item: z.discriminatedUnion(
+      'type',
+      [
+        z.looseObject({
+          id: itemId.optional(),
+          type: z.literal('message'),
+          role: z.enum(['user', 'assistant', 'system']),
+          content: z
+            .array(
+              z.looseObject({
+                type: z.enum(['input_text', 'output_text', 'text', 'input_audio', 'output_audio', 'audio', 'input_image']),
+                text: z.string().optional(),
+              }),
+            )
+            .min(1)
+            .max(ITEM_MAX_PARTS),
+        }),
+        z.looseObject({ id: itemId.optional(), type: z.literal('function_call_output'), call_id: z.string().min(1).max(128), output: z.string() }),
+        z.looseObject({ id: itemId.optional(), type: z.literal('function_call'), call_id: z.string().min(1).max(128), name: z.string().min(1).max(64), arguments: z.string().max(ARGUMENTS_MAX_CHARS) }),
+      ],
+      { error: 'item.type must be "message", "function_call" or "function_call_output"' },
+    ),
   }),
   'conversation.item.retrieve': z.looseObject({ item_id: itemId }),
   'conversation.item.truncate': z.looseObject({
@@ -87,7 +98,7 @@ const schemas = {
         instructions: z.string().optional(),
         conversation: z.literal('auto', { error: 'only conversation "auto" is supported: out-of-band responses are not' }).optional(),
         input: z.undefined({ error: 'response.input is not supported: the reply always uses the conversation' }).optional(),
-        tools: z.array(z.unknown()).max(0, 'tools are not supported by this gateway').optional(),
+        tools: z.array(z.unknown()).max(0, 'tools per response are not supported: declare them for the session with session.update').optional(),
         output_modalities: z.array(z.literal('audio', { error: 'output_modalities must be ["audio"]: text-only replies are not supported yet' })).optional(),
         modalities: z.array(z.enum(['text', 'audio'])).refine((m) => m.includes('audio'), 'modalities must include "audio"').optional(),
       })
@@ -153,10 +164,19 @@ function read(raw: Record<string, unknown>, clientEventId: string | undefined, d
     case 'input_audio_buffer.clear':
       return { event: { type: 'clear_input' }, context };
     case 'conversation.item.create': {
-      const e = parse(schemas[known], raw);
+      const e = parse(schemas[known], withMessageDefault(raw));
       const previous = e.previous_item_id;
       const after = previous === 'root' ? null : (previous ?? undefined);
-      return { event: { type: 'add_item', item: newItem(e.item), after }, context: { ...context, param: 'item' } };
+      const item = e.item;
+      if (item.type === 'function_call_output') {
+        const event: CoreEvent = { type: 'tool_result', callId: item.call_id, output: item.output, after, ...(item.id === undefined ? {} : { itemId: item.id }) };
+        return { event, context: { ...context, param: 'item.call_id' } };
+      }
+      if (item.type === 'function_call') {
+        const added: NewItem = { role: 'assistant', text: '', tool: { kind: 'call', callId: item.call_id, name: item.name, arguments: item.arguments }, ...(item.id === undefined ? {} : { id: item.id }) };
+        return { event: { type: 'add_item', item: added, after }, context: { ...context, param: 'item' } };
+      }
+      return { event: { type: 'add_item', item: newItem(item), after }, context: { ...context, param: 'item' } };
     }
     case 'conversation.item.retrieve':
       return { event: { type: 'get_item', itemId: parse(schemas[known], raw).item_id }, context: { ...context, param: 'item_id' } };
@@ -183,7 +203,14 @@ function parse<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.
   return parsed.data;
 }
 
-type ItemIn = z.output<(typeof schemas)['conversation.item.create']>['item'];
+type ItemIn = Extract<z.output<(typeof schemas)['conversation.item.create']>['item'], { type: 'message' }>;
+
+/** An item without a type is a message (OpenAI's default). */
+function withMessageDefault(raw: Record<string, unknown>): Record<string, unknown> {
+  const item = raw.item;
+  if (typeof item === 'object' && item !== null && !('type' in item)) return { ...raw, item: { ...item, type: 'message' } };
+  return raw;
+}
 
 /** A message item's text parts, joined; audio and image parts are refused. */
 function newItem(item: ItemIn): NewItem {

@@ -35,7 +35,8 @@ export function serveRealtime(ws: WebSocket, session: SessionPort, options: Real
   const writer = new RealtimeEventWriter(options.dialect, options.model, (ref) => contexts.take(ref));
   ws.on('error', () => undefined); // the 'close' that follows ends the session
   const metadata = { transport: 'openai-realtime', dialect: options.dialect, model: options.model };
-  session.handle({ type: 'start', settings: initialPatch(), metadata, itemEvents: true, ...(options.resumeToken ? { resumeToken: options.resumeToken } : {}) });
+  // Realtime replies end at the client's tool calls; its function_call_output and response.create go on.
+  session.handle({ type: 'start', settings: initialPatch(), metadata, itemEvents: true, toolCallsEndReply: true, ...(options.resumeToken ? { resumeToken: options.resumeToken } : {}) });
 
   const reply = (error: WireError, clientEventId?: string) => {
     if (ws.readyState !== WebSocket.OPEN) return;

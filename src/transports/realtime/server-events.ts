@@ -9,6 +9,11 @@
  *   -> output_audio_transcript.done -> content_part.done -> output_item.done
  *   -> conversation.item.done -> response.done
  *
+ * A client tool call is a `function_call` output item of the reply (after its message item):
+ *   output_item.added -> conversation.item.added -> function_call_arguments.delta/.done
+ *   -> output_item.done -> conversation.item.done, and it is in response.done's output.
+ * The client's function_call_output comes back as an item (conversation.item.added/.done).
+ *
  * Beta names replace GA ones where the dialects differ (response.audio.*, conversation.item.created,
  * no conversation.item.done). The state kept here is presentation only: which reply an item
  * belongs to, the transcript sent so far, the session fields only this protocol has.
@@ -37,6 +42,8 @@ interface Reply {
   previousItemId: string | null;
   /** The text sent with the audio so far. */
   transcript: string;
+  /** Its function_call items, in order (output_index 1, 2, ...). */
+  calls: Array<Record<string, unknown>>;
   error?: WireError;
 }
 
@@ -108,7 +115,7 @@ export class RealtimeEventWriter {
         break;
       }
       case 'response_started':
-        this.replies.set(event.responseId, { id: event.responseId, previousItemId: null, transcript: '' });
+        this.replies.set(event.responseId, { id: event.responseId, previousItemId: null, transcript: '', calls: [] });
         emit('response.created', { response: this.response(event.responseId, 'in_progress', []) });
         break;
       case 'response_text': {
@@ -135,7 +142,7 @@ export class RealtimeEventWriter {
         break;
       case 'response_resumed':
         // After a resume the reply goes on: its deltas continue the item the client had.
-        this.replies.set(event.responseId, { id: event.responseId, itemId: event.itemId, previousItemId: null, transcript: event.earlierText });
+        this.replies.set(event.responseId, { id: event.responseId, itemId: event.itemId, previousItemId: null, transcript: event.earlierText, calls: [] });
         break;
       case 'item_retrieved':
         emit('conversation.item.retrieved', { item: this.item(event.item, 'completed', event.item.text) });
@@ -156,8 +163,13 @@ export class RealtimeEventWriter {
         emit('error', { error: errorBody(error, context?.clientEventId) });
         break;
       }
+      case 'tool_call':
+        this.toolCall(event, emit);
+        break;
       case 'turn_metrics':
-        break; // no place for them in this protocol
+      case 'tool_call_cancelled':
+      case 'tool_activity':
+        break; // no place for them in this protocol (a reply's calls end it before any can be cancelled)
     }
     return out;
   }
@@ -167,8 +179,29 @@ export class RealtimeEventWriter {
     return { type: 'error', event_id: `${this.idPrefix}_${++this.sequence}`, error: errorBody(error, clientEventId) };
   }
 
+  private toolCall(event: Extract<ServerEvent, { type: 'tool_call' }>, emit: (type: string, fields?: Record<string, unknown>) => void): void {
+    const reply = this.replies.get(event.responseId);
+    if (!reply) return;
+    const outputIndex = 1 + reply.calls.length;
+    const base = { id: event.itemId, object: 'realtime.item', type: 'function_call', name: event.name, call_id: event.callId };
+    const ids = { response_id: reply.id, item_id: event.itemId, output_index: outputIndex, call_id: event.callId };
+    const done = { ...base, status: 'completed', arguments: event.arguments };
+    // Its conversation.item.added/.done went out when the core added the item (item_added).
+    emit('response.output_item.added', { response_id: reply.id, output_index: outputIndex, item: { ...base, status: 'in_progress', arguments: '' } });
+    emit('response.function_call_arguments.delta', { ...ids, delta: event.arguments });
+    emit('response.function_call_arguments.done', { ...ids, name: event.name, arguments: event.arguments });
+    emit('response.output_item.done', { response_id: reply.id, output_index: outputIndex, item: done });
+    reply.calls.push(done);
+  }
+
   private itemAdded(event: Extract<ServerEvent, { type: 'item_added' }>, emit: (type: string, fields?: Record<string, unknown>) => void): void {
     const { item, previousItemId } = event;
+    if (item.tool) {
+      const json = this.item(item, 'completed', null);
+      emit('conversation.item.added', { item: json, previous_item_id: previousItemId });
+      emit('conversation.item.done', { item: json, previous_item_id: previousItemId });
+      return;
+    }
     if (item.role === 'assistant' && event.responseId) {
       const reply = this.replies.get(event.responseId);
       if (!reply) return;
@@ -208,6 +241,7 @@ export class RealtimeEventWriter {
       emit('conversation.item.done', { item, previous_item_id: reply.previousItemId });
       output.push(item);
     }
+    output.push(...reply.calls);
     const details =
       event.status === 'completed'
         ? null
@@ -224,6 +258,9 @@ export class RealtimeEventWriter {
 
   /** An item as Realtime shows it; `transcript` for the audio part (null: not known yet). */
   private item(item: ConversationItem, status: string, transcript: string | null, empty = false): Record<string, unknown> {
+    const tool = item.tool;
+    if (tool?.kind === 'call') return { id: item.id, object: 'realtime.item', type: 'function_call', status, name: tool.name, call_id: tool.callId, arguments: tool.arguments };
+    if (tool?.kind === 'output') return { id: item.id, object: 'realtime.item', type: 'function_call_output', status, call_id: tool.callId, output: item.text };
     const base = { id: item.id, object: 'realtime.item', type: 'message', role: item.role, status };
     if (empty) return { ...base, content: [] };
     const ga = this.dialect === 'ga';

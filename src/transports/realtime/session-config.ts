@@ -17,9 +17,12 @@
  *   barge-in (events response.paused / response.resumed); without it OpenAI's semantics stay.
  * - input transcription on/off only decides whether transcription events are sent: the gateway
  *   always recognizes speech, since the LLM needs the words.
- * - tools, text-only output and transcription sessions are refused with an error; noise
- *   reduction, speed, idle_timeout_ms, tracing, max_output_tokens, temperature and the like are
- *   kept and shown back but change nothing.
+ * - tools: function tools (flat, as both dialects declare them) become the session's client tools
+ *   and tool_choice its tool choice; the gateway checks their schemas. `mcp` tools are refused:
+ *   the gateway's MCP servers are its own setting (MCP_SERVERS), never a client's.
+ * - text-only output and transcription sessions are refused with an error; noise reduction,
+ *   speed, idle_timeout_ms, tracing, max_output_tokens, temperature and the like are kept and
+ *   shown back but change nothing.
  * - Everything kept and shown back has a checked shape and size (below): arbitrary JSON in
  *   `tracing` once reached JSON.stringify 100,000 levels deep and ended the process. Unknown keys
  *   inside these objects are dropped, never stored or echoed.
@@ -29,6 +32,7 @@ import type { AudioFormat, FormatPatch, SessionSettings, SettingsPatch, TurnSett
 import { SAMPLE_RATE_MAX_HZ, SAMPLE_RATE_MIN_HZ } from '../../core/settings.js';
 import { TURN_KNOBS } from '../../core/turn-config.js';
 import { zodProblem } from './wire-error.js';
+import { declaration, toolChoice, tools, toolsOf } from './session-tools-config.js';
 
 export type Dialect = 'ga' | 'beta';
 
@@ -44,7 +48,6 @@ export interface RealtimeSessionState {
   /** The voice name the client chose, shown back (undefined: the server's). */
   voice?: string;
   speed: number;
-  toolChoice: z.output<typeof toolChoice>;
   maxOutputTokens: number | 'inf';
   temperature: number;
   tracing: z.output<typeof tracing>;
@@ -58,7 +61,6 @@ export function initialState(model: string): RealtimeSessionState {
     turnDetectionType: 'server_vad',
     idleTimeoutMs: null,
     speed: 1,
-    toolChoice: 'auto',
     maxOutputTokens: 'inf',
     temperature: 0.8,
     tracing: null,
@@ -107,7 +109,6 @@ const turnDetection = z
   })
   .nullable();
 const voice = z.union([z.string().min(1).max(200), z.looseObject({ id: z.string().min(1).max(200) })]);
-const tools = z.array(z.unknown()).max(0, 'tools are not supported by this gateway: remove them (its LLM has no tool calls yet)');
 /** Sizes of the fields kept only to be shown back (OpenAI documents no limits; these are generous). */
 const NAME_MAX_CHARS = 128;
 const TEXT_MAX_CHARS = 4096;
@@ -121,7 +122,6 @@ const transcription = z
   })
   .nullable();
 const noiseReduction = z.object({ type: z.enum(['near_field', 'far_field']) }).nullable();
-const toolChoice = z.enum(['auto', 'none', 'required'], { error: 'tool_choice must be "auto", "none" or "required": this gateway has no tools to choose' });
 const tracing = z.union([
   z.literal('auto'),
   z.null(),
@@ -201,6 +201,7 @@ export function readSessionUpdate(dialect: Dialect, session: unknown): SessionUp
       turnDetection: input?.turn_detection,
       voice: output?.voice,
       speed: output?.speed,
+      tools: s.tools,
       toolChoice: s.tool_choice,
       maxOutputTokens: s.max_output_tokens,
       tracing: s.tracing,
@@ -219,6 +220,7 @@ export function readSessionUpdate(dialect: Dialect, session: unknown): SessionUp
     turnDetection: s.turn_detection,
     voice: s.voice,
     speed: s.speed,
+    tools: s.tools,
     toolChoice: s.tool_choice,
     maxOutputTokens: s.max_response_output_tokens,
     temperature: s.temperature,
@@ -236,6 +238,7 @@ interface UpdateFields {
   turnDetection?: z.output<typeof turnDetection>;
   voice?: z.output<typeof voice>;
   speed?: number;
+  tools?: z.output<typeof tools>;
   toolChoice?: z.output<typeof toolChoice>;
   maxOutputTokens?: number | 'inf';
   temperature?: number;
@@ -279,7 +282,8 @@ function collect(f: UpdateFields): SessionUpdate {
   if (f.noiseReduction !== undefined) state.noiseReduction = f.noiseReduction;
   if (f.model !== undefined) state.model = f.model;
   if (f.speed !== undefined) state.speed = f.speed;
-  if (f.toolChoice !== undefined) state.toolChoice = f.toolChoice;
+  if (f.tools !== undefined) patch.tools = f.tools.map(declaration);
+  if (f.toolChoice !== undefined) patch.toolChoice = typeof f.toolChoice === 'string' ? f.toolChoice : { name: f.toolChoice.name };
   if (f.maxOutputTokens !== undefined) state.maxOutputTokens = f.maxOutputTokens;
   if (f.temperature !== undefined) state.temperature = f.temperature;
   if (f.tracing !== undefined) state.tracing = f.tracing;
@@ -347,8 +351,7 @@ export function renderSession(dialect: Dialect, sessionId: string, state: Realti
       input_audio_transcription: state.transcription,
       input_audio_noise_reduction: state.noiseReduction,
       turn_detection: turnDetection,
-      tools: [],
-      tool_choice: state.toolChoice,
+      ...toolsOf(settings),
       temperature: state.temperature,
       max_response_output_tokens: state.maxOutputTokens,
       speed: state.speed,
@@ -371,8 +374,7 @@ export function renderSession(dialect: Dialect, sessionId: string, state: Realti
       },
       output: { format: gaFormatOf(settings.outputFormat), voice: voiceOf(state, settings), speed: state.speed },
     },
-    tools: [],
-    tool_choice: state.toolChoice,
+    ...toolsOf(settings),
     max_output_tokens: state.maxOutputTokens,
     tracing: state.tracing,
     truncation: 'auto',

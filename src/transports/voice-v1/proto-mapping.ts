@@ -6,6 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import type { AudioEncoding as CoreEncoding } from '../../audio/codec.js';
 import type { ClientEvent, EndOfTurnSource, InterruptionMode, ErrorCode, FormatPatch, ServerEvent, SessionSettings, SettingsPatch } from '../../core/events.js';
 import * as pb from '../../gen/voice/v1/voice_pb.js';
+import { toolResponseEvent, toolResultEvent, toolSettingsPatch, toolSettingsToPb } from './tool-mapping.js';
 
 const ENCODING_TO_CORE: Record<number, CoreEncoding> = {
   [pb.AudioEncoding.PCM16]: 'pcm16',
@@ -66,6 +67,7 @@ export function settingsPatch(settings: pb.SessionSettings | undefined): Setting
     if (turn.bargeInMinWords) patch.turn.bargeInMinWords = turn.bargeInMinWords;
     if (turn.falseInterruptionTimeoutMs) patch.turn.falseInterruptionTimeoutMs = turn.falseInterruptionTimeoutMs;
   }
+  toolSettingsPatch(settings, patch);
   return patch;
 }
 
@@ -90,6 +92,8 @@ export function toClientEvent(request: pb.ConverseRequest): ClientEvent | null {
       return { type: 'playback', responseId: event.value.responseId, playedMs: event.value.playedMs };
     case 'update':
       return { type: 'update', settings: settingsPatch(event.value.settings) };
+    case 'toolResult':
+      return toolResultEvent(event.value);
     case undefined:
       return null;
   }
@@ -112,6 +116,7 @@ export function settingsToPb(settings: SessionSettings): pb.SessionSettings {
       bargeInMinWords: settings.turn.bargeInMinWords,
       falseInterruptionTimeoutMs: settings.turn.falseInterruptionTimeoutMs,
     },
+    ...toolSettingsToPb(settings),
   });
 }
 
@@ -177,6 +182,10 @@ function responseEvent(event: ServerEvent): pb.ConverseResponse['event'] {
     }
     case 'error':
       return { case: 'error', value: create(pb.ErrorSchema, { code: ERROR_TO_PB[event.code], message: event.message, sessionContinues: event.sessionContinues }) };
+    case 'tool_call':
+    case 'tool_call_cancelled':
+    case 'tool_activity':
+      return toolResponseEvent(event);
     case 'item_added':
     case 'item_retrieved':
     case 'item_truncated':

@@ -25,7 +25,14 @@ export function deliverRequest(session: SessionPort, decoded: Decoded): void {
     session.rejectMessage(`the message is not a valid voice.v1.ConverseRequest (${decoded.reason})`);
     return;
   }
-  const event = toClientEvent(decoded.request);
+  let event: ReturnType<typeof toClientEvent>;
+  try {
+    event = toClientEvent(decoded.request);
+  } catch (error) {
+    // A field the mapping cannot read (a tool's parameters_json that is not JSON): said, not thrown.
+    session.rejectMessage(error instanceof Error ? error.message : String(error));
+    return;
+  }
   if (event) session.handle(event);
-  else session.rejectMessage('the ConverseRequest has no event set: set one of start, audio, text, commit, interrupt, playback, update');
+  else session.rejectMessage('the ConverseRequest has no event set: set one of start, audio, text, commit, interrupt, playback, update, tool_result');
 }

@@ -1,6 +1,7 @@
 /**
- * The live captions: one bubble per user turn (partial text in grey until it is final) and one per
- * reply (its text revealed as its audio plays, marked when it was interrupted or failed).
+ * The live captions: one bubble per user turn (partial text in grey until it is final), one per
+ * reply (its text revealed as its audio plays, marked when it was interrupted or failed), and a
+ * line for each tool the agent used (running, then how it ended and how long it took).
  */
 import type { ReplyStatus } from '../conversation.js';
 
@@ -31,7 +32,15 @@ export class CaptionList {
     this.scroll();
   }
 
-  private bubble(key: string, who: 'user' | 'agent', label: string) {
+  /** A tool call: `outcome` undefined while it runs. */
+  tool(callId: string, name: string, server: string, outcome: string | undefined, durationMs: number): void {
+    const bubble = this.bubble(`tool:${callId}`, 'tool', server ? `Tool · ${server}` : 'Tool');
+    bubble.text.textContent = outcome === undefined ? `${name}…` : `${name}: ${outcome.replace('_', ' ')}, ${(durationMs / 1000).toFixed(1)} s`;
+    bubble.item.dataset.status = outcome ?? 'running';
+    this.scroll();
+  }
+
+  private bubble(key: string, who: 'user' | 'agent' | 'tool', label: string) {
     const existing = this.bubbles.get(key);
     if (existing) return existing;
     const item = document.createElement('li');
