@@ -16,10 +16,17 @@ import { startToolGateway, type ToolGateway } from '../support/tool-gateway.js';
 import { connectVoiceWs, sendPcm } from '../support/voice-ws-client.js';
 import { waitUntil } from '../support/wait-until.js';
 
+/** Set by a test when it sends the quiet that ends the turn (the final transcript); results seen before it are recorded. */
+let finalSent = true;
+const resultsBeforeFinal: string[] = [];
+
 /** The order lookup with the number the user said ("utterance of 800 ms" asks for order 800). */
 function model(req: ScriptedRequest) {
   const last = req.messages.at(-1)!;
-  if (last.role === 'tool') return 'It ships Thursday.';
+  if (last.role === 'tool') {
+    if (!finalSent) resultsBeforeFinal.push(last.content ?? '');
+    return 'It ships Thursday.';
+  }
   return { tokens: [], toolCalls: [{ id: 'call_lookup', name: 'find_order', arguments: JSON.stringify({ order_id: (last.content ?? '').replace(/\D/g, '') }) }] };
 }
 
@@ -47,17 +54,20 @@ void describe('speculative start with tools, on the wire', () => {
     const ws = await connectVoiceWs(`ws://127.0.0.1:${g.gateway.httpPort}/v1/voice`);
     ws.send({ case: 'start', value: {} });
     await ws.next('ready');
+    finalSent = false;
     sendPcm(ws, speechToStable);
     // The early reply's LLM stream ended with its call: the reply now holds it until the final.
     await waitUntil(() => g.llm.completedCount() > completedBefore, 'the early LLM reply', 30_000);
     assert.equal(g.llm.requests.at(-1)!.messages.at(-1)!.content, 'utterance of 800 ms', 'the early request has the stable words');
     assert.equal(orderCalls().length, calledBefore, 'nothing ran before the final');
     assert.ok(!ws.events.some((e) => e.event.case === 'transcript' && e.event.value.stability === pb.TranscriptStability.FINAL), 'no final yet');
+    finalSent = true;
     sendPcm(ws, silence(600));
     const done = await ws.next('responseDone');
     assert.equal(done.heardText, 'It ships Thursday.');
     assert.equal((await ws.next('turnMetrics')).speculative, pb.SpeculativeOutcome.HIT);
     assert.deepEqual(orderCalls().slice(calledBefore), ['find_order:800'], 'the call ran once');
+    assert.deepEqual(resultsBeforeFinal, [], 'no tool result reached the model before the final');
     assert.equal(g.llm.requests.length - requestsBefore, 2, 'the early request (confirmed) and the one with the result: no restart');
     const finalAt = ws.events.findIndex((e) => e.event.case === 'transcript' && e.event.value.stability === pb.TranscriptStability.FINAL);
     const ranAt = ws.events.findIndex((e) => e.event.case === 'toolActivity');
