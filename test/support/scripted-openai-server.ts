@@ -56,6 +56,8 @@ export type ScriptedServer = {
   requests: ScriptedRequest[];
   /** Streaming replies whose connection closed before the server finished them. */
   abortedCount(): number;
+  /** Streaming replies the server sent to their end ([DONE]). */
+  completedCount(): number;
   setReply(reply: ReplyScript): void;
   /** What NIM's GET /v1/health/ready answers: ready (200) or still loading (503). */
   setReady(ready: boolean): void;
@@ -88,6 +90,7 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
   const requests: ScriptedRequest[] = [];
   let ready = true;
   let aborted = 0;
+  let completed = 0;
   let chunkSeq = 0;
 
   const server = createServer((req, res) => {
@@ -174,6 +177,7 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
     }
     finished = true;
+    completed++;
     res.end('data: [DONE]\n\n');
   }
 
@@ -183,6 +187,7 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     abortedCount: () => aborted,
+    completedCount: () => completed,
     setReply: (reply) => {
       script = reply;
     },

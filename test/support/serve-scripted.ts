@@ -8,6 +8,9 @@
  * SCRIPTED_FAULT_LANGUAGE=<tag>: the recognizer of a session in that language has a bug that
  * escapes every handler (an exception thrown from a timer and a rejection nobody handles, at the
  * first audio), to show the process-level guard at work.
+ *
+ * SCRIPTED_ASR_STABLE_AFTER_MS=<ms>: like Riva's early end of utterance, the recognizer sends a
+ * stable interim after this much quiet (before its final at 400 ms), which starts speculation.
  */
 import { loadConfig } from '../../src/config/load.js';
 import { OpenAiCompatibleChatModel } from '../../src/providers/llm/openai-compatible.js';
@@ -49,7 +52,12 @@ const gateway = await startGateway({
   guardProcess: true,
   providers: {
     vad: new ScriptedVad(),
-    asr: faultyIn(process.env.SCRIPTED_FAULT_LANGUAGE, new ScriptedAsr((voicedMs) => `utterance of ${Math.round(voicedMs / 100) * 100} ms`)),
+    asr: faultyIn(
+      process.env.SCRIPTED_FAULT_LANGUAGE,
+      new ScriptedAsr((voicedMs) => `utterance of ${Math.round(voicedMs / 100) * 100} ms`, 400, {
+        stableAfterMs: process.env.SCRIPTED_ASR_STABLE_AFTER_MS ? Number(process.env.SCRIPTED_ASR_STABLE_AFTER_MS) : undefined,
+      }),
+    ),
     llm: new OpenAiCompatibleChatModel({
       baseUrl: config.LLM_BASE_URL,
       model: config.LLM_MODEL,

@@ -55,11 +55,16 @@ export async function nextGrpc<K extends EventCase>(
     for (const e of call.events) if (e.event.case === kind && match(e.event.value as EventValue<K>)) return e.event.value as EventValue<K>;
     if (Date.now() > deadline) throw new Error(`no ${kind} within 30 s; got ${call.events.map((e) => e.event.case).join(', ')}`);
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 200);
-      call.call.once('data', () => {
+      const wake = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // The listener goes with the timer: waits that time out must not pile listeners on the call.
+      const timer = setTimeout(() => {
+        call.call.off('data', wake);
+        resolve();
+      }, 200);
+      call.call.once('data', wake);
     });
   }
 }
