@@ -28,7 +28,7 @@ let openaiGateway: GatewayProcess;
 let wyomingGateway: GatewayProcess;
 
 // The end of turn waits for the transcript; on a loaded machine that may take seconds.
-const common = { VAD_PROVIDER: 'simulated', LLM_PROVIDER: 'openai', WEB_CLIENT_ENABLED: 'false', LOG_LEVEL: 'warn', ASR_FINAL_WAIT_MS: '10000' };
+const common = { VAD_PROVIDER: 'simulated', LLM_PROVIDER: 'openai', WEB_CLIENT_ENABLED: 'false', LOG_LEVEL: 'warn', ASR_FINAL_WAIT_MS: '10000', RESUME_WINDOW_MS: '1000' };
 
 before(async () => {
   llm = await startScriptedOpenAiServer({ reply: (r) => (r.messages.some((m) => m.role === 'assistant') ? 'Okay.' : REPLY), tokenDelayMs: 5 });
@@ -59,12 +59,18 @@ const speak = (gateway: GatewayProcess, pcm: Int16Array, extra: Partial<Paramete
   ask({ server: gateway.grpcAddress, pcm, sampleRateHz: 16000, settleMs: 3000, timeoutMs: 60_000, ...extra });
 
 /** Speaks, and hangs up once the transcription server has the utterance. */
-async function hangUpWhileTranscribing(gateway: GatewayProcess, received: Promise<unknown>): Promise<void> {
+/**
+ * A caller who goes away while its words are being transcribed: `ends` half-closes the call (the
+ * session ends for good), `drops` cancels it (a dropped connection: the session waits for a resume
+ * for RESUME_WINDOW_MS, its work in flight goes on, and ends with it).
+ */
+async function hangUpWhileTranscribing(gateway: GatewayProcess, received: Promise<unknown>, how: 'ends' | 'drops'): Promise<void> {
   const call = openConverse(gateway.grpcAddress);
   call.send({ case: 'start', value: { settings: { inputFormat: { encoding: AudioEncoding.PCM16, sampleRateHz: 16000 } } } });
   const pcm = concat(question(), silence(600));
   for (let at = 0; at < pcm.length; at += 1600) call.send({ case: 'audio', value: { data: new Uint8Array(pcm.buffer, pcm.byteOffset + at * 2, Math.min(3200, (pcm.length - at) * 2)) } });
   await received;
+  if (how === 'ends') return call.close();
   call.call.cancel();
   call.client.close();
 }
@@ -106,11 +112,22 @@ void describe('serve with ASR_PROVIDER=openai and TTS_PROVIDER=openai', () => {
     }
   });
 
-  void it('a caller who hangs up mid-transcription: the transcription request is aborted, the server sees it', async () => {
+  void it('a caller who ends the call mid-transcription: the transcription request is aborted, the server sees it', async () => {
     speech.configure({ firstByteDelayMs: 5000 });
     const aborted = speech.nextAbort('/v1/audio/transcriptions');
     try {
-      await hangUpWhileTranscribing(openaiGateway, speech.nextRequest('/v1/audio/transcriptions'));
+      await hangUpWhileTranscribing(openaiGateway, speech.nextRequest('/v1/audio/transcriptions'), 'ends');
+      assert.equal((await aborted).finished, false);
+    } finally {
+      speech.configure({ firstByteDelayMs: 0 });
+    }
+  });
+
+  void it('a connection that drops mid-transcription: the session waits for a resume, and its request is aborted when RESUME_WINDOW_MS ends', async () => {
+    speech.configure({ firstByteDelayMs: 5000 });
+    const aborted = speech.nextAbort('/v1/audio/transcriptions');
+    try {
+      await hangUpWhileTranscribing(openaiGateway, speech.nextRequest('/v1/audio/transcriptions'), 'drops');
       assert.equal((await aborted).finished, false);
     } finally {
       speech.configure({ firstByteDelayMs: 0 });
@@ -179,11 +196,11 @@ void describe('serve with ASR_PROVIDER=wyoming and TTS_PROVIDER=wyoming', () => 
     }
   });
 
-  void it('a caller who hangs up mid-transcription: the connection is closed, the server sees it', async () => {
+  void it('a caller who ends the call mid-transcription: the connection is closed, the server sees it', async () => {
     wyoming.configure({ firstEventDelayMs: 5000 });
     const aborted = wyoming.nextAbort();
     try {
-      await hangUpWhileTranscribing(wyomingGateway, wyoming.nextRequest());
+      await hangUpWhileTranscribing(wyomingGateway, wyoming.nextRequest(), 'ends');
       assert.equal((await aborted).received[0]!.type, 'transcribe');
     } finally {
       wyoming.configure({ firstEventDelayMs: 0 });

@@ -63,11 +63,23 @@ export interface ScriptedSpeechServer {
   /** The next `count` answers to `path` (e.g. '/v1/audio/speech') fail with `fault`. */
   failNext(path: string, fault: Fault, count?: number): void;
   configure(options: Partial<SpeechServerOptions>): void;
-  /** Resolves when a request to `path` has been aborted by the client. */
-  nextAbort(path: string): Promise<ServedRequest>;
+  /** Resolves when a request to `path` has been aborted by the client; rejects if none is within `withinMs` (a hang would say nothing). */
+  nextAbort(path: string, withinMs?: number): Promise<ServedRequest>;
   /** Resolves when the next request to `path` has been read (its answer not yet sent). */
   nextRequest(path: string): Promise<ServedRequest>;
   close(): Promise<void>;
+}
+
+/** How long a test waits for an abort it expects, by default: far past any wait of the gateway's under test. */
+export const ABORT_WAIT_MS = 30_000;
+
+/** `promise`, or a rejection saying `failure` once `withinMs` passed. */
+export function bounded<T>(promise: Promise<T>, withinMs: number, failure: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(failure)), withinMs).unref();
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 const DEFAULTS: Required<SpeechServerOptions> = {
@@ -212,7 +224,7 @@ export async function startScriptedSpeechServer(initial: SpeechServerOptions = {
     configure: (changes) => {
       opts = { ...opts, ...changes };
     },
-    nextAbort: (path) => new Promise((resolve) => abortWaiters.push({ path, resolve })),
+    nextAbort: (path, withinMs = ABORT_WAIT_MS) => bounded(new Promise((resolve) => abortWaiters.push({ path, resolve })), withinMs, `no request to ${path} was aborted by the gateway within ${withinMs} ms`),
     nextRequest: (path) => new Promise((resolve) => requestWaiters.push({ path, resolve })),
     close: () =>
       new Promise<void>((resolve, reject) => {

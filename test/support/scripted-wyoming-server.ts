@@ -11,7 +11,7 @@
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { voicedMs } from './scripted-speech-server.js';
+import { ABORT_WAIT_MS, bounded, voicedMs } from './scripted-speech-server.js';
 
 export type WyomingFault = 'stall' | 'drop' | 'error';
 
@@ -48,8 +48,8 @@ export interface ScriptedWyoming {
   sessions: WyomingSession[];
   failNext(fault: WyomingFault, count?: number): void;
   configure(options: Partial<WyomingServerOptions>): void;
-  /** Resolves when a connection is closed by the client before its answer was complete. */
-  nextAbort(): Promise<WyomingSession>;
+  /** Resolves when a connection is closed by the client before its answer was complete; rejects if none is within `withinMs`. */
+  nextAbort(withinMs?: number): Promise<WyomingSession>;
   /** Resolves when a whole request (audio-stop, or synthesize) has come in. */
   nextRequest(): Promise<WyomingSession>;
   close(): Promise<void>;
@@ -202,7 +202,7 @@ export async function startScriptedWyoming(initial: WyomingServerOptions = {}): 
     configure: (changes) => {
       opts = { ...opts, ...changes };
     },
-    nextAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
+    nextAbort: (withinMs = ABORT_WAIT_MS) => bounded(new Promise((resolve) => abortWaiters.push(resolve)), withinMs, `no Wyoming connection was closed by the gateway within ${withinMs} ms`),
     nextRequest: () => new Promise((resolve) => requestWaiters.push(resolve)),
     close: () =>
       new Promise<void>((resolve) => {
