@@ -11,29 +11,20 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
 import { openConverse, type ConverseCall } from '../support/grpc-call.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+import type { GatewayProcess } from '../support/gateway-process.js';
+import type { ScriptedServer } from '../support/scripted-openai-server.js';
 import { within } from '../support/within.js';
-import { FIRST_REPLY, LONG_REPLY, MS_PER_CHAR, scriptedReply, SYSTEM_PROMPT } from './support.js';
+import { FIRST_REPLY, HANG_MS, LONG_REPLY, startResumeGateway, SYSTEM_PROMPT, type ResumeGateway } from './support.js';
 
-/** A bound on each wait, so a hang fails with what was awaited: never a judge of speed. */
-const HANG_MS = 60_000;
-
+let target: ResumeGateway;
 let llm: ScriptedServer;
 let gateway: GatewayProcess;
 
 before(async () => {
-  llm = await startScriptedOpenAiServer({ reply: scriptedReply });
-  gateway = await startGatewayProcess(['test/support/serve-scripted.ts'], {
-    LLM_BASE_URL: llm.baseUrl,
-    LLM_SYSTEM_PROMPT: SYSTEM_PROMPT,
-    SCRIPTED_TTS_MS_PER_CHAR: String(MS_PER_CHAR),
-  });
+  target = await startResumeGateway();
+  ({ llm, gateway } = target);
 });
-after(async () => {
-  await gateway?.stop();
-  await llm?.close();
-});
+after(() => target?.stop());
 
 /** The first event of `c` (received already or to come) that `matches`. */
 function next(c: ConverseCall, what: string, matches: (e: pb.ConverseResponse) => boolean): Promise<pb.ConverseResponse> {

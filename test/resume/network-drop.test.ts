@@ -7,28 +7,22 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
+import type { ScriptedServer } from '../support/scripted-openai-server.js';
 import { startTcpProxy, type TcpProxy } from '../../src/bench/network-link.js';
-import { ask, converse, FIRST_REPLY, LONG_REPLY, MS_PER_CHAR, playedAtLeast, scriptedReply, SYSTEM_PROMPT } from './support.js';
+import { ask, converse, FIRST_REPLY, LONG_REPLY, playedAtLeast, startResumeGateway, SYSTEM_PROMPT, type ResumeGateway } from './support.js';
 
+let target: ResumeGateway;
 let llm: ScriptedServer;
-let gateway: GatewayProcess;
 let network: TcpProxy;
 
 before(async () => {
-  llm = await startScriptedOpenAiServer({ reply: scriptedReply });
-  gateway = await startGatewayProcess(['test/support/serve-scripted.ts'], {
-    LLM_BASE_URL: llm.baseUrl,
-    LLM_SYSTEM_PROMPT: SYSTEM_PROMPT,
-    SCRIPTED_TTS_MS_PER_CHAR: String(MS_PER_CHAR),
-  });
-  network = await startTcpProxy(gateway.grpcAddress);
+  target = await startResumeGateway();
+  llm = target.llm;
+  network = await startTcpProxy(target.gateway.grpcAddress);
 });
 after(async () => {
   await network?.close();
-  await gateway?.stop();
-  await llm?.close();
+  await target?.stop();
 });
 
 void it('a dropped connection resumes the same session: the reply goes on from where it was played, nothing is recomputed', async () => {

@@ -9,6 +9,8 @@ import { Conversation } from '../../src/client/conversation.js';
 import { ReplyPlayer } from '../../src/client/reply-player.js';
 import { heardText, type SpokenPiece } from '../../src/core/history.js';
 import type * as pb from '../../src/gen/voice/v1/voice_pb.js';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { waitUntil } from '../support/wait-until.js';
 import { within } from '../support/within.js';
 
@@ -35,6 +37,30 @@ export const AFTER_REPLY = 'Yes, I remember.';
 export function scriptedReply(request: { messages: Array<{ role: string; content: string }> }): string {
   const asked = request.messages.filter((m) => m.role === 'user').length;
   return asked === 1 ? FIRST_REPLY : asked === 2 ? LONG_REPLY : AFTER_REPLY;
+}
+
+/** A gateway process (memory store) with the scripted providers, and the scripted LLM it asks. */
+export interface ResumeGateway {
+  llm: ScriptedServer;
+  gateway: GatewayProcess;
+  stop(): Promise<void>;
+}
+
+export async function startResumeGateway(): Promise<ResumeGateway> {
+  const llm = await startScriptedOpenAiServer({ reply: scriptedReply });
+  const gateway = await startGatewayProcess(['test/support/serve-scripted.ts'], {
+    LLM_BASE_URL: llm.baseUrl,
+    LLM_SYSTEM_PROMPT: SYSTEM_PROMPT,
+    SCRIPTED_TTS_MS_PER_CHAR: String(MS_PER_CHAR),
+  });
+  return {
+    llm,
+    gateway,
+    async stop() {
+      await gateway.stop();
+      await llm.close();
+    },
+  };
 }
 
 export interface RecordedConversation {
