@@ -158,7 +158,11 @@ export class Replies {
 
   /** The speech that paused reply `responseId` was no interruption: it plays on (if it is still current). */
   unpause(responseId: string): void {
-    if (this.current?.id === responseId) this.current.unpause();
+    const current = this.current;
+    if (current?.id !== responseId) return;
+    const before = current.falseInterruptions;
+    current.unpause();
+    if (current.falseInterruptions > before) this.observer.onFalseInterruption?.();
   }
 
   /** The client has played `playedMs` of reply `responseId`. */
