@@ -68,6 +68,8 @@ export async function runScenarioBench(flags: ScenarioFlags, cliEntry: string): 
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
+    // The gateways' own count of false interruptions (Prometheus), beside the resumes the callers saw.
+    if (spawned && stubborn) report.false_interruptions.counted_by_gateways = (await falseInterruptionsCounted(spawned.metricsUrl)) + (await falseInterruptionsCounted(stubborn.metricsUrl));
     const command = ['voice-gateway', 'bench', ...process.argv.slice(process.argv.indexOf('bench') + 1)].join(' ');
     process.stdout.write(`${command}\n${formatScenarioReport(report)}took ${((performance.now() - startedAt) / 1000).toFixed(0)} s\n`);
     if (flags.json) await writeFile(flags.json, `${JSON.stringify({ command, seed, ...report }, null, 2)}\n`);
@@ -76,4 +78,12 @@ export async function runScenarioBench(flags: ScenarioFlags, cliEntry: string): 
     await Promise.all([spawned?.stop(), stubborn?.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** voice_gateway_false_interruptions_total as a gateway's GET /metrics says it. */
+async function falseInterruptionsCounted(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) })).text();
+  const value = /^voice_gateway_false_interruptions_total (\S+)$/m.exec(text)?.[1];
+  if (value === undefined) throw new Error(`${metricsUrl} has no voice_gateway_false_interruptions_total`);
+  return Number(value);
 }

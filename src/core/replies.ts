@@ -118,6 +118,17 @@ export class Replies {
     });
   }
 
+  /**
+   * end_of_turn_source smart_turn: the model is asked whether the user's turn is over (`asked`,
+   * first at the short silence). The early reply starts there with the words so far; the decision
+   * confirms it (the turn ends with the same words: `start` finds a hit). The user speaking on
+   * after the question (`asked` false) drops it: it answered too little.
+   */
+  speculateAtSilence(turn: ReplyTurn, asked: boolean): void {
+    if (!asked) return this.speculator.spokeOn(turn.id);
+    if (turn.text) this.speculate(turn, 'stable');
+  }
+
   /** The words the early reply answered are gone (the client cleared its input). */
   dropEarly(): void {
     this.speculator.cancel();
@@ -147,7 +158,11 @@ export class Replies {
 
   /** The speech that paused reply `responseId` was no interruption: it plays on (if it is still current). */
   unpause(responseId: string): void {
-    if (this.current?.id === responseId) this.current.unpause();
+    const current = this.current;
+    if (current?.id !== responseId) return;
+    const before = current.falseInterruptions;
+    current.unpause();
+    if (current.falseInterruptions > before) this.observer.onFalseInterruption?.();
   }
 
   /** The client has played `playedMs` of reply `responseId`. */

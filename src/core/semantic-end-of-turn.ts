@@ -8,7 +8,8 @@
  *   - at `maxSilenceMs` the turn ends whatever the model said, and also when the model fails
  *     (the failure is reported once; no more questions this turn).
  * New speech withdraws a question in flight (its answer is about audio that is no longer the end
- * of the turn) and starts over. One instance per user turn.
+ * of the turn) and starts over. `onAsked` hears each question as it is asked (speculative start
+ * begins the early reply there: ./speculation.ts). One instance per user turn.
  */
 import type { TurnEndPrediction } from '../providers/types.js';
 
@@ -36,6 +37,7 @@ export class SemanticEndOfTurn {
     /** Asks the model about the turn's audio so far. */
     private readonly ask: (signal: AbortSignal) => Promise<TurnEndPrediction>,
     private readonly onDecision: (decision: EndOfTurnDecision) => void,
+    private readonly onAsked: () => void = () => undefined,
   ) {
     this.nextQuestionAtMs = settings.silenceMs;
   }
@@ -69,6 +71,7 @@ export class SemanticEndOfTurn {
     this.question = question;
     this.questions++;
     const askedAt = performance.now();
+    this.onAsked();
     this.ask(question.signal).then(
       (prediction) => {
         if (this.question !== question) return; // withdrawn: new speech came

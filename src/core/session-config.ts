@@ -65,6 +65,8 @@ export interface SessionObserver {
   /** A reply ended (completed, interrupted or failed), with everything measured on the way. */
   onTurn?(report: TurnReport): void;
   onAbandoned?(kind: 'llm' | 'tts'): void;
+  /** A paused reply resumed: the speech that paused it was no interruption (interruption_mode pause). */
+  onFalseInterruption?(): void;
   onError?(code: ErrorCode, message: string): void;
   /** A bug surfaced in this session's work (the session is closed with an `internal` error). */
   onInternalError?(error: unknown): void;

@@ -284,6 +284,7 @@ export class Session {
       },
       speechWhileAgentHasFloor: (speechMs, speechStartAt) => this.interruptions.speech(speechMs, speechStartAt),
       heardWhileAgentHasFloor: (text, final) => this.interruptions.transcript(text, final),
+      earlyEndOfTurn: (turn, asked) => this.replies.speculateAtSilence({ id: turn.id, text: turnText(turn), timings: turn.timings }, asked),
       turnEnded: (turn, text) => this.items.userTurnEnded({ id: turn.id, text, timings: turn.timings }),
       error: (error) => this.reportError(error),
       background: (work) => this.background(work),

@@ -4,10 +4,30 @@
  * turn is pending feeds the silence after its speech to a SemanticEndOfTurn (./semantic-end-of-turn.ts),
  * which asks the process's one model (providers.turn) and decides. Its buffer is made by the first
  * audio of a smart_turn session only, so other sessions hold none.
+ *
+ * It also tells when the model is asked and when the user speaks on after that (`early`): speculative
+ * start begins the early reply at the question, the decision confirms it, speaking on drops it.
  */
 import { StreamResampler } from '../audio/resampler.js';
 import type { TurnEndModel } from '../providers/types.js';
+import { GatewayError } from './events.js';
 import { SemanticEndOfTurn, type EndOfTurnDecision, type SemanticEndOfTurnSettings } from './semantic-end-of-turn.js';
+
+export interface SmartTurnListenerHooks {
+  decided(decision: EndOfTurnDecision): void;
+  /** `asked`: the model is asked whether the turn is over (first at the short silence); false: the user spoke on after it was. */
+  early(asked: boolean): void;
+}
+
+/** What a session that asks for smart_turn hears when the server has no model. */
+export function smartTurnMissing(): GatewayError {
+  return new GatewayError('failed_precondition', 'end_of_turn_source smart_turn needs the Smart Turn model, which this server has not loaded (TURN_MODEL_PATH, or TURN_END_SOURCE=smart_turn): turns end on silence (end_of_turn_silence_ms) instead');
+}
+
+/** What the client hears when the model fails: the turn still ends, on silence. */
+export function smartTurnFailed(error: unknown): GatewayError {
+  return new GatewayError('unavailable', `the Smart Turn model failed: ${error instanceof Error ? error.message : String(error)}; this turn ends after end_of_turn_max_silence_ms of silence`);
+}
 
 export class SmartTurnListener {
   private resampler: StreamResampler | null = null;
@@ -18,11 +38,13 @@ export class SmartTurnListener {
   private filled = false;
   private decider: SemanticEndOfTurn | null = null;
   private closed = false;
+  /** The model was asked since the user last spoke. */
+  private asked = false;
 
   constructor(
     private readonly model: TurnEndModel,
     private readonly settings: () => SemanticEndOfTurnSettings,
-    private readonly onDecision: (decision: EndOfTurnDecision) => void,
+    private readonly hooks: SmartTurnListenerHooks,
   ) {}
 
   /** Input audio at `inputRateHz`, in order. */
@@ -45,9 +67,16 @@ export class SmartTurnListener {
    * pending (`turnPending`).
    */
   onVoice(speaking: boolean, silenceMs: number, turnPending: boolean): void {
-    if (speaking) return this.decider?.onSpeech();
+    if (speaking) {
+      if (this.asked) this.hooks.early(false);
+      this.asked = false;
+      return this.decider?.onSpeech();
+    }
     if (!turnPending) return;
-    this.decider ??= new SemanticEndOfTurn(this.settings(), (signal) => this.model.predict(this.snapshot(), signal), (d) => this.decided(d));
+    this.decider ??= new SemanticEndOfTurn(this.settings(), (signal) => this.model.predict(this.snapshot(), signal), (d) => this.decided(d), () => {
+      this.asked = true;
+      this.hooks.early(true);
+    });
     this.decider.onSilence(silenceMs);
   }
 
@@ -55,6 +84,7 @@ export class SmartTurnListener {
   reset(): void {
     this.decider?.cancel();
     this.decider = null;
+    this.asked = false;
     this.writeAt = 0;
     this.filled = false;
   }
@@ -68,7 +98,7 @@ export class SmartTurnListener {
 
   private decided(decision: EndOfTurnDecision): void {
     if (decision.kind === 'end') this.decider = null; // a failed model keeps its decider: it ends the turn at the max silence
-    this.onDecision(decision);
+    this.hooks.decided(decision);
   }
 
   private append(pcm: Int16Array): void {

@@ -2,7 +2,9 @@
  * Speculative start (docs/architecture.md §4). A stable interim transcript (Riva's early end of utterance, about
  * 240 ms after speech stops) starts the reply at once; the final, a few hundred ms later, confirms
  * it (the same words, case and punctuation aside) or the early reply is thrown away and the reply
- * restarts from the final.
+ * restarts from the final. With end_of_turn_source smart_turn the model's question at the short
+ * silence also starts it (with the words so far); the end of turn the model decides confirms it,
+ * the user speaking on drops it (`spokeOn`).
  *
  * Until it is confirmed the early reply is invisible: the LLM streams and TTS synthesizes, but the
  * audio is held, its events are held, the session's turn state and history do not change. A miss
@@ -181,6 +183,13 @@ export class Speculator {
       speculation.attach(start(speculation));
       this.current = speculation;
     }
+  }
+
+  /** The user speaks on in `turnId` after its early reply started at a pause (Smart Turn's question): it is dropped. */
+  spokeOn(turnId: string): void {
+    if (this.current?.turnId !== turnId) return;
+    this.missedTurnId = turnId;
+    this.cancel();
   }
 
   /**

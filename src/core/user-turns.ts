@@ -11,7 +11,7 @@ import { StreamResampler } from '../audio/resampler.js';
 import type { AsrResult, AsrStream, Providers } from '../providers/types.js';
 import { settlesWithin } from './abortable.js';
 import { GatewayError, type SessionSettings } from './events.js';
-import { SmartTurnListener } from './smart-turn-listener.js';
+import { SmartTurnListener, smartTurnFailed, smartTurnMissing } from './smart-turn-listener.js';
 import { MIN_COMMIT_AUDIO_MS } from './turn-config.js';
 import type { TurnTimings } from './turn-metrics.js';
 import type { VadSegmenterSettings } from './vad-segmenter.js';
@@ -47,6 +47,8 @@ export interface UserTurnHooks {
   speechWhileAgentHasFloor(speechMs: number, speechStartAt: number): void;
   /** The recognizer heard `text` while the agent holds the floor (pause-then-decide reads it). */
   heardWhileAgentHasFloor(text: string, final: boolean): void;
+  /** smart_turn: the model is asked if `turn` is over (`asked`: a reply may start early), or the user spoke on after it was. */
+  earlyEndOfTurn(turn: PendingTurn, asked: boolean): void;
   /** The user's turn ended with words (`text`); an end with none reports nothing (a commit throws). */
   turnEnded(turn: PendingTurn, text: string, source: TurnEndSource): void;
   /** A problem the session survives (the recognizer failed or cannot do the language). */
@@ -63,8 +65,6 @@ export interface ListeningConfig {
   /** With smart_turn: the model probability at or above which the turn is complete. */
   smartTurnThreshold: number;
 }
-
-const SMART_TURN_MISSING = 'end_of_turn_source smart_turn needs the Smart Turn model, which this server has not loaded (TURN_MODEL_PATH, or TURN_END_SOURCE=smart_turn): turns end on silence (end_of_turn_silence_ms) instead';
 
 export class UserTurns {
   private readonly voice: VoiceActivity;
@@ -170,22 +170,21 @@ export class UserTurns {
   checkTurnSource(): void {
     if (this.settings().turn.endOfTurnSource !== 'smart_turn' || this.providers.turn || this.smartTurnMissingSaid) return;
     this.smartTurnMissingSaid = true;
-    this.hooks.error(new GatewayError('failed_precondition', SMART_TURN_MISSING));
+    this.hooks.error(smartTurnMissing());
   }
 
   /** The Smart Turn listener when this session's turns end by the model, else null. */
   private smartTurnListener(): SmartTurnListener | null {
     const model = this.providers.turn;
     if (this.settings().turn.endOfTurnSource !== 'smart_turn' || !model) return null;
-    return (this.smartTurn ??= new SmartTurnListener(
-      model,
-      () => ({ silenceMs: this.settings().turn.endOfTurnSilenceMs, maxSilenceMs: this.settings().turn.endOfTurnMaxSilenceMs, threshold: this.config.smartTurnThreshold }),
-      (decision) => {
+    return (this.smartTurn ??= new SmartTurnListener(model, () => ({ silenceMs: this.settings().turn.endOfTurnSilenceMs, maxSilenceMs: this.settings().turn.endOfTurnMaxSilenceMs, threshold: this.config.smartTurnThreshold }), {
+      decided: (decision) => {
         if (this.closed) return;
         if (decision.kind === 'end') this.hooks.background(this.endTurn('smart_turn'));
-        else this.hooks.error(new GatewayError('unavailable', `the Smart Turn model failed: ${decision.error instanceof Error ? decision.error.message : String(decision.error)}; this turn ends after end_of_turn_max_silence_ms of silence`));
+        else this.hooks.error(smartTurnFailed(decision.error));
       },
-    ));
+      early: (asked) => this.pendingTurn && !this.closed && this.hooks.earlyEndOfTurn(this.pendingTurn, asked),
+    }));
   }
 
   async push(data: Uint8Array): Promise<void> {

@@ -57,6 +57,7 @@ export class GatewayMetrics {
   private readonly sessionsEnded: Counter<'reason'>;
   private readonly turns: Counter<'outcome'>;
   private readonly bargeIns: Counter<never>;
+  private readonly falseInterruptions: Counter<never>;
   private readonly historyTrimmed: Counter<never>;
   private readonly speculative: Counter<'outcome'>;
   private readonly errors: Counter<'code'>;
@@ -88,6 +89,11 @@ export class GatewayMetrics {
     this.sessionsEnded = new Counter({ name: `${PREFIX}sessions_ended_total`, help: 'Sessions closed, by reason', labelNames: ['reason'], registers });
     this.turns = new Counter({ name: `${PREFIX}turns_total`, help: 'Replies ended, by outcome (completed, interrupted, failed)', labelNames: ['outcome'], registers });
     this.bargeIns = new Counter({ name: `${PREFIX}barge_ins_total`, help: 'Replies interrupted by user speech', registers });
+    this.falseInterruptions = new Counter({
+      name: `${PREFIX}false_interruptions_total`,
+      help: 'Paused replies that resumed: the user speech that paused them had no words, or only backchannel (interruption_mode pause)',
+      registers,
+    });
     this.speculative = new Counter({
       name: `${PREFIX}speculative_starts_total`,
       help: 'Replies started on a stable interim transcript: hit (the final agreed) or miss (restarted)',
@@ -129,6 +135,7 @@ export class GatewayMetrics {
     onAudio: (direction, durationMs) => this.audio.inc({ direction }, durationMs / 1000),
     onTurn: (report) => this.recordTurn(report),
     onAbandoned: (kind) => this.backendErrors.inc({ backend: kind, provider: this.options.providers[kind], code: 'abandoned' }),
+    onFalseInterruption: () => this.falseInterruptions.inc(),
     onError: (code) => {
       this.errors.inc({ code });
       const backend = BACKEND_OF_CODE[code];

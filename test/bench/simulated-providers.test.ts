@@ -15,7 +15,7 @@ import { SimulatedRecognizer } from '../../src/providers/simulated/asr.js';
 import { SimulatedChatModel } from '../../src/providers/simulated/llm.js';
 import { BUILT_IN_PROFILES, loadSimulatedProfile, profileFromJson, type SimulatedProfile } from '../../src/providers/simulated/profile.js';
 import { SimulatedSynthesizer } from '../../src/providers/simulated/tts.js';
-import type { AsrResult } from '../../src/providers/types.js';
+import type { AsrResult, ChatMessage } from '../../src/providers/types.js';
 import { SimulatedVad } from '../../src/providers/simulated/vad.js';
 import { silence, tone } from '../support/scripted-providers.js';
 import { texts } from '../support/llm-output.js';
@@ -167,6 +167,18 @@ void describe('simulated LLM', () => {
       controller.abort();
     }
     assert.equal(tokens.length, 1);
+  });
+
+  void it('refuses, like an OpenAI-compatible server, a history with a tool call and no result (or a result and no call)', async () => {
+    const llm = new SimulatedChatModel(profile({ llm: { reply: 'echo', firstTokenMs: 0 } }).llm);
+    const call = (id: string) => ({ id, type: 'function' as const, function: { name: 'look_up', arguments: '{}' } });
+    const drain = async (messages: ChatMessage[]) => {
+      for await (const _ of llm.stream(messages, {}, new AbortController().signal));
+    };
+    const asked: ChatMessage = { role: 'user', content: 'where is my order' };
+    await drain([asked, { role: 'assistant', content: '', tool_calls: [call('a'), call('b')] }, { role: 'tool', tool_call_id: 'b', content: '1' }, { role: 'tool', tool_call_id: 'a', content: '2' }, asked]);
+    await assert.rejects(drain([asked, { role: 'assistant', content: '', tool_calls: [call('a'), call('b')] }, { role: 'tool', tool_call_id: 'a', content: '1' }, asked]), /tool_call_id \(b has none\)/);
+    await assert.rejects(drain([asked, { role: 'tool', tool_call_id: 'a', content: '1' }, asked]), /tool message \(tool_call_id a\) must answer/);
   });
 });
 

@@ -25,7 +25,8 @@ export type ScriptedToolCall = { id?: string; name: string; arguments: string };
 
 export type ScriptedReply =
   | string
-  | { tokens: string[] }
+  /** `stall`: after the tokens the reply never ends (the connection stays open until the client closes it). */
+  | { tokens: string[]; stall?: boolean }
   | { reasoning: string[]; tokens: string[] }
   /**
    * Text (optional), then tool calls streamed as OpenAI streams them: the first fragment of a
@@ -172,6 +173,7 @@ export async function startScriptedOpenAiServer(opts: ScriptedServerOptions = {}
       completionTokens++;
       send(delta);
     }
+    if (typeof reply === 'object' && 'stall' in reply && reply.stall) return void (await closedP);
     send({}, toolCalls ? (toolCalls.finishReason ?? 'tool_calls') : 'stop');
     if (body.stream_options?.include_usage) {
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);

@@ -10,7 +10,8 @@
  *   model's recall) is what the caller played: exactly when the voice has word timings, else
  *   within one word;
  * - answers_next_question: a question after the scenario gets a spoken, completed reply (the
- *   session is neither deaf nor mute).
+ *   session is neither deaf nor mute);
+ * - tool_call_cancelled, tool_history_valid: a barge-in during a tool call (tool-call-checks.ts).
  */
 import * as pb from '../../gen/voice/v1/voice_pb.js';
 import type { LoggedEvent, PlayedReply } from './scenario-client.js';
@@ -23,6 +24,8 @@ export const INVARIANTS = [
   'false_interruption_resumes',
   'history_is_heard_text',
   'answers_next_question',
+  'tool_call_cancelled',
+  'tool_history_valid',
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 

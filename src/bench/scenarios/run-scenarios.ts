@@ -31,7 +31,8 @@ export interface ScenarioReport {
   violations: number;
   by_invariant: Record<Invariant | 'scenario_failed', { violations: number }>;
   by_kind: Record<string, { scenarios: number; violations: number }>;
-  false_interruptions: { paused: number; resumed: number; rate: number; resume_ms: Percentiles };
+  /** `counted_by_gateways`: their voice_gateway_false_interruptions_total (Prometheus), when the runner spawned them. */
+  false_interruptions: { paused: number; resumed: number; rate: number; resume_ms: Percentiles; counted_by_gateways?: number };
   failures: Array<{ kind: string; seed: number; invariant: string; detail: string }>;
 }
 
@@ -39,7 +40,7 @@ export async function runScenarios(options: ScenarioRunOptions): Promise<Scenari
   const kinds = options.kinds ?? Object.keys(KINDS).filter((k) => k !== 'provider_ignores_abort' || options.stubbornServer);
   for (const kind of kinds) if (!KINDS[kind]) throw new Error(`no scenario kind "${kind}": use ${Object.keys(KINDS).join(', ')}`);
   const env: ScenarioEnv = {
-    connect: () => new ScenarioClient(options.server, { interruptionMode: pb.InterruptionMode.PAUSE }),
+    connect: (tools) => new ScenarioClient(options.server, { interruptionMode: pb.InterruptionMode.PAUSE }, tools),
     ...(options.stubbornServer ? { connectToStubbornProviders: () => new ScenarioClient(options.stubbornServer!, { interruptionMode: pb.InterruptionMode.PAUSE }) } : {}),
     msPerChar: options.msPerChar,
   };
@@ -101,6 +102,7 @@ export function formatScenarioReport(r: ScenarioReport): string {
     `pauses ${fi.paused}, resumed ${fi.resumed} (false-interruption rate ${(fi.rate * 100).toFixed(1)} % of pauses)`,
     `time to resume after the sound ended: p50 ${fi.resume_ms.p50} ms, p99 ${fi.resume_ms.p99} ms (${fi.resume_ms.count} resumes)`,
   );
+  if (fi.counted_by_gateways !== undefined) lines.push(`voice_gateway_false_interruptions_total on the gateways: ${fi.counted_by_gateways}`);
   for (const f of r.failures.slice(0, 20)) lines.push(`  ${f.kind} seed ${f.seed}: ${f.invariant}: ${f.detail}`);
   if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more`);
   return `${lines.join('\n')}\n`;

@@ -52,7 +52,15 @@ export class ScenarioClient {
   /** Replies to play at once (the recall: only its text matters). */
   private readonly instant = new Set<string>();
 
-  constructor(server: string, turn: { interruptionMode?: pb.InterruptionMode; falseInterruptionTimeoutMs?: number; endOfTurnSilenceMs?: number }) {
+  /** Tool calls answered on their own (`answerTools`), and the result sent each time. */
+  private toolAnswers: { afterMs: number; hold: Set<string> } | null = null;
+
+  constructor(
+    server: string,
+    turn: { interruptionMode?: pb.InterruptionMode; falseInterruptionTimeoutMs?: number; endOfTurnSilenceMs?: number },
+    /** Client tools the session offers the LLM. */
+    tools: Array<{ name: string; description: string; parametersJson: string }> = [],
+  ) {
     this.client = new grpc.Client(server, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
     this.call = this.client.makeBidiStreamRequest(
       '/voice.v1.VoiceGateway/Converse',
@@ -65,7 +73,7 @@ export class ScenarioClient {
       this.call.on('error', () => resolve());
     }).finally(() => (this.over = true));
     const format = { encoding: pb.AudioEncoding.PCM16, sampleRateHz: SCENARIO_RATE_HZ };
-    this.send({ case: 'start', value: { settings: { inputFormat: format, outputFormat: format, turn } } });
+    this.send({ case: 'start', value: { settings: { inputFormat: format, outputFormat: format, turn, ...(tools.length ? { tools: { tools } } : {}) } } });
     this.timer = setInterval(() => this.tick(), SPEAKER_TICK_MS / 2);
   }
 
@@ -105,6 +113,20 @@ export class ScenarioClient {
       await new Promise((r) => setTimeout(r, SPEAKER_TICK_MS));
     }
     throw new Error(`reply ${responseId} did not play ${ms} ms within ${timeoutMs} ms`);
+  }
+
+  /** From now on every tool call is answered `afterMs` after it came, except calls the script holds (`holdToolCall`). */
+  answerTools(afterMs: number): void {
+    this.toolAnswers = { afterMs, hold: new Set() };
+  }
+
+  /** The script answers call `callId` itself (or never). */
+  holdToolCall(callId: string): void {
+    this.toolAnswers?.hold.add(callId);
+  }
+
+  sendToolResult(callId: string, output: string): void {
+    this.send({ case: 'toolResult', value: { callId, output } });
   }
 
   /** Hangs up without ending the stream cleanly (a client that goes away mid-reply). */
@@ -190,6 +212,13 @@ export class ScenarioClient {
           reply.playedMs = Math.min(reply.playedMs, e.value.offsetMs);
           reply.paused = false;
         }
+        break;
+      }
+      case 'toolCall': {
+        const answers = this.toolAnswers;
+        const { callId, name } = e.value;
+        // After this tick: the script, woken by this event below, may hold the call first.
+        if (answers) setTimeout(() => answers.hold.has(callId) || this.sendToolResult(callId, `${name}: done`), answers.afterMs);
         break;
       }
       case 'responseDone': {

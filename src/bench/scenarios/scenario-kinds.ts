@@ -4,9 +4,8 @@
  * not depend on the kind (invariants.ts), the history read back through the simulated model's
  * recall, and a last question that must be answered.
  *
- * Not yet here: "barge-in during a tool call" waits for tool calls (issue 12); it becomes one more
- * entry of KINDS whose script asks a question that calls a tool and speaks while the tool runs.
- * "provider_ignores_abort" runs against a second gateway whose simulated providers go on after
+ * "barge_in_during_tool_call" offers a client tool and speaks while its call is pending (its checks:
+ * tool-call-checks.ts). "provider_ignores_abort" runs against a second gateway whose simulated providers go on after
  * abort (profile `ignoresAbort`), when the runner has one (`connectToStubbornProviders`).
  */
 import * as pb from '../../gen/voice/v1/voice_pb.js';
@@ -14,10 +13,11 @@ import { RECALL_PROMPT, RECALL_SEPARATOR } from '../../providers/simulated/llm.j
 import { checkReplies, doneOf, expectedHeardText, sameWords, type Violations } from './invariants.js';
 import type { LoggedEvent, ScenarioClient } from './scenario-client.js';
 import { hum, noise, voice } from './sounds.js';
+import { isCancellation, SCENARIO_TOOL, toolCallChecks } from './tool-call-checks.js';
 
 export interface ScenarioEnv {
-  /** Opens a session on the gateway under test. */
-  connect(): ScenarioClient;
+  /** Opens a session on the gateway under test (offering these client tools). */
+  connect(tools?: Array<typeof SCENARIO_TOOL>): ScenarioClient;
   /** Opens a session on a gateway whose simulated LLM and TTS ignore aborts (provider_ignores_abort). */
   connectToStubbornProviders?(): ScenarioClient;
   /** The simulated voice's speaking rate (profile tts.msPerChar). */
@@ -36,7 +36,14 @@ export interface ScenarioOutcome {
 type Rng = () => number;
 type Script = (client: ScenarioClient, rng: Rng, seed: number, env: ScenarioEnv) => Promise<Expectation>;
 /** What the script expects of the reply it acted on. */
-type Expectation = { responseId: string; expect: 'interrupted' | 'resumed' | 'either'; soundEndAt?: number; client?: ScenarioClient };
+type Expectation = {
+  responseId: string;
+  expect: 'interrupted' | 'resumed' | 'either';
+  soundEndAt?: number;
+  client?: ScenarioClient;
+  /** The kind's own checks, on the log once the scenario is over. */
+  checks?: () => Violations;
+};
 
 const WAIT_MS = 15_000;
 /** Longer than the end-of-turn silence and the recognizer's final: a caller that said something is answered by then. */
@@ -104,6 +111,20 @@ export const KINDS: Record<string, Script> = {
   },
   // Run against the gateway whose LLM and TTS go on after abort: it must abandon them within its cancel budget.
   provider_ignores_abort: interruptAfterPlaying,
+  barge_in_during_tool_call: async (client, rng) => {
+    client.answerTools(between(rng, 50, 400)); // the calls of later replies are answered soon
+    const since = client.log.length;
+    await client.say(voice(between(rng, 900, 1600)));
+    const called = await client.waitFor(isEvent('toolCall'), WAIT_MS, 'the tool call', since);
+    const { responseId, callId } = called.event.value as pb.ToolCall;
+    client.holdToolCall(callId); // this one is slow: pending until after the barge-in
+    await new Promise((r) => setTimeout(r, between(rng, 100, 2500))); // the filler ("One moment.") may start meanwhile
+    await client.say(voice(between(rng, 700, 1200)));
+    // The slow result comes after all, once the call was cancelled (or the caller stopped waiting for that).
+    await client.waitFor(isCancellation(callId, false), WAIT_MS, 'tool_call_cancelled').catch(() => undefined);
+    client.sendToolResult(callId, `${SCENARIO_TOOL.name}: done, late`);
+    return { responseId, expect: 'interrupted', checks: () => toolCallChecks(client.log, responseId, callId) };
+  },
   disconnect_mid_reply: async (client, rng, _seed, env) => {
     const responseId = await ask(client, rng);
     await client.playedAtLeast(responseId, between(rng, 100, 1500), WAIT_MS);
@@ -118,7 +139,7 @@ export async function runScenario(kind: string, seed: number, env: ScenarioEnv):
   const script = KINDS[kind];
   if (!script) throw new Error(`no scenario kind "${kind}"`);
   const rng = mulberry32(seed);
-  const first = kind === 'provider_ignores_abort' && env.connectToStubbornProviders ? env.connectToStubbornProviders() : env.connect();
+  const first = kind === 'provider_ignores_abort' && env.connectToStubbornProviders ? env.connectToStubbornProviders() : env.connect(kind === 'barge_in_during_tool_call' ? [SCENARIO_TOOL] : []);
   const outcome: ScenarioOutcome = { violations: [], paused: 0, resumed: 0, resumeMs: [] };
   let client = first;
   try {
@@ -127,6 +148,7 @@ export async function runScenario(kind: string, seed: number, env: ScenarioEnv):
     if (expectation.client) client = expectation.client;
     if (client === acted) await checkActedReply(acted, expectation, env, outcome);
     await answersNextQuestion(client, rng, outcome);
+    outcome.violations.push(...(expectation.checks?.() ?? []));
     // A client that hung up gets no response_done: only its audio rules apply.
     outcome.violations.push(...checkReplies(acted.log).filter((v) => client === acted || v.invariant !== 'one_done_per_reply'));
     if (client !== acted) outcome.violations.push(...checkReplies(client.log));

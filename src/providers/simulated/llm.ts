@@ -6,13 +6,15 @@
  * the user's last message. Offered tools, it behaves like a model that looks things up first: a
  * request whose last message is the user's gets one call of the first tool (its required string
  * parameters filled with the user's words) at `firstTokenMs`; the request with the result gets the
- * reply (so a bench can add one tool round trip per turn). Asked RECALL_PROMPT (as typed text), it repeats its replies as the
- * history holds them, word for word, joined by RECALL_SEPARATOR ("Nothing." if there are none):
- * the interruption suite reads back through it what the gateway kept of each reply.
+ * reply (so a bench can add one tool round trip per turn). Like an OpenAI-compatible server it
+ * refuses a history whose tool calls and results do not pair up (toolHistoryProblem). Asked
+ * RECALL_PROMPT (as typed text; never with a tool call), it repeats its replies as the history
+ * holds them, word for word, joined by RECALL_SEPARATOR ("Nothing." if there are none): the
+ * interruption suite reads back through it what the gateway kept of each reply.
  */
 import { waitUntil } from './clock.js';
 import type { SimulatedProfile } from './profile.js';
-import type { ChatMessage, ChatModel, LlmOptions, LlmOutput, ToolCall, ToolSpec } from '../types.js';
+import { ProviderError, type ChatMessage, type ChatModel, type LlmOptions, type LlmOutput, type ToolCall, type ToolSpec } from '../types.js';
 
 type LlmProfile = SimulatedProfile['llm'];
 
@@ -45,7 +47,7 @@ function fixedWords(count: number): string[] {
 }
 
 function recallWords(messages: ChatMessage[]): string[] {
-  const replies = messages.filter((m) => m.role === 'assistant').map((m) => m.content.trim());
+  const replies = messages.filter((m) => m.role === 'assistant' && m.content.trim()).map((m) => m.content.trim());
   return (replies.join(` ${RECALL_SEPARATOR} `) || 'Nothing.').split(/\s+/);
 }
 
@@ -60,6 +62,8 @@ export class SimulatedChatModel implements ChatModel {
   async *stream(messages: ChatMessage[], opts: LlmOptions, requestSignal: AbortSignal): AsyncGenerator<LlmOutput> {
     // A profile that ignores aborts plays a server that goes on regardless.
     const signal = this.profile.ignoresAbort ? new AbortController().signal : requestSignal;
+    const problem = toolHistoryProblem(messages);
+    if (problem) throw new ProviderError('llm', `400 invalid request: ${problem}`);
     const startedAt = performance.now();
     const call = simulatedToolCall(messages, opts);
     if (call) {
@@ -81,8 +85,8 @@ let calls = 0;
 /** The call a tool-using model makes first: the first tool offered, unless the result is in already. */
 export function simulatedToolCall(messages: ChatMessage[], opts: LlmOptions): ToolCall | null {
   const tool = opts.tools?.[0];
-  if (!tool || opts.toolChoice === 'none' || messages.at(-1)?.role !== 'user') return null;
-  const said = messages.at(-1)!.content;
+  const said = messages.at(-1)?.role === 'user' ? messages.at(-1)!.content : RECALL_PROMPT;
+  if (!tool || opts.toolChoice === 'none' || said === RECALL_PROMPT) return null;
   return { id: `call_sim_${++calls}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify(argumentsFor(tool, said)) } };
 }
 
@@ -90,4 +94,24 @@ function argumentsFor(tool: ToolSpec, said: string): Record<string, string> {
   const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
   const required = Array.isArray(tool.parameters.required) ? (tool.parameters.required as string[]) : [];
   return Object.fromEntries(required.filter((name) => properties[name]?.type === 'string').map((name) => [name, said]));
+}
+
+/**
+ * What OpenAI-compatible servers refuse in a history (HTTP 400): an assistant message with
+ * `tool_calls` not followed at once by one `tool` message per call, or a `tool` message that
+ * answers no call just before it. Null when the history is valid.
+ */
+export function toolHistoryProblem(messages: readonly ChatMessage[]): string | null {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.role === 'tool') return `a tool message (tool_call_id ${m.tool_call_id}) must answer a tool call of the assistant message before it`;
+    if (m.role !== 'assistant' || !m.tool_calls?.length) continue;
+    const answered: string[] = [];
+    for (let next = messages[i + 1]; next?.role === 'tool'; next = messages[++i + 1]) answered.push(next.tool_call_id);
+    const missing = m.tool_calls.find((c) => !answered.includes(c.id));
+    if (missing) return `an assistant message with tool_calls must be followed by tool messages responding to each tool_call_id (${missing.id} has none)`;
+    const stray = answered.find((id) => !m.tool_calls!.some((c) => c.id === id));
+    if (stray) return `a tool message (tool_call_id ${stray}) must answer a tool call of the assistant message before it`;
+  }
+  return null;
 }
