@@ -91,6 +91,9 @@ export async function startFuzzTarget(env: Record<string, string> = {}): Promise
     LLM_BASE_URL: llm.baseUrl,
     MAX_SESSIONS: '0',
     SCRIPTED_TTS_MS_PER_CHAR: '20',
+    // A case's client leaves at its end; its session then waits this long for a resume (the least
+    // allowed), and the end-of-run check waits for every session to be gone.
+    RESUME_WINDOW_MS: '1000',
     ...Object.fromEntries(Object.entries(FUZZ_LIMITS).map(([k, v]) => [k, String(v)])),
     ...env,
   });
