@@ -129,6 +129,11 @@ export type ClientEvent = {
        * waits for the results and goes on by itself.
        */
       toolCallsEndReply?: boolean;
+      /**
+       * The transport can hang up the call (a phone call): the built-in end_call tool is offered,
+       * and a reply that calls it ends with response_done.endsCall (./end-call-tool.ts).
+       */
+      endCallTool?: boolean;
       /** Continue the session of this token instead (src/resume); `settings` is then ignored. */
       resumeToken?: string;
       /** With resumeToken: how much of the reply then playing the client had played. */
@@ -255,6 +260,11 @@ export type ServerEvent =
       heardMs?: number;
       /** Times user speech paused this reply and it resumed. */
       falseInterruptions?: number;
+      /**
+       * The reply called the built-in end_call (sessions started with endCallTool) and was heard
+       * to its end: the transport hangs up now. Absent when the caller interrupted the goodbye.
+       */
+      endsCall?: { reason: string };
     }
   /** User speech while the agent speaks (interruption_mode pause): stop playing, keep the queue. */
   | { type: 'response_paused'; responseId: string; audioSentMs: number }

@@ -9,6 +9,7 @@ import type { ChatModel, Providers, SpeechSynthesizer } from '../providers/types
 import type { InterruptCause, ServerEvent, SessionSettings } from './events.js';
 import { heardText, type ConversationHistory, type LlmRequest, type SpokenPiece } from './history.js';
 import { RetryAfterGate } from './llm-retry-after.js';
+import { settleEndCall } from './end-call-tool.js';
 import { Reply, type ReplyOutcome, type ReplyTurn } from './reply.js';
 import type { SessionConfig, SessionObserver } from './session-config.js';
 import { SessionTools, TOOLS_BY_DEFAULT } from './session-tools.js';
@@ -279,7 +280,8 @@ export class Replies {
     this.history.setText(reply.itemId, outcome.heardText, reply.spokenPieces);
     const { status, heardText, audioSentMs } = outcome;
     const cut = { heardTextEstimated: outcome.heardTextEstimated, heardMs: Math.round(outcome.heardMs), ...(reply.falseInterruptions ? { falseInterruptions: reply.falseInterruptions } : {}) };
-    this.host.send({ type: 'response_done', responseId: reply.id, status, heardText, audioSentMs: Math.round(audioSentMs), ...cut, ...(end.cause ? { cause: end.cause } : {}) });
+    const endsCall = settleEndCall(reply.endCall, status, this.history, reply.toolCalls);
+    this.host.send({ type: 'response_done', responseId: reply.id, status, heardText, audioSentMs: Math.round(audioSentMs), ...cut, ...(end.cause ? { cause: end.cause } : {}), ...(endsCall ? { endsCall } : {}) });
     const metrics = turnMetrics(reply.turn.id, reply.id, reply.turn.timings, reply.timings);
     this.host.send({ type: 'turn_metrics', metrics });
     const { bargeIn, historyTrimmed } = reply;

@@ -18,6 +18,7 @@ import { heardCut, type HistoryTrimmed, type SpokenPiece } from './history.js';
 import { ReplayBuffer } from './reply-replay.js';
 import { SpeakableSplitter } from './speakable-splitter.js';
 import type { ToolCallRecord, ToolRounds } from './tool-rounds.js';
+import type { EndCallRequest } from './end-call-tool.js';
 import { FIRST_PIECE_MIN_CHARS } from './turn-config.js';
 import type { TurnReport, TurnTimings } from './turn-metrics.js';
 import type { ReplyTimings, TtsPieceTimings } from './reply-timings.js';
@@ -165,6 +166,11 @@ export class Reply {
   /** The tools it called, with their outcomes. */
   get toolCalls(): ToolCallRecord[] {
     return this.deps.tools?.records ?? [];
+  }
+
+  /** It called the built-in end_call (./end-call-tool.ts). */
+  get endCall(): EndCallRequest | undefined {
+    return this.deps.tools?.endCall;
   }
 
   /** The reply's TTS pieces on its audio timeline (what its text is cut by). */

@@ -7,6 +7,7 @@ import type { ToolBackend } from '../providers/types.js';
 import type { ServerEvent, SessionSettings, ToolCancelReason } from './events.js';
 import type { ConversationHistory } from './history.js';
 import type { ToolLimits } from './settings.js';
+import { END_CALL_TOOL } from './end-call-tool.js';
 import { DEFAULT_FILLER_PHRASES, fillerPhrases } from './tool-filler.js';
 import { TURN_KNOBS } from './turn-config.js';
 import { ToolResults, type ToolResultIn } from './tool-results.js';
@@ -55,6 +56,8 @@ export class SessionTools {
   readonly results: ToolResults;
   /** Replies end at the client's calls (the OpenAI Realtime way); set by `start`. */
   callsEndReply = false;
+  /** The built-in end_call is offered (the transport can hang up); set by `start`. */
+  endCallTool = false;
 
   constructor(
     private readonly config: ToolsConfig,
@@ -73,7 +76,8 @@ export class SessionTools {
   forReply(responseId: string, settings: SessionSettings, hooks: ReplyToolHooks): ToolRounds | undefined {
     const offered: OfferedTool[] = [
       ...settings.tools.map((t): OfferedTool => ({ kind: 'client', spec: { name: t.name, description: t.description, parameters: t.parameters }, ...(t.timeoutMs ? { timeoutMs: t.timeoutMs } : {}) })),
-      ...(this.config.backend?.tools() ?? []).map((tool): OfferedTool => ({ kind: 'server', tool })),
+      ...(this.config.backend?.tools() ?? []).filter((tool) => !(this.endCallTool && tool.name === END_CALL_TOOL.name)).map((tool): OfferedTool => ({ kind: 'server', tool })),
+      ...(this.endCallTool ? [{ kind: 'builtin', spec: END_CALL_TOOL } as const] : []),
     ];
     if (offered.length === 0) return undefined;
     return new ToolRounds({

@@ -242,6 +242,7 @@ export class Session {
     this.settings = applySettings(this.config.defaults, start.settings, false, this.replies.tools.limits());
     this.itemEvents = start.itemEvents ?? false;
     this.replies.tools.callsEndReply = start.toolCallsEndReply ?? false;
+    this.replies.tools.endCallTool = start.endCallTool ?? false;
     this.begin(false);
   }
 

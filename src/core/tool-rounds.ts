@@ -16,11 +16,14 @@
  *   results that came before stay, with their calls, so the next turn does not run them again.
  * - In the Realtime way (`callsEndReply`), the client's calls end the reply: they are sent and
  *   the client answers them as items and asks for the next reply itself.
+ * - The built-in `end_call` (./end-call-tool.ts) ends the reply too: it is answered at once, and
+ *   the reply's end decides whether the call is hung up (`endCall`).
  */
 import type { ChatMessage, LlmOptions, ServerTool, ToolBackend, ToolCall, ToolChoice, ToolSpec } from '../providers/types.js';
 import type { ConversationItem, ServerEvent, ToolCallOutcome, ToolCancelReason } from './events.js';
 import { FillerTimer } from './tool-filler.js';
 import type { ToolResults } from './tool-results.js';
+import { END_CALL_ACCEPTED, END_CALL_NOT_ALONE, endCallReason, type EndCallRequest } from './end-call-tool.js';
 import { parseArguments } from './tool-schemas.js';
 
 export interface ToolRoundSettings {
@@ -35,14 +38,14 @@ export interface ToolRoundSettings {
   activityDetail: boolean;
 }
 
-/** A tool on offer in a reply: the client's (it runs it) or the gateway's (from an MCP server). */
-export type OfferedTool = { kind: 'client'; spec: ToolSpec; timeoutMs?: number } | { kind: 'server'; tool: ServerTool };
+/** A tool on offer in a reply: the client's (it runs it), the gateway's (from an MCP server), or built in (end_call). */
+export type OfferedTool = { kind: 'client'; spec: ToolSpec; timeoutMs?: number } | { kind: 'server'; tool: ServerTool } | { kind: 'builtin'; spec: ToolSpec };
 
 /** One call as observers see it (metrics, traces, logs). Times are performance.now() ms. */
 export interface ToolCallRecord {
   callId: string;
   name: string;
-  kind: 'client' | 'server';
+  kind: OfferedTool['kind'];
   /** The MCP server, for a server tool. */
   server?: string;
   outcome: ToolCallOutcome;
@@ -91,7 +94,7 @@ type Planned = {
   itemId: string;
   previousItemId: string | null;
   startedAt: number;
-  run: 'client' | 'server' | 'answered';
+  run: OfferedTool['kind'] | 'answered';
   tool?: OfferedTool;
   args?: Record<string, unknown>;
   answer?: Finished;
@@ -99,6 +102,8 @@ type Planned = {
 
 export class ToolRounds {
   readonly records: ToolCallRecord[] = [];
+  /** The model called end_call: the reply ends at it, and its end decides the hang-up. */
+  endCall: EndCallRequest | undefined;
   private rounds = 0;
   private badCalls = 0;
 
@@ -122,8 +127,10 @@ export class ToolRounds {
     if (this.llmOptions().toolChoice === 'none') return null; // told not to call: it answered with calls anyway
     this.rounds++;
     // Every call's item first, then results as they come: the calls stay together (one message).
-    const planned = calls.map((call) => this.plan(call));
+    const planned = calls.map((call) => this.plan(call, calls.length === 1));
     for (const p of planned) if (p.answer) this.addOutput(p, p.answer);
+    const ending = planned.find((p) => p.run === 'builtin');
+    if (ending) return this.acceptEndCall(ending);
     const endsReply = this.host.callsEndReply && planned.some((p) => p.run === 'client');
     const waited = planned.filter((p) => p.run === 'server' || (p.run === 'client' && !endsReply));
     const fillers = new FillerTimer(
@@ -150,8 +157,8 @@ export class ToolRounds {
     }
   }
 
-  /** The call's item, and whether it can run (else its answer to the model). */
-  private plan(call: ToolCall): Planned {
+  /** The call's item, and whether it can run (else its answer to the model). `alone`: the round's only call. */
+  private plan(call: ToolCall, alone: boolean): Planned {
     const { name, arguments: argsText } = call.function;
     const itemId = this.host.freeItemId(`fc_${call.id.slice(0, 40)}`);
     const tool = this.host.offered.find((t) => specOf(t).name === name);
@@ -167,6 +174,12 @@ export class ToolRounds {
       return { ...base, run: 'answered', answer };
     };
     if (!tool) return refuse(`there is no tool named "${name.slice(0, 64)}"; the tools are ${this.host.offered.map((t) => specOf(t).name).join(', ')}`);
+    if (tool.kind === 'builtin' && !alone) {
+      this.badCalls++;
+      const answer: Finished = { message: END_CALL_NOT_ALONE, outcome: 'invalid_arguments' };
+      this.finish(base, tool, answer);
+      return { ...base, run: 'answered', answer };
+    }
     const parsed = parseArguments(argsText, specOf(tool).parameters);
     if (!parsed.ok) return refuse(parsed.problem);
     return { ...base, run: tool.kind, tool, args: parsed.args };
@@ -175,6 +188,7 @@ export class ToolRounds {
   /** Runs one call to its end: its result, its timeout, or the reply's interruption. */
   private async execute(p: Planned, replySignal: AbortSignal): Promise<Finished | null> {
     const tool = p.tool!;
+    if (tool.kind === 'builtin') return null; // never here: end_call is answered where it is planned
     const timeoutMs = (tool.kind === 'client' ? tool.timeoutMs : tool.tool.timeoutMs) ?? this.host.settings.timeoutMs;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort('timeout'), timeoutMs);
@@ -229,14 +243,24 @@ export class ToolRounds {
     this.host.emit({ type: 'tool_call', responseId: this.host.responseId, callId: id, name: fn.name, arguments: fn.arguments, itemId: p.itemId, previousItemId: p.previousItemId });
   }
 
-  private addOutput(p: Planned, finished: Finished): void {
+  private addOutput(p: Planned, finished: Finished): string {
     const item: ConversationItem = { id: this.host.freeItemId(`fco_${p.call.id.slice(0, 40)}`), role: 'tool', text: finished.message, origin: 'text', tool: { kind: 'output', callId: p.call.id } };
     this.host.addItem(item, this.shown(p.tool));
+    return item.id;
   }
 
-  /** A server tool's items are the gateway's business unless TOOL_ACTIVITY_DETAIL says otherwise. */
+  /** end_call, alone in its round: answered now; the reply ends here and plays out what it said. */
+  private acceptEndCall(p: Planned): null {
+    const answer: Finished = { message: END_CALL_ACCEPTED, outcome: 'ok' };
+    const outputItemId = this.addOutput(p, answer);
+    this.finish(p, p.tool, answer);
+    this.endCall = { reason: endCallReason(p.args), callId: p.call.id, outputItemId };
+    return null;
+  }
+
+  /** The gateway's own tools' items (MCP, built in) are its business unless TOOL_ACTIVITY_DETAIL says otherwise. */
   private shown(tool: OfferedTool | undefined): boolean {
-    return tool?.kind !== 'server' || this.host.settings.activityDetail;
+    return tool?.kind === 'client' || tool === undefined || this.host.settings.activityDetail;
   }
 
   private finish(p: Pick<Planned, 'call' | 'startedAt'>, tool: OfferedTool | undefined, answer: Finished): void {
@@ -259,7 +283,7 @@ export class ToolRounds {
 }
 
 function specOf(tool: OfferedTool): ToolSpec {
-  return tool.kind === 'client' ? tool.spec : tool.tool;
+  return tool.kind === 'server' ? tool.tool : tool.spec;
 }
 
 /** `text` cut to `maxBytes` of UTF-8, saying so. */

@@ -20,7 +20,7 @@ export class ToolMetrics {
     const labelNames = ['tool', 'kind', 'outcome'] as const;
     this.calls = new Counter({
       name: `${PREFIX}tool_calls_total`,
-      help: 'Tool calls by tool, kind (client: run by the client; server: an MCP server) and outcome (ok, error, unavailable, timeout, cancelled, invalid_arguments)',
+      help: 'Tool calls by tool, kind (client: run by the client; server: an MCP server; builtin: the gateway\'s own, end_call) and outcome (ok, error, unavailable, timeout, cancelled, invalid_arguments)',
       labelNames,
       registers,
     });
@@ -36,7 +36,7 @@ export class ToolMetrics {
   }
 
   private label(call: ToolCallRecord): string {
-    if (call.kind === 'server') return call.name;
+    if (call.kind !== 'client') return call.name; // server and built-in names are the gateway's own: bounded
     if (this.clientNames.has(call.name)) return call.name;
     if (this.clientNames.size >= MAX_CLIENT_TOOL_NAMES) return 'other';
     this.clientNames.add(call.name);

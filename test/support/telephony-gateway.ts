@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { ChatMessage, TtsChunk, TtsOptions } from '../../src/providers/types.js';
+import { remoteModel } from '../../src/providers/llm/create.js';
 import { startGateway, type Gateway } from '../../src/server.js';
 import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad } from './scripted-providers.js';
 
@@ -41,6 +42,11 @@ export interface TelephonyGatewayOptions {
   reply: (messages: ChatMessage[]) => string[];
   /** TTS audio per character (ms); 50 makes a 60-character reply 3 s long. */
   msPerChar?: number;
+  /**
+   * The real OpenAI-compatible provider against this server (a scripted one that can stream
+   * tool calls) instead of the in-process scripted LLM (`reply` and `llm` are then unused).
+   */
+  llmBaseUrl?: string;
 }
 
 export async function startTelephonyGateway(options: TelephonyGatewayOptions): Promise<TelephonyGateway> {
@@ -51,13 +57,14 @@ export async function startTelephonyGateway(options: TelephonyGatewayOptions): P
       done();
     },
   });
-  const config = loadConfig({ HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', TURN_END_SILENCE_MS: '400', ...options.env });
+  const remote = options.llmBaseUrl ? { LLM_BASE_URL: options.llmBaseUrl } : {};
+  const config = loadConfig({ HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', TURN_END_SILENCE_MS: '400', ...remote, ...options.env });
   const llm = new ScriptedLlm({ reply: options.reply, tokenDelayMs: 2 });
   const tts = new RecordingTts({ msPerChar: options.msPerChar ?? 50 });
   const gateway = await startGateway({
     config,
     logger: pino({ level: 'info' }, sink),
-    providers: { vad: new ScriptedVad(), asr: new ScriptedAsr(() => 'what is the weather'), llm, tts },
+    providers: { vad: new ScriptedVad(), asr: new ScriptedAsr(() => 'what is the weather'), llm: options.llmBaseUrl ? remoteModel(config) : llm, tts },
   });
   return {
     gateway,

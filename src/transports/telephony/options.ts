@@ -17,6 +17,8 @@ export interface TelephonyOptions {
   /** The longest greeting (MAX_TEXT_CHARS). */
   maxTextChars: number;
   endPhrases: readonly string[];
+  /** The agent may hang up through the built-in end_call tool. */
+  endCallTool: boolean;
   dtmfMode: DtmfMode;
   dtmfMaxDigits: number;
   /** A stream not started within this (START_TIMEOUT_MS) is closed, as any session that sends no start. */
@@ -44,5 +46,5 @@ export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 
 /** The settings every call of `transport` shares. */
 export function callSettings(options: TelephonyOptions, transport: CallSettings['transport']): CallSettings {
-  return { transport, dtmfMode: options.dtmfMode, dtmfMaxDigits: options.dtmfMaxDigits, endPhrases: options.endPhrases, log: options.log };
+  return { transport, dtmfMode: options.dtmfMode, dtmfMaxDigits: options.dtmfMaxDigits, endPhrases: options.endPhrases, endCallTool: options.endCallTool, log: options.log };
 }

@@ -7,9 +7,10 @@
  * an interrupted reply to `flush` (the barge-in), a session end to the leg's close.
  *
  * The hang-up seam: `requestHangUp(reason)` ends the call with the protocol's own hang-up once
- * what was sent has been heard. Today the end-phrase policy raises it (./end-phrases.ts); a
- * built-in `end_call` tool (issue 12) is meant to raise the same request when the core tells the
- * transport that the agent called it.
+ * what was sent has been heard. Two things raise it: the built-in `end_call` tool, which the
+ * call offers by starting its session with `endCallTool` (TELEPHONY_END_CALL_TOOL) and which the
+ * core reports on the reply's `response_done` (`endsCall`, in order after the reply's audio, once
+ * it was heard: ../../core/end-call-tool.ts); and the end-phrase policy (./end-phrases.ts).
  */
 import type { Logger } from 'pino';
 import type { AudioFormat, ServerEvent } from '../../core/events.js';
@@ -45,6 +46,8 @@ export interface CallSettings {
   dtmfMode: DtmfMode;
   dtmfMaxDigits: number;
   endPhrases: readonly string[];
+  /** Offer the agent the built-in end_call tool (TELEPHONY_END_CALL_TOOL). */
+  endCallTool: boolean;
   log: CallLog;
 }
 
@@ -83,6 +86,7 @@ export class TelephonyCall {
       type: 'start',
       settings: { ...parameters.patch, inputFormat: format, outputFormat: format },
       metadata: { transport: this.settings.transport, ...metadata },
+      endCallTool: this.settings.endCallTool,
     });
     if (parameters.greeting) this.session.handle({ type: 'say', text: parameters.greeting });
   }
@@ -135,7 +139,8 @@ export class TelephonyCall {
         return this.hangingUp ? [] : leg.play(event.responseId, event.data);
       case 'response_done':
         if (event.status === 'interrupted') return leg.flush();
-        if (event.status === 'completed' && saysEndPhrase(event.heardText, this.settings.endPhrases)) this.requestHangUp('the reply said an end phrase');
+        if (event.endsCall) this.requestHangUp(`the agent called end_call${event.endsCall.reason ? ` (${event.endsCall.reason})` : ''}`);
+        else if (event.status === 'completed' && saysEndPhrase(event.heardText, this.settings.endPhrases)) this.requestHangUp('the reply said an end phrase');
         return [];
       // A phone has no screen: error events reach only the log (the session's observer writes them).
       default:

@@ -27,6 +27,7 @@ export function telephonyOptions(config: Config, deps: TelephonyDeps): Telephony
     greeting: config.TELEPHONY_GREETING,
     maxTextChars: config.MAX_TEXT_CHARS,
     endPhrases: parseEndPhrases(config.TELEPHONY_END_PHRASES),
+    endCallTool: config.TELEPHONY_END_CALL_TOOL,
     dtmfMode: config.TELEPHONY_DTMF_MODE,
     dtmfMaxDigits: config.TELEPHONY_DTMF_MAX_DIGITS,
     startTimeoutMs: config.START_TIMEOUT_MS,
