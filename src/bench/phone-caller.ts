@@ -103,7 +103,8 @@ export class PhoneCaller implements MicListener {
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(toBuffer(data), isBinary));
     ws.on('error', () => undefined);
     ws.once('close', (code: number, reason: Buffer) => {
-      if (!this.ending && code !== 1000) this.recorder.error('call_closed', `the gateway closed the call (${code}): ${reason.toString()}`);
+      // Before the caller is done, even a clean close (or Asterisk's HANGUP) is the gateway hanging up on it.
+      if (!this.ending) this.recorder.error(code === 1000 ? 'hung_up' : 'call_closed', `the gateway ${code === 1000 ? 'hung up' : 'closed'} the call (${code}) after ${this.spoken} utterances: ${reason.toString() || 'no reason given'}`);
       this.finish();
     });
     await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/load.js';
 import { createProviders } from '../../src/providers/create.js';
 import { SimulatedRecognizer } from '../../src/providers/simulated/asr.js';
-import { SimulatedChatModel } from '../../src/providers/simulated/llm.js';
+import { END_CALL_TOOL_NAME } from '../../src/core/end-call-tool.js';
+import { SimulatedChatModel, simulatedToolCall } from '../../src/providers/simulated/llm.js';
 import { BUILT_IN_PROFILES, loadSimulatedProfile, profileFromJson, type SimulatedProfile } from '../../src/providers/simulated/profile.js';
 import { SimulatedSynthesizer } from '../../src/providers/simulated/tts.js';
 import type { AsrResult, ChatMessage } from '../../src/providers/types.js';
@@ -179,6 +180,14 @@ void describe('simulated LLM', () => {
     await drain([asked, { role: 'assistant', content: '', tool_calls: [call('a'), call('b')] }, { role: 'tool', tool_call_id: 'b', content: '1' }, { role: 'tool', tool_call_id: 'a', content: '2' }, asked]);
     await assert.rejects(drain([asked, { role: 'assistant', content: '', tool_calls: [call('a'), call('b')] }, { role: 'tool', tool_call_id: 'a', content: '1' }, asked]), /tool_call_id \(b has none\)/);
     await assert.rejects(drain([asked, { role: 'tool', tool_call_id: 'a', content: '1' }, asked]), /tool message \(tool_call_id a\) must answer/);
+  });
+
+  void it('looks things up with the first lookup tool, and never hangs up a phone call (end_call)', () => {
+    const asked: ChatMessage[] = [{ role: 'user', content: 'where is my order' }];
+    const tool = (name: string) => ({ name, description: name, parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } });
+    const call = simulatedToolCall(asked, { tools: [tool(END_CALL_TOOL_NAME), tool('look_up')] });
+    assert.deepEqual([call?.function.name, call?.function.arguments], ['look_up', '{"q":"where is my order"}']);
+    assert.equal(simulatedToolCall(asked, { tools: [tool(END_CALL_TOOL_NAME)] }), null);
   });
 });
 

@@ -4,9 +4,11 @@
  * model down, as with a real server). A token is a word with its punctuation and leading space.
  * The reply is a fixed text of `replyWords` words that opens with a short sentence, or an echo of
  * the user's last message. Offered tools, it behaves like a model that looks things up first: a
- * request whose last message is the user's gets one call of the first tool (its required string
+ * request whose last message is the user's gets one call of the first lookup tool (its required string
  * parameters filled with the user's words) at `firstTokenMs`; the request with the result gets the
- * reply (so a bench can add one tool round trip per turn). Like an OpenAI-compatible server it
+ * reply (so a bench can add one tool round trip per turn). It never hangs up: a phone call's
+ * built-in end_call (core/end-call-tool.ts) is not a lookup, and a model that called it on every
+ * turn would end every benchmarked call after its first reply. Like an OpenAI-compatible server it
  * refuses a history whose tool calls and results do not pair up (toolHistoryProblem). Asked
  * RECALL_PROMPT (as typed text; never with a tool call), it repeats its replies as the history
  * holds them, word for word, joined by RECALL_SEPARATOR ("Nothing." if there are none): the
@@ -82,9 +84,12 @@ export class SimulatedChatModel implements ChatModel {
 
 let calls = 0;
 
-/** The call a tool-using model makes first: the first tool offered, unless the result is in already. */
+/** The built-in tool that hangs up a phone call (core/end-call-tool.ts: providers do not import core). */
+const HANG_UP_TOOL = 'end_call';
+
+/** The call a tool-using model makes first: the first lookup tool offered, unless the result is in already. */
 export function simulatedToolCall(messages: ChatMessage[], opts: LlmOptions): ToolCall | null {
-  const tool = opts.tools?.[0];
+  const tool = opts.tools?.find((t) => t.name !== HANG_UP_TOOL);
   const said = messages.at(-1)?.role === 'user' ? messages.at(-1)!.content : RECALL_PROMPT;
   if (!tool || opts.toolChoice === 'none' || said === RECALL_PROMPT) return null;
   return { id: `call_sim_${++calls}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify(argumentsFor(tool, said)) } };
