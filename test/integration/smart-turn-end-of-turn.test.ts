@@ -154,17 +154,24 @@ describe('end of turn by the Smart Turn model (TURN_END_SOURCE=smart_turn)', () 
     }
   });
 
+  /** A smart_turn call that says "will it rain" and pauses: the model answers (incomplete here) and the early request is sent. */
+  async function askIncompleteQuestion(endOfTurnMaxSilenceMs: number): Promise<ConverseCall> {
+    const requestsBefore = llm.requests.length;
+    const answersBefore = model.answers.length;
+    const call = openConverse(address);
+    start(call, { endOfTurnSource: pb.EndOfTurnSource.SMART_TURN, endOfTurnSilenceMs: 200, endOfTurnMaxSilenceMs });
+    await waitUntil(() => has(call, 'ready'), 'ready');
+    sendAudio(call, concat(pitchTone(900, INCOMPLETE_HZ), silence(600)));
+    await waitUntil(() => model.answers.length > answersBefore && llm.requests.length > requestsBefore, 'the model\'s answer and the early request', 30_000);
+    return call;
+  }
+
   it('speculative start, miss: "incomplete", then the user speaks on: the early request is aborted, no audio of it is sent, the reply answers all the words', async () => {
     const requestsBefore = llm.requests.length;
     const abortedBefore = llm.abortedCount();
-    const answersBefore = model.answers.length;
     earlyRepliesToStall = 1;
     try {
-      const call = openConverse(address);
-      start(call, { endOfTurnSource: pb.EndOfTurnSource.SMART_TURN, endOfTurnSilenceMs: 200, endOfTurnMaxSilenceMs: 8000 });
-      await waitUntil(() => has(call, 'ready'), 'ready');
-      sendAudio(call, concat(pitchTone(900, INCOMPLETE_HZ), silence(600)));
-      await waitUntil(() => model.answers.length > answersBefore && llm.requests.length > requestsBefore, 'the model\'s answer and the early request', 30_000);
+      const call = await askIncompleteQuestion(8000);
       assert.ok(model.answers.at(-1)!.probability < 0.5, 'the model said incomplete');
       assert.equal(llm.requests.at(-1)!.messages.at(-1)?.content, 'will it rain', 'the early request has the words so far');
       // Long enough that the model's window (its last seconds) hears it more than the first tone.
@@ -188,14 +195,9 @@ describe('end of turn by the Smart Turn model (TURN_END_SOURCE=smart_turn)', () 
   it('speculative start: speaking on after the question drops the early reply even before new words (a cough); the next question starts another', async () => {
     const requestsBefore = llm.requests.length;
     const abortedBefore = llm.abortedCount();
-    const answersBefore = model.answers.length;
     earlyRepliesToStall = 1;
     try {
-      const call = openConverse(address);
-      start(call, { endOfTurnSource: pb.EndOfTurnSource.SMART_TURN, endOfTurnSilenceMs: 200, endOfTurnMaxSilenceMs: 1000 });
-      await waitUntil(() => has(call, 'ready'), 'ready');
-      sendAudio(call, concat(pitchTone(900, INCOMPLETE_HZ), silence(600)));
-      await waitUntil(() => model.answers.length > answersBefore && llm.requests.length > requestsBefore, 'the model\'s answer and the early request', 30_000);
+      const call = await askIncompleteQuestion(1000);
       // 200 ms more of speech: the recognizer's words stay "will it rain"; then the max silence ends the turn.
       sendAudio(call, concat(pitchTone(200, INCOMPLETE_HZ), silence(1400)));
       await waitUntil(() => has(call, 'turnMetrics'), 'the reply and its turn_metrics', 30_000);

@@ -112,27 +112,22 @@ void describe('serve with ASR_PROVIDER=openai and TTS_PROVIDER=openai', () => {
     }
   });
 
-  void it('a caller who ends the call mid-transcription: the transcription request is aborted, the server sees it', async () => {
-    speech.configure({ firstByteDelayMs: 5000 });
-    const aborted = speech.nextAbort('/v1/audio/transcriptions');
-    try {
-      await hangUpWhileTranscribing(openaiGateway, speech.nextRequest('/v1/audio/transcriptions'), 'ends');
-      assert.equal((await aborted).finished, false);
-    } finally {
-      speech.configure({ firstByteDelayMs: 0 });
-    }
-  });
-
-  void it('a connection that drops mid-transcription: the session waits for a resume, and its request is aborted when RESUME_WINDOW_MS ends', async () => {
-    speech.configure({ firstByteDelayMs: 5000 });
-    const aborted = speech.nextAbort('/v1/audio/transcriptions');
-    try {
-      await hangUpWhileTranscribing(openaiGateway, speech.nextRequest('/v1/audio/transcriptions'), 'drops');
-      assert.equal((await aborted).finished, false);
-    } finally {
-      speech.configure({ firstByteDelayMs: 0 });
-    }
-  });
+  const goneMidTranscription = {
+    ends: 'a caller who ends the call mid-transcription: the transcription request is aborted, the server sees it',
+    drops: 'a connection that drops mid-transcription: the session waits for a resume, and its request is aborted when RESUME_WINDOW_MS ends',
+  } as const;
+  for (const how of ['ends', 'drops'] as const) {
+    void it(goneMidTranscription[how], async () => {
+      speech.configure({ firstByteDelayMs: 5000 });
+      const aborted = speech.nextAbort('/v1/audio/transcriptions');
+      try {
+        await hangUpWhileTranscribing(openaiGateway, speech.nextRequest('/v1/audio/transcriptions'), how);
+        assert.equal((await aborted).finished, false);
+      } finally {
+        speech.configure({ firstByteDelayMs: 0 });
+      }
+    });
+  }
 
   void it('a transcription server error fails that turn with asr_unavailable; the session goes on', async () => {
     speech.failNext('/v1/audio/transcriptions', { status: 500, body: '{"detail":"model crashed"}' });
