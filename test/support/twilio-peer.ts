@@ -7,6 +7,8 @@
  */
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
+import { mulawSilence, mulawTone } from './phone-audio.js';
+import { eventually } from './telephony-gateway.js';
 
 const FRAME_BYTES = 160; // 20 ms of 8 kHz mu-law
 const FRAME_MS = 20;
@@ -83,6 +85,18 @@ export class TwilioPeer {
       const due = startedAt + (chunk + 1) * FRAME_MS;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
     }
+  }
+
+  /**
+   * The caller talks over the agent once `heardMs` of its reply has played: a tone until the
+   * gateway sends `clear`, then the silence that ends the caller's turn.
+   */
+  async talkOver(heardMs: number, what: string): Promise<void> {
+    await eventually(() => this.heardMs >= heardMs, what);
+    const speaking = this.speak(mulawTone(900));
+    await eventually(() => this.clears > 0, 'a clear from the gateway');
+    await speaking;
+    await this.speak(mulawSilence(600));
   }
 
   pressKey(digit: string): void {

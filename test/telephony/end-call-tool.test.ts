@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { END_CALL_CANCELLED } from '../../src/core/end-call-tool.js';
 import { openConverse } from '../support/grpc-call.js';
 import { AudioSocketClient } from '../support/audiosocket-client.js';
-import { mulawSilence, mulawTone, slinSilence } from '../support/phone-audio.js';
+import { slinSilence } from '../support/phone-audio.js';
 import { startScriptedOpenAiServer, type ScriptedRequest, type ScriptedServer } from '../support/scripted-openai-server.js';
 import { eventually, startTelephonyGateway, type TelephonyGateway } from '../support/telephony-gateway.js';
 import { nextGrpc } from '../support/tool-gateway.js';
@@ -79,11 +79,7 @@ void describe('the built-in end_call tool', () => {
     const before = llm.requests.length;
     peer.pressKey('8');
     await request(before);
-    await eventually(() => peer.heardMs >= 1500, 'part of the long goodbye heard');
-    const speaking = peer.speak(mulawTone(900)); // the caller talks over the goodbye
-    await eventually(() => peer.clears > 0, 'a clear from the gateway');
-    await speaking;
-    await peer.speak(mulawSilence(600));
+    await peer.talkOver(1500, 'part of the long goodbye heard'); // the caller talks over the goodbye
     const next = (await request(before + 1)).body.messages;
     const call = next.findIndex((m) => m.role === 'assistant' && m.tool_calls?.[0]?.function.name === 'end_call');
     assert.ok(call > 0, JSON.stringify(next));
