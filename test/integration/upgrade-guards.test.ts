@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { defaultMaxSessions, hostResources } from '../../src/auth/session-cap.js';
+import { waitUntil } from '../support/wait-until.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { connectRawRealtime, refusedUpgrade } from '../support/raw-realtime.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
@@ -139,6 +140,8 @@ void describe('the default session cap (finding 4)', { timeout: 60_000 }, () => 
     try {
       const expected = defaultMaxSessions(hostResources());
       assert.ok(expected > 0);
+      // The log line may reach the pipe after READY: wait for it, then check its value.
+      await waitUntil(() => capped.output().includes('"maxSessions":'), 'the session cap logged', 30_000);
       assert.match(capped.output(), new RegExp(`"maxSessions":${expected}[,}]`));
     } finally {
       await capped.stop();
