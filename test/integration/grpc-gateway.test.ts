@@ -3,15 +3,18 @@
  * code talking to it, and a scripted OpenAI-compatible server answering over real HTTP and SSE.
  */
 import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { ask } from '../../src/client/ask-client.js';
 import * as pb from '../../src/gen/voice/v1/voice_pb.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
-import { healthStatus, openConverse } from '../support/grpc-call.js';
+import { healthStatus, openConverse, type RequestEvent } from '../support/grpc-call.js';
+import { within } from '../support/within.js';
 import { concat, silence, tone } from '../support/scripted-providers.js';
 import { startScriptedOpenAiServer, type ScriptedServer } from '../support/scripted-openai-server.js';
 
@@ -113,6 +116,14 @@ void describe('bad input gets a clear answer and a healthy session keeps working
     const result = await ask({ server: gateway.grpcAddress, pcm: silence(100), sampleRateHz: 16000, texts: ['are you there'], settleMs: 300, fast: true });
     assert.equal(result.turns[0]?.response_text, 'Still here.');
   };
+  const stuckClients = () => gateway.output().split('the client stopped reading').length - 1;
+  /** One ConverseRequest as gRPC frames it: flag byte, 4-byte length, message. */
+  const grpcFrame = (event: RequestEvent) => {
+    const message = toBinary(pb.ConverseRequestSchema, create(pb.ConverseRequestSchema, { event }));
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(message.length, 1);
+    return Buffer.concat([prefix, message]);
+  };
 
   void it('messages that are out of order or out of range are answered with errors; the session survives', async () => {
     const c = open();
@@ -146,6 +157,35 @@ void describe('bad input gets a clear answer and a healthy session keeps working
     assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(status.details, /larger than max/);
     c.close();
+    await healthyTurn();
+  });
+
+  void it('a message over the size limit while the server has writes waiting on the client still gets its status at once', async () => {
+    // grpc-js refuses such a message itself and ends the call while a response is being written
+    // (src/transports/grpc/status-first.ts). The fuzzer met it with a client that reads; here it
+    // is made certain: the client reads nothing until the reply has filled every buffer on the way
+    // (the session closes as too slow: its last writes wait on the client), then sends only the
+    // length prefix of a message over the limit, in a frame of its own (a raw HTTP/2 client).
+    await healthyTurn(); // its reply to anything else is minutes of audio
+    const stuckBefore = stuckClients();
+    const session = http2.connect(`http://${gateway.grpcAddress}`);
+    session.on('error', () => undefined);
+    const stream = session.request({ ':method': 'POST', ':path': '/voice.v1.VoiceGateway/Converse', 'content-type': 'application/grpc', te: 'trailers' });
+    stream.on('error', () => undefined);
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.on('trailers', resolve));
+    stream.pause();
+    stream.write(grpcFrame({ case: 'start', value: {} }));
+    stream.write(grpcFrame({ case: 'text', value: { text: 'talk for a long time' } }));
+    for (let i = 0; i < 400 && stuckClients() === stuckBefore; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(stuckClients() > stuckBefore, 'the server was writing and the client not reading');
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(2 * 1024 * 1024, 1); // a message of 2 MiB; the limit is 1 MiB
+    stream.write(prefix);
+    stream.resume();
+    const status = await within(trailers, 10_000, 'no status within 10 s');
+    assert.equal(status['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+    assert.match(decodeURIComponent(String(status['grpc-message'])), /larger than max/);
+    session.close();
     await healthyTurn();
   });
 

@@ -18,6 +18,7 @@ import { deliverRequest, type Decoded } from '../voice-v1/requests.js';
 import type { VoiceLister } from '../voice-v1/voice-list.js';
 import { converseDefinition, VOICE_SERVICE } from './definition.js';
 import { listVoicesHandler } from './list-voices.js';
+import { statusFirst } from './status-first.js';
 
 export { VOICE_SERVICE };
 /** The gRPC status that ends a call whose session ended with this error. */
@@ -62,6 +63,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     'grpc.max_send_message_length': -1,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_permit_without_calls': 1,
+    // A status grpc-js sends itself (a message over the limit) must not wait behind our writes.
+    interceptors: [statusFirst],
   });
   server.addService(converseDefinition, {
     Converse: (call: grpc.ServerDuplexStream<Decoded, ConverseResponse>) => {
