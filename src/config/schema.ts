@@ -165,7 +165,7 @@ export const SETTINGS = {
   RIVA_MAX_MESSAGE_BYTES: { schema: int(4194304, 1073741824), default: '67108864', help: 'Largest gRPC message (bytes) to and from Riva (NVIDIA clients use 64 MiB)' },
   RIVA_TIMEOUT_MS: { schema: int(100, 600000), default: '10000', help: 'Deadline (ms) of short Riva calls: health, model and voice lists' },
   RIVA_ASR_MODEL: { schema: z.string(), default: '', help: 'Riva ASR model (riva-build --name); empty: the server picks one for the language' },
-  RIVA_ASR_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Sample rate (Hz) of the audio sent to Riva ASR (the gateway resamples to it)' },
+  RIVA_ASR_SAMPLE_RATE: { schema: sampleRateHz, default: '16000', help: 'Highest sample rate (Hz) of the audio sent to Riva ASR: input above it is resampled to it; input from 8 kHz up to it (phone calls) goes as it is, Riva resamples' },
   RIVA_ASR_PUNCTUATION: { schema: bool, default: 'true', help: 'Riva adds punctuation and capitals' },
   RIVA_ASR_VERBATIM_TRANSCRIPTS: { schema: bool, default: 'true', help: 'Words as spoken (true, as NVIDIA clients send) or inverse-normalized "25" (false; finals then differ more from interims, so speculative starts miss more)' },
   RIVA_ASR_PROFANITY_FILTER: { schema: bool, default: 'false', help: 'Riva masks profanities' },

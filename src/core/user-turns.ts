@@ -7,10 +7,10 @@
  */
 import { decodeAudio } from '../audio/codec.js';
 import { AudioFormatError, durationMs } from '../audio/pcm.js';
-import { StreamResampler } from '../audio/resampler.js';
 import type { AsrResult, AsrStream, Providers } from '../providers/types.js';
 import { settlesWithin } from './abortable.js';
 import { GatewayError, type SessionSettings } from './events.js';
+import { ListeningInput } from './input-rates.js';
 import { SmartTurnListener, smartTurnFailed, smartTurnMissing } from './smart-turn-listener.js';
 import { MIN_COMMIT_AUDIO_MS } from './turn-config.js';
 import type { TurnTimings } from './turn-metrics.js';
@@ -68,7 +68,8 @@ export interface ListeningConfig {
 
 export class UserTurns {
   private readonly voice: VoiceActivity;
-  private asrResampler: StreamResampler | null = null;
+  /** The input's way to the recognizer (and the VAD): its rates and resampler. */
+  private input: ListeningInput;
   /** The recognizer cannot transcribe the session's language (see checkLanguage). */
   private languageUnsupported = false;
   private inputOffsetMs = 0;
@@ -101,6 +102,7 @@ export class UserTurns {
     private readonly hooks: UserTurnHooks,
   ) {
     this.voice = new VoiceActivity(providers.vad, config.vad);
+    this.input = new ListeningInput(settings().inputFormat.sampleRateHz, providers.asr, providers.vad);
   }
 
   /** VAD hears the user now. */
@@ -139,25 +141,11 @@ export class UserTurns {
 
   /** Input rate for VAD and recognizer, and the VAD threshold; resamplers come with the first audio that needs one. */
   configureInput(): void {
-    this.asrResampler?.destroy();
-    this.asrResampler = null;
-    // VAD hears the recognizer's audio when it wants the same rate: it then resamples nothing.
-    this.voice.setInputRate(this.sharesResampler ? this.providers.asr.sampleRateHz : this.settings().inputFormat.sampleRateHz);
+    this.input.close();
+    this.input = new ListeningInput(this.settings().inputFormat.sampleRateHz, this.providers.asr, this.providers.vad);
+    this.voice.setInputRate(this.input.route.vadHearsAsrAudio ? this.input.route.asrRateHz : this.input.inputRateHz);
     this.voice.setThreshold(this.settings().turn.vadThreshold);
     this.checkTurnSource();
-  }
-
-  /** VAD and recognizer want the same rate and the input is not at it: one resampler feeds both (8 kHz phone audio). */
-  private get sharesResampler(): boolean {
-    const { asr, vad } = this.providers;
-    return vad.sampleRateHz === asr.sampleRateHz && this.settings().inputFormat.sampleRateHz !== asr.sampleRateHz;
-  }
-
-  /** The resampler to the recognizer's rate, made by the first audio that needs it. */
-  private async makeAsrResampler(): Promise<void> {
-    const made = await StreamResampler.create(this.settings().inputFormat.sampleRateHz, this.providers.asr.sampleRateHz);
-    if (this.closed) made.destroy();
-    else this.asrResampler = made;
   }
 
   /** The settings changed without a new input format. */
@@ -200,13 +188,11 @@ export class UserTurns {
     this.inputOffsetMs += chunkMs;
     this.uncommittedMs += chunkMs;
     this.hooks.audioIn(chunkMs);
-    const shared = this.sharesResampler;
-    let atAsrRate = pcm;
+    const shared = this.input.route.vadHearsAsrAudio;
+    let atAsrRate: Int16Array | null = pcm;
     if (!this.languageUnsupported || shared) {
-      // Only the first chunk waits (for the resampler): the rest keep the order of VAD and ASR results.
-      if (!this.asrResampler && inputFormat.sampleRateHz !== this.providers.asr.sampleRateHz) await this.makeAsrResampler();
-      if (this.closed) return;
-      if (this.asrResampler) atAsrRate = this.asrResampler.process(pcm);
+      atAsrRate = await this.input.forAsr(pcm);
+      if (this.closed || !atAsrRate) return;
       if (!this.languageUnsupported) this.ensureAsr()?.write(atAsrRate);
     }
     const smartTurn = this.smartTurnListener();
@@ -250,7 +236,7 @@ export class UserTurns {
     this.closed = true;
     this.smartTurn?.close();
     this.voice.close();
-    this.asrResampler?.destroy();
+    this.input.close();
   }
 
   /**
@@ -327,7 +313,7 @@ export class UserTurns {
     if (this.languageUnsupported) return null;
     if (this.asr) return this.asr;
     const abort = new AbortController();
-    const stream = this.providers.asr.stream({ language: this.settings().language, sampleRateHz: this.providers.asr.sampleRateHz }, AbortSignal.any([this.lifetime, abort.signal]));
+    const stream = this.providers.asr.stream({ language: this.settings().language, sampleRateHz: this.input.route.asrRateHz }, AbortSignal.any([this.lifetime, abort.signal]));
     this.asrAborts.set(stream, abort);
     this.asr = stream;
     this.asrDone = this.consumeAsr(stream);

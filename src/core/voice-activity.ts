@@ -1,6 +1,6 @@
 /**
- * The session's ear for speech: input audio resampled to the VAD's rate, cut into the model's
- * frames, scored, and turned into speech start/stop edges with the segmenter's hysteresis. All
+ * The session's ear for speech: input audio at a rate the model takes (as it is when the model
+ * can, as Silero can at 8 kHz; else resampled to the model's rate), cut into the model's frames, scored, and turned into speech start/stop edges with the segmenter's hysteresis. All
  * positions are in audio time (ms of the input stream), so decisions do not depend on how fast
  * audio arrives.
  */
@@ -10,7 +10,10 @@ import type { VadStream, VoiceActivityDetector } from '../providers/types.js';
 import { VadSegmenter, type VadEdge, type VadSegmenterSettings } from './vad-segmenter.js';
 
 export class VoiceActivity {
-  private readonly stream: VadStream;
+  private stream: VadStream;
+  /** The rate the stream is fed at, and its frame length there. */
+  private streamRateHz: number;
+  private frameSamples: number;
   private readonly segmenter: VadSegmenter;
   /** Made on the first audio that needs it, so an idle session holds none. */
   private resampler: StreamResampler | null = null;
@@ -30,16 +33,26 @@ export class VoiceActivity {
     settings: VadSegmenterSettings,
   ) {
     this.stream = detector.createStream();
+    this.streamRateHz = detector.sampleRateHz;
+    this.frameSamples = detector.frameSamples;
     this.segmenter = new VadSegmenter(settings);
     this.threshold = settings.threshold;
     this.inputRateHz = detector.sampleRateHz;
   }
 
-  /** Resamples from the client's input rate from now on. */
+  /** Audio comes at this rate from now on: the model takes it as it is if it can, else it is resampled (before any audio). */
   setInputRate(inputRateHz: number): void {
     this.resampler?.destroy();
     this.resampler = null;
     this.inputRateHz = inputRateHz;
+    this.buffer = new Int16Array(0);
+    const native = inputRateHz === this.detector.sampleRateHz ? this.detector.frameSamples : this.detector.frameSamplesAt?.(inputRateHz);
+    const streamRateHz = native === undefined ? this.detector.sampleRateHz : inputRateHz;
+    if (streamRateHz === this.streamRateHz) return;
+    this.stream.close();
+    this.stream = this.detector.createStream(streamRateHz);
+    this.streamRateHz = streamRateHz;
+    this.frameSamples = native ?? this.detector.frameSamples;
   }
 
   /** A session may ask for its own speech threshold (the OpenAI Realtime `threshold`). */
@@ -70,9 +83,9 @@ export class VoiceActivity {
    * made, if any, and returns false to stop (the session closed).
    */
   async push(pcm: Int16Array, onFrame: (edge: VadEdge | null) => boolean): Promise<void> {
-    const { frameSamples, sampleRateHz } = this.detector;
-    const frameMs = durationMs(frameSamples, sampleRateHz);
-    if (!this.resampler && this.inputRateHz !== sampleRateHz) await this.makeResampler();
+    const { frameSamples, streamRateHz } = this;
+    const frameMs = durationMs(frameSamples, streamRateHz);
+    if (!this.resampler && this.inputRateHz !== streamRateHz) await this.makeResampler();
     if (this.closed) return;
     const resampled = this.resampler ? this.resampler.process(pcm) : pcm;
     const buffered = new Int16Array(this.buffer.length + resampled.length);
@@ -99,7 +112,7 @@ export class VoiceActivity {
   }
 
   private async makeResampler(): Promise<void> {
-    const made = await StreamResampler.create(this.inputRateHz, this.detector.sampleRateHz);
+    const made = await StreamResampler.create(this.inputRateHz, this.streamRateHz);
     if (this.closed) made.destroy();
     else this.resampler = made;
   }

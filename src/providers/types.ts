@@ -37,16 +37,22 @@
 
 /** Voice activity detection: fixed-size frames in, speech probability out. */
 export interface VoiceActivityDetector {
-  /** Sample rate the model expects; the session resamples input to it. */
+  /** Sample rate the model is made for; the session resamples input to it unless `frameSamplesAt` takes the input's rate. */
   readonly sampleRateHz: number;
-  /** Samples per frame the model expects. */
+  /** Samples per frame the model expects at `sampleRateHz`. */
   readonly frameSamples: number;
-  /** A per-session stream with its own model state. */
-  createStream(): VadStream;
+  /**
+   * Samples per frame at another rate the model takes as it is (Silero: 256 at 8 kHz), or
+   * undefined for a rate it cannot: phone audio then skips a resampler per call. Left out: only
+   * `sampleRateHz`.
+   */
+  frameSamplesAt?(rateHz: number): number | undefined;
+  /** A per-session stream with its own model state, for audio at `rateHz` (default `sampleRateHz`). */
+  createStream(rateHz?: number): VadStream;
 }
 
 export interface VadStream {
-  /** Probability (0..1) that the frame holds speech. The frame has exactly `frameSamples` samples. */
+  /** Probability (0..1) that the frame holds speech. The frame has exactly the frame length of the stream's rate. */
   speechProbability(frame: Int16Array): Promise<number>;
   close(): void;
 }
@@ -84,8 +90,13 @@ export interface AsrStream extends AsyncIterable<AsrResult> {
 }
 
 export interface SpeechRecognizer {
-  /** Sample rate it wants; the session resamples input to it. */
+  /** Sample rate it wants; the session resamples input to it unless `takesRate` says otherwise. */
   readonly sampleRateHz: number;
+  /**
+   * True for an input rate the engine takes as it is (Riva resamples on its server): 8 kHz phone
+   * audio then goes out without a resampler per call. Left out: only `sampleRateHz`.
+   */
+  takesRate?(rateHz: number): boolean;
   stream(opts: AsrOptions, signal: AbortSignal): AsrStream;
   /**
    * False for a language the recognizer cannot transcribe at all: the session then says so once

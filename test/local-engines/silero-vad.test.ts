@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { resampleAll } from '../../src/audio/resampler.js';
 import { SileroVad } from '../../src/providers/vad/silero.js';
 import type { VadStream } from '../../src/providers/types.js';
 import { concatPcm, silence, speechFixture } from '../support/speech-fixtures.js';
@@ -79,6 +80,29 @@ for (const modelVersion of ['legacy', 'v5'] as const) {
       assert.deepEqual(pc, pd);
       for (const s of [a, b, c, d, fresh]) s.close();
       await assert.rejects(a.speechProbability(new Int16Array(n)));
+      await vad.release();
+    });
+
+    void it('takes 8 kHz phone audio as it is: 256-sample frames of the same 32 ms, the same speech found', async () => {
+      const vad = await SileroVad.load({ modelVersion });
+      assert.equal(vad.frameSamplesAt(8000), 256);
+      assert.equal(vad.frameSamplesAt(16000), 512);
+      assert.equal(vad.frameSamplesAt(44100), undefined);
+      assert.throws(() => vad.createStream(44100), /16000 or 8000 Hz audio, not 44100/);
+      const speech = await speechFixture(SPEECH, { padStartS: 0, padEndS: 0 });
+      const wideband = concatPcm(silence(1000), speech, silence(1000));
+      const narrowband = await resampleAll(wideband, 16000, 8000);
+      const wide = await probabilities(vad.createStream(), wideband, 512);
+      const narrowStream = vad.createStream(8000);
+      const narrow = await probabilities(narrowStream, narrowband, 256);
+      await assert.rejects(narrowStream.speechProbability(new Int16Array(512)), /256 samples/);
+      const frameS = 0.032;
+      const speechEnd = 1.0 + speech.length / 16000;
+      const lead = narrow.filter((_, i) => (i + 1) * frameS < 0.9);
+      const inside = narrow.filter((_, i) => i * frameS > 1.2 && (i + 1) * frameS < speechEnd - 0.2);
+      assert.ok(Math.max(...lead) < 0.3 && mean(inside) > 0.6, `8 kHz: silence max ${Math.max(...lead)}, speech mean ${mean(inside)}`);
+      const agree = wide.filter((p, i) => p > 0.5 === (narrow[i] ?? 0) > 0.5).length / wide.length;
+      assert.ok(agree > 0.9, `frames judged alike at 16 and 8 kHz: ${(agree * 100).toFixed(0)} %`);
       await vad.release();
     });
 

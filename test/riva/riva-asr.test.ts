@@ -82,6 +82,22 @@ void describe('Riva ASR provider', () => {
     assert.match(call.requestId ?? '', /^voice-gateway-asr-[0-9a-f-]{36}$/, 'a RequestId (field 100) to find the call in Riva\'s log');
   });
 
+  void it('takes 8 kHz phone audio as it is (Riva resamples on its server) and resamples nothing up', async () => {
+    const asr = recognizer();
+    assert.deepEqual([8000, 16000, 24000, 4000].map((rateHz) => asr.takesRate(rateHz)), [true, true, false, false], 'from 8 kHz up to RIVA_ASR_SAMPLE_RATE');
+    const calls = riva.asrCalls.length;
+    const stream = asr.stream({ language: 'en-US', sampleRateHz: 8000 }, new AbortController().signal);
+    const { results, done } = collect(stream);
+    const audio = concat(new Int16Array(1600), tone(800, 8000), new Int16Array(5600));
+    for (let at = 0; at < audio.length; at += 800) stream.write(audio.subarray(at, at + 800));
+    stream.end();
+    assert.equal(await done, null);
+    const call = riva.asrCalls[calls]!;
+    assert.equal(call.config!.config!.sampleRateHertz, 8000);
+    assert.ok(call.chunkBytes.slice(0, -1).every((b) => b === 1600), `100 ms messages at 8 kHz: ${call.chunkBytes.join(',')}`);
+    assert.deepEqual(results.at(-1), { kind: 'final', text: 'utterance of 800 ms' });
+  });
+
   void it('maps interims to partial, the stability-1.0 interim to stable and is_final to final', async () => {
     const stream = recognizer().stream({ language: 'en-US', sampleRateHz: 16000 }, new AbortController().signal);
     const { results, done } = collect(stream);

@@ -97,7 +97,10 @@ void describe('serve with ASR_PROVIDER=openai and TTS_PROVIDER=openai', () => {
 
   void it('barge-in aborts the speech request: the server sees it, and the interruption is the next turn', async () => {
     llm.setReply((r) => (r.messages.some((m) => m.role === 'assistant') ? 'Okay.' : LONG_REPLY));
-    speech.configure({ chunkDelayMs: 100 }); // synthesis at real time: requests still run during playback
+    // Synthesis at real time, and a first sentence (4.8 s) that the barge-in (about 1.5 s into the
+    // reply) always lands in: at 40 ms a character it ended near the barge-in, and under load the
+    // barge-in could fall between two sentences' requests, with none left to abort.
+    speech.configure({ chunkDelayMs: 100, msPerChar: 120 });
     const aborted = speech.nextAbort('/v1/audio/speech');
     try {
       const result = await speak(openaiGateway, concat(silence(200), tone(800), silence(1800), tone(1000), silence(300)));
@@ -107,7 +110,7 @@ void describe('serve with ASR_PROVIDER=openai and TTS_PROVIDER=openai', () => {
       const request = await aborted;
       assert.equal(request.finished, false);
     } finally {
-      speech.configure({ chunkDelayMs: 10 });
+      speech.configure({ chunkDelayMs: 10, msPerChar: 40 });
       llm.setReply(REPLY);
     }
   });
@@ -177,7 +180,8 @@ void describe('serve with ASR_PROVIDER=wyoming and TTS_PROVIDER=wyoming', () => 
 
   void it('barge-in closes the synthesis connection: the server sees the client leave', async () => {
     llm.setReply((r) => (r.messages.some((m) => m.role === 'assistant') ? 'Okay.' : LONG_REPLY));
-    wyoming.configure({ chunkDelayMs: 45 }); // 1024 samples at 22.05 kHz every 45 ms: real time
+    // 1024 samples at 22.05 kHz every 45 ms: real time; a first sentence (4.8 s) the barge-in always lands in (see above).
+    wyoming.configure({ chunkDelayMs: 45, msPerChar: 120 });
     const aborted = wyoming.nextAbort();
     try {
       const result = await speak(wyomingGateway, concat(silence(200), tone(800), silence(1800), tone(1000), silence(300)));
@@ -186,7 +190,7 @@ void describe('serve with ASR_PROVIDER=wyoming and TTS_PROVIDER=wyoming', () => 
       const session = await aborted;
       assert.equal(session.received[0]!.type, 'synthesize');
     } finally {
-      wyoming.configure({ chunkDelayMs: 10 });
+      wyoming.configure({ chunkDelayMs: 10, msPerChar: 40 });
       llm.setReply(REPLY);
     }
   });

@@ -48,6 +48,8 @@ export interface RivaAsrSettings extends RivaRecognitionSettings {
 
 /** float32 stability of an interim at or above which it is Riva's first-pass end of utterance. */
 const STABLE_AT = 0.999;
+/** Below this, speech is not worth recognizing (telephone band). */
+const MIN_RATE_HZ = 8000;
 
 type Call = ClientDuplexStream<StreamingRecognizeRequest, StreamingRecognizeResponse>;
 
@@ -60,6 +62,15 @@ export class RivaRecognizer implements SpeechRecognizer {
   ) {
     checkEndpointing(settings.endpointing);
     this.sampleRateHz = settings.sampleRateHz;
+  }
+
+  /**
+   * Riva resamples on its server (`sample_rate_hertz`), so audio from 8 kHz up to RIVA_ASR_SAMPLE_RATE
+   * goes as it is: phone calls skip a resampler per call, and upsampling here would add bytes, not
+   * sound. Higher rates are resampled down here, so no more bytes go out than that setting says.
+   */
+  takesRate(rateHz: number): boolean {
+    return rateHz >= MIN_RATE_HZ && rateHz <= this.sampleRateHz;
   }
 
   stream(opts: AsrOptions, signal: AbortSignal): RivaAsrStream {

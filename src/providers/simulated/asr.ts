@@ -10,7 +10,7 @@
  *
  * Not everything loud is words, as with a real recognizer: the zero-crossing rate of each 10 ms
  * tells voice from noise and from a hum. Noise (a cough, a door; above NOISE_MIN_CROSSINGS) gives
- * no words at all. A low hum (below HUM_MAX_CROSSINGS, i.e. under ~130 Hz) is heard as the
+ * no words at all. A low hum (below HUM_MAX_CROSSINGS_PER_S, i.e. under ~130 Hz) is heard as the
  * backchannel "mm-hmm". A voice in between (the bench's 180 Hz utterance) gives words. The VAD,
  * which only hears loudness, hears all three as speech: that is what false interruptions are.
  */
@@ -20,12 +20,14 @@ import type { SimulatedProfile } from './profile.js';
 import type { AsrOptions, AsrResult, AsrStream, SpeechRecognizer } from '../types.js';
 
 const SAMPLE_RATE_HZ = 16000;
+/** Rates it takes as they are (as Riva does): any whole number of samples per 10 ms step in this range. */
+const MIN_RATE_HZ = 8000;
+const MAX_RATE_HZ = 48000;
 /** Audio is judged in 10 ms steps whatever the size of the chunks written. */
-const STEP_SAMPLES = SAMPLE_RATE_HZ / 100;
 const STEP_MS = 10;
-/** Zero crossings per sample pair: a 130 Hz tone crosses 260 times a second, 0.016 per sample at 16 kHz. */
-const HUM_MAX_CROSSINGS = 0.016;
-/** White noise crosses about every other sample; voices stay far below this. */
+/** A hum is a low tone: a 128 Hz tone crosses zero 256 times a second, whatever the sample rate. */
+const HUM_MAX_CROSSINGS_PER_S = 256;
+/** Zero crossings per sample pair: white noise fills the band and crosses about every other sample at any rate; voices stay far below this. */
 const NOISE_MIN_CROSSINGS = 0.25;
 const HUM_WORD = 'mm-hmm';
 /** A hum counts once it lasts this long: a 10 ms step at the edge of speech, half silence, crosses rarely too. */
@@ -45,8 +47,12 @@ export class SimulatedRecognizer implements SpeechRecognizer {
 
   constructor(private readonly profile: SimulatedProfile['asr']) {}
 
-  stream(_opts: AsrOptions, signal: AbortSignal): AsrStream {
-    return new SimulatedAsrStream(this.profile, signal);
+  takesRate(rateHz: number): boolean {
+    return rateHz >= MIN_RATE_HZ && rateHz <= MAX_RATE_HZ && rateHz % (1000 / STEP_MS) === 0;
+  }
+
+  stream(opts: AsrOptions, signal: AbortSignal): AsrStream {
+    return new SimulatedAsrStream(this.profile, this.takesRate(opts.sampleRateHz) ? opts.sampleRateHz : SAMPLE_RATE_HZ, signal);
   }
 }
 
@@ -65,11 +71,14 @@ class SimulatedAsrStream implements AsrStream {
   private ended = false;
   /** Samples of a step not yet complete (chunks need not be multiples of 10 ms). */
   private carry = new Int16Array(0);
+  private readonly stepSamples: number;
 
   constructor(
     private readonly profile: SimulatedProfile['asr'],
+    private readonly sampleRateHz: number,
     private readonly signal: AbortSignal,
   ) {
+    this.stepSamples = (sampleRateHz * STEP_MS) / 1000;
     signal.addEventListener('abort', () => this.stop(), { once: true });
   }
 
@@ -77,7 +86,7 @@ class SimulatedAsrStream implements AsrStream {
     if (this.ended || this.signal.aborted) return;
     const audio = this.carry.length === 0 ? pcm : concat(this.carry, pcm);
     let at = 0;
-    for (; at + STEP_SAMPLES <= audio.length; at += STEP_SAMPLES) this.step(audio.subarray(at, at + STEP_SAMPLES));
+    for (; at + this.stepSamples <= audio.length; at += this.stepSamples) this.step(audio.subarray(at, at + this.stepSamples));
     this.carry = audio.slice(at);
   }
 
@@ -95,7 +104,7 @@ class SimulatedAsrStream implements AsrStream {
   private step(frame: Int16Array): void {
     const { speechThresholdDbfs, partialEveryMs, stableInterimMs, endOfUtteranceMs } = this.profile;
     const crossings = rmsDbfs(frame) > speechThresholdDbfs ? zeroCrossingRate(frame) : null;
-    if (crossings !== null && crossings < HUM_MAX_CROSSINGS) {
+    if (crossings !== null && crossings * this.sampleRateHz < HUM_MAX_CROSSINGS_PER_S) {
       this.voiceRunMs = 0;
       this.humRunMs += STEP_MS;
       if (this.humRunMs < HUM_MIN_MS) return;

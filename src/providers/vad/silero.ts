@@ -7,6 +7,10 @@
  * Frames are 512 samples at 16 kHz. v5 is fed the bare 512-sample frame without the 64-sample
  * context of the reference implementation: measured here, that gives the same segments as the legacy
  * model while the context variant split words more often.
+ * Both models also have 8 kHz weights (the `sr` input picks them): 256-sample frames, the same
+ * 32 ms, so 8 kHz phone audio needs no resampler. There v5 needs its context (the last 32
+ * samples of the previous frame before each frame): without it, it heard barely a third of a
+ * spoken sentence (test/local-engines/silero-vad.test.ts holds both rates to the same segments).
  * Thresholds and smoothing are the core's job, not this file's.
  */
 import { createRequire } from 'node:module';
@@ -25,6 +29,10 @@ export interface SileroVadOptions {
 
 const SAMPLE_RATE_HZ = 16000;
 const FRAME_SAMPLES = 512;
+const NARROWBAND_RATE_HZ = 8000;
+const NARROWBAND_FRAME_SAMPLES = 256;
+/** v5 at 8 kHz: samples of the previous frame put before each frame, as the reference implementation does. */
+const NARROWBAND_V5_CONTEXT_SAMPLES = 32;
 
 export function sileroModelPath(version: SileroModelVersion): string {
   const require = createRequire(import.meta.url);
@@ -36,8 +44,8 @@ export function sileroModelPath(version: SileroModelVersion): string {
 export class SileroVad implements VoiceActivityDetector {
   readonly sampleRateHz = SAMPLE_RATE_HZ;
   readonly frameSamples = FRAME_SAMPLES;
-  /** Shared by all streams; the sample-rate tensor never changes. */
-  private readonly srTensor = new ort.Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE_HZ)]), []);
+  /** Shared by all streams of a rate: the sample-rate tensors never change. */
+  private readonly srTensors = new Map<number, ort.Tensor>();
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -70,8 +78,17 @@ export class SileroVad implements VoiceActivityDetector {
     }
   }
 
-  createStream(): VadStream {
-    return new SileroStream(this.session, this.modelVersion, this.srTensor);
+  frameSamplesAt(rateHz: number): number | undefined {
+    return rateHz === SAMPLE_RATE_HZ ? FRAME_SAMPLES : rateHz === NARROWBAND_RATE_HZ ? NARROWBAND_FRAME_SAMPLES : undefined;
+  }
+
+  createStream(rateHz = SAMPLE_RATE_HZ): VadStream {
+    const frameSamples = this.frameSamplesAt(rateHz);
+    if (frameSamples === undefined) throw new ProviderError('vad', `Silero VAD takes ${SAMPLE_RATE_HZ} or ${NARROWBAND_RATE_HZ} Hz audio, not ${rateHz} Hz.`);
+    let sr = this.srTensors.get(rateHz);
+    if (!sr) this.srTensors.set(rateHz, (sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(rateHz)]), [])));
+    const contextSamples = this.modelVersion === 'v5' && rateHz === NARROWBAND_RATE_HZ ? NARROWBAND_V5_CONTEXT_SAMPLES : 0;
+    return new SileroStream(this.session, this.modelVersion, sr, frameSamples, contextSamples);
   }
 
   /** Releases the shared session; streams must not be used afterwards. */
@@ -86,13 +103,18 @@ class SileroStream implements VadStream {
   private closed = false;
   /** Frames are run one after another so the recurrent state stays in order. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** The end of the previous frame, when the model wants context (zeros before the first frame). */
+  private readonly context: Float32Array;
 
   constructor(
     private readonly session: ort.InferenceSession,
     private readonly version: SileroModelVersion,
     private readonly sr: ort.Tensor,
+    private readonly frameSamples: number,
+    contextSamples: number,
   ) {
     this.state = SileroStream.zeroState(version);
+    this.context = new Float32Array(contextSamples);
   }
 
   private static zeroState(version: SileroModelVersion): ort.Tensor[] {
@@ -104,11 +126,14 @@ class SileroStream implements VadStream {
 
   speechProbability(frame: Int16Array): Promise<number> {
     if (this.closed) return Promise.reject(new ProviderError('vad', 'VAD stream is closed.'));
-    if (frame.length !== FRAME_SAMPLES) {
-      return Promise.reject(new ProviderError('vad', `Silero VAD wants frames of ${FRAME_SAMPLES} samples, got ${frame.length}.`));
+    if (frame.length !== this.frameSamples) {
+      return Promise.reject(new ProviderError('vad', `Silero VAD wants frames of ${this.frameSamples} samples at this rate, got ${frame.length}.`));
     }
-    const input = new Float32Array(FRAME_SAMPLES);
-    for (let i = 0; i < FRAME_SAMPLES; i++) input[i] = (frame[i] as number) / 32768;
+    const contextSamples = this.context.length;
+    const input = new Float32Array(contextSamples + this.frameSamples);
+    input.set(this.context);
+    for (let i = 0; i < this.frameSamples; i++) input[contextSamples + i] = (frame[i] as number) / 32768;
+    this.context.set(input.subarray(input.length - contextSamples));
     const run = this.chain.then(() => this.runFrame(input));
     this.chain = run.catch(() => undefined);
     return run;
@@ -116,7 +141,7 @@ class SileroStream implements VadStream {
 
   private async runFrame(input: Float32Array): Promise<number> {
     if (this.closed) throw new ProviderError('vad', 'VAD stream is closed.');
-    const x = new ort.Tensor('float32', input, [1, FRAME_SAMPLES]);
+    const x = new ort.Tensor('float32', input, [1, input.length]);
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
       if (this.version === 'legacy') {
