@@ -25,6 +25,7 @@ import type { SessionFactory } from './transports/session-factory.js';
 import { telephonyOptions } from './transports/telephony/telephony-config.js';
 import { createTwilioServer, TWILIO_STREAM_PATH, TWIML_PATH } from './transports/telephony/twilio/server.js';
 import { ASTERISK_PATH, createAsteriskServer } from './transports/telephony/asterisk/server.js';
+import { createJambonzServer, JAMBONZ_HOOK_PATH, JAMBONZ_STREAM_PATH } from './transports/telephony/jambonz/server.js';
 import { startAudioSocketServer, type AudioSocketServer } from './transports/telephony/audiosocket/server.js';
 import { createVoiceLister } from './transports/voice-v1/voice-list.js';
 import { checkBackends } from './providers/checks/run-checks.js';
@@ -208,6 +209,9 @@ export async function startGateway({ config, providers, logger, traceExporter, g
   httpRoutes.routes.set(TWIML_PATH, twilio.twiml);
   const asterisk = createAsteriskServer(telephony);
   httpRoutes.upgrades.set(ASTERISK_PATH, asterisk.upgrade);
+  const jambonz = createJambonzServer(telephony);
+  httpRoutes.upgrades.set(JAMBONZ_STREAM_PATH, jambonz.upgrade);
+  httpRoutes.routes.set(JAMBONZ_HOOK_PATH, jambonz.hook);
   const audioSocket: AudioSocketServer | undefined =
     config.AUDIOSOCKET_PORT === undefined ? undefined : await startAudioSocketServer(config.AUDIOSOCKET_HOST, config.AUDIOSOCKET_PORT, telephony);
   if (config.WEB_CLIENT_ENABLED) {
@@ -242,7 +246,7 @@ export async function startGateway({ config, providers, logger, traceExporter, g
       grpcServer.health.setStatus(VOICE_SERVICE, 'NOT_SERVING');
       await sessions.close();
       await mcp?.close();
-      await Promise.all([voiceWebSocket.close(), realtime.close(), twilio.close(), asterisk.close(), audioSocket?.close()]); // upgraded sockets are no longer the HTTP server's to close
+      await Promise.all([voiceWebSocket.close(), realtime.close(), twilio.close(), asterisk.close(), jambonz.close(), audioSocket?.close()]); // upgraded sockets are no longer the HTTP server's to close
       await Promise.all([grpcServer.close(), http.close(), observability.shutdown()]);
     },
   };

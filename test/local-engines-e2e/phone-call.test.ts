@@ -2,7 +2,8 @@
  * A phone call on the local engines, as a Twilio number would make it: the built `voice-gateway
  * serve` (Silero VAD, pocketsphinx, espeak-ng) with the LLM pointed at the scripted
  * OpenAI-compatible server, and the scripted Twilio peer speaking a flite question converted to
- * 8 kHz mu-law by the project's own audio code. The recognizer hears narrowband audio, the reply
+ * 8 kHz mu-law by the project's own audio code. Silero takes the 8 kHz audio as it is (its 8 kHz
+ * weights); pocketsphinx gets it resampled to 16 kHz. The recognizer hears narrowband audio, the reply
  * comes back as 8 kHz mu-law synthesized at that rate.
  *
  * pocketsphinx's only English model (Debian's pocketsphinx-en-us) is trained on 16 kHz speech and

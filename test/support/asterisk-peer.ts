@@ -10,6 +10,7 @@
  */
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
+import { sendPaced } from './phone-audio.js';
 
 const FRAME_MS = 20;
 
@@ -65,13 +66,8 @@ export class AsteriskPeer {
     this.ws.send(`MEDIA_START connection_id:c0ffee channel:WebSocket/test-00000001 channel_id:1732970000.1 format:${format} optimal_frame_size:${this.frameBytes} ptime:20`);
   }
 
-  async speak(audio: Uint8Array): Promise<void> {
-    const startedAt = performance.now();
-    for (let at = 0, i = 0; at < audio.length; at += this.frameBytes, i++) {
-      if (this.ws.readyState !== WebSocket.OPEN) return;
-      this.ws.send(audio.subarray(at, at + this.frameBytes), { binary: true });
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + (i + 1) * FRAME_MS - performance.now())));
-    }
+  speak(audio: Uint8Array): Promise<void> {
+    return sendPaced(audio, this.frameBytes, (frame) => this.ws.readyState === WebSocket.OPEN && (this.ws.send(frame, { binary: true }), true));
   }
 
   pressKey(digit: string): void {

@@ -19,3 +19,12 @@ export const mulawSilence = (ms: number): Uint8Array => encodeG711(silence(ms, P
 /** The same, as 16-bit little-endian PCM (AudioSocket, Asterisk slin). */
 export const slinTone = (ms: number, rateHz = PHONE_RATE_HZ): Uint8Array => bytesFromPcm16(tone(ms, rateHz));
 export const slinSilence = (ms: number, rateHz = PHONE_RATE_HZ): Uint8Array => bytesFromPcm16(silence(ms, rateHz));
+
+/** Sends `audio` in frames of `frameBytes`, one per 20 ms of wall-clock time, as a carrier does; stops when `send` returns false (the line is gone). */
+export async function sendPaced(audio: Uint8Array, frameBytes: number, send: (frame: Uint8Array) => boolean): Promise<void> {
+  const startedAt = performance.now();
+  for (let at = 0, i = 0; at < audio.length; at += frameBytes, i++) {
+    if (!send(audio.subarray(at, at + frameBytes))) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + (i + 1) * 20 - performance.now())));
+  }
+}

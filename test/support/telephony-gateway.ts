@@ -11,6 +11,18 @@ import { remoteModel } from '../../src/providers/llm/create.js';
 import { startGateway, type Gateway } from '../../src/server.js';
 import { ScriptedAsr, ScriptedLlm, ScriptedTts, ScriptedVad } from './scripted-providers.js';
 
+/** The weather line the Asterisk, AudioSocket and jambonz call tests talk to. */
+export const WEATHER_REPLY = 'It will be sunny in the morning. Clouds will come in the afternoon. Rain is likely by the evening. Take an umbrella with you.';
+export const lastUser = (messages: ChatMessage[]): string => messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+
+/** Key 5 is answered, key 9 says goodbye (an end phrase), anything else gets the long weather reply. */
+export function weatherLine(messages: ChatMessage[]): string[] {
+  const said = lastUser(messages);
+  if (said === '[pressed 5]') return ['You ', 'pressed ', 'five.'];
+  if (said === '[pressed 9]') return ['Thanks ', 'for ', 'calling, ', 'goodbye.'];
+  return WEATHER_REPLY.split(/(?<= )/);
+}
+
 /** A TTS that also records the sample rate each piece was asked for. */
 export class RecordingTts extends ScriptedTts {
   readonly rates: number[] = [];

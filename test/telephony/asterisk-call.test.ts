@@ -6,25 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newApiKey } from '../../src/auth/api-keys.js';
-import type { ChatMessage } from '../../src/providers/types.js';
 import { AsteriskPeer } from '../support/asterisk-peer.js';
 import { mulawSilence, mulawTone, slinSilence, slinTone } from '../support/phone-audio.js';
-import { eventually, startTelephonyGateway, type TelephonyGateway } from '../support/telephony-gateway.js';
+import { eventually, lastUser, startTelephonyGateway, weatherLine, WEATHER_REPLY, type TelephonyGateway } from '../support/telephony-gateway.js';
 
-const LONG_REPLY = 'It will be sunny in the morning. Clouds will come in the afternoon. Rain is likely by the evening. Take an umbrella with you.';
+const LONG_REPLY = WEATHER_REPLY;
 const LEAD_MS = 400;
-const lastUser = (messages: ChatMessage[]) => messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
 const key = newApiKey('pbx');
 
 let phone: TelephonyGateway;
 before(async () => {
   phone = await startTelephonyGateway({
-    reply: (messages) => {
-      const said = lastUser(messages);
-      if (said === '[pressed 5]') return ['You ', 'pressed ', 'five.'];
-      if (said === '[pressed 9]') return ['Thanks ', 'for ', 'calling, ', 'goodbye.'];
-      return LONG_REPLY.split(/(?<= )/);
-    },
+    reply: weatherLine,
     env: { AUTH_MODE: 'api_key', API_KEYS: key.line, TELEPHONY_END_PHRASES: 'goodbye', TELEPHONY_PLAYOUT_LEAD_MS: String(LEAD_MS), START_TIMEOUT_MS: '1000' },
   });
 });

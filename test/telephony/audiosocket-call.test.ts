@@ -6,25 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ChatMessage } from '../../src/providers/types.js';
 import { AudioSocketClient } from '../support/audiosocket-client.js';
 import { slinSilence, slinTone } from '../support/phone-audio.js';
-import { eventually, startTelephonyGateway, type TelephonyGateway } from '../support/telephony-gateway.js';
+import { eventually, lastUser, startTelephonyGateway, weatherLine, WEATHER_REPLY, type TelephonyGateway } from '../support/telephony-gateway.js';
 
 const GREETING = 'You are through to the weather line.';
-const LONG_REPLY = 'It will be sunny in the morning. Clouds will come in the afternoon. Rain is likely by the evening. Take an umbrella with you.';
-const lastUser = (messages: ChatMessage[]) => messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+const LONG_REPLY = WEATHER_REPLY;
 
 let phone: TelephonyGateway;
 let port = 0;
 before(async () => {
   phone = await startTelephonyGateway({
-    reply: (messages) => {
-      const said = lastUser(messages);
-      if (said === '[pressed 5]') return ['You ', 'pressed ', 'five.'];
-      if (said === '[pressed 9]') return ['Thanks ', 'for ', 'calling, ', 'goodbye.'];
-      return LONG_REPLY.split(/(?<= )/);
-    },
+    reply: weatherLine,
     env: { AUDIOSOCKET_PORT: '0', TELEPHONY_GREETING: GREETING, TELEPHONY_END_PHRASES: 'goodbye', START_TIMEOUT_MS: '1000' },
   });
   port = phone.gateway.audioSocketPort!;

@@ -42,7 +42,7 @@ export interface CallLeg {
 
 /** The transport's settings for every call. */
 export interface CallSettings {
-  transport: 'twilio' | 'asterisk' | 'audiosocket';
+  transport: 'twilio' | 'asterisk' | 'audiosocket' | 'jambonz';
   dtmfMode: DtmfMode;
   dtmfMaxDigits: number;
   endPhrases: readonly string[];
