@@ -82,6 +82,11 @@ void describe('X-Twilio-Signature', () => {
     await eventually(() => keyed.heardMs > 500, 'the greeting playing');
     keyed.hangUp();
     await keyed.closed;
+    // Telnyx sends its stream_auth_token in this header: a gateway key there admits the stream.
+    const telnyx = await TwilioPeer.connect(streamUrl(), { headers: { 'x-telnyx-streaming-auth-token': gatewayKey.key } });
+    await eventually(() => telnyx.heardMs > 500, 'the greeting playing (Telnyx header)');
+    telnyx.hangUp();
+    await telnyx.closed;
   });
 
   void it('the TwiML webhook checks the signature over URL and form and connects the call to the stream with its parameters', async () => {

@@ -1,6 +1,7 @@
 /**
  * The gateway key a carrier can present when it does not sign its requests: `Authorization:
- * Bearer` (SignalWire's authBearerToken), `x-api-key`, HTTP Basic with the key as the password
+ * Bearer` (SignalWire's authBearerToken), `x-telnyx-streaming-auth-token` (Telnyx's
+ * stream_auth_token), `x-api-key`, HTTP Basic with the key as the password
  * (Asterisk's websocket_client.conf username/password), or `?key=` in the URL (Asterisk's `v()`
  * dial option; Twilio drops query strings, so there it goes in a `<Parameter name="key">`).
  */
@@ -19,7 +20,7 @@ export function requestCredential(request: IncomingMessage): string | undefined 
     return decoded.slice(decoded.indexOf(':') + 1) || undefined;
   }
   const query = new URL(request.url ?? '/', 'http://gateway').searchParams.get('key');
-  return bearerToken(authorization) ?? header('x-api-key') ?? (query || undefined);
+  return bearerToken(authorization) ?? header('x-telnyx-streaming-auth-token') ?? header('x-api-key') ?? (query || undefined);
 }
 
 /** The values of `names` among the URL's query parameters (the first of each). */
