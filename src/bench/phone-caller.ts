@@ -1,12 +1,13 @@
 /**
- * A bench caller that phones in: it speaks the Twilio Media Streams protocol or Asterisk's
- * WebSocket channel to the gateway's HTTP port, as a carrier would, sending the utterance as
- * 8 kHz mu-law in 20 ms messages at real-time pace (driven by the shared MicClock) and playing
- * the reply as the carrier does (Twilio: queued, marks echoed once played, `clear` drops it;
- * Asterisk: one frame per 20 ms, FLUSH_MEDIA drops it). A carrier sees no turn events, so it
- * measures from the audio: voice to voice is the end of speech in the sent audio -> the first
- * reply audio after it; barge-in is the interrupting speech's onset -> the `clear` (Twilio) or
- * FLUSH_MEDIA (Asterisk), and -> the last reply audio before it.
+ * A bench caller that phones in: it speaks the Twilio Media Streams protocol, Asterisk's
+ * WebSocket channel or jambonz's `listen` stream to the gateway's HTTP port, as a carrier would,
+ * sending the utterance as 8 kHz audio (mu-law; L16 for jambonz) in 20 ms messages at real-time
+ * pace (driven by the shared MicClock) and playing the reply as the carrier does (Twilio: queued,
+ * marks echoed once played, `clear` drops it; Asterisk and jambonz: 20 ms per 20 ms, FLUSH_MEDIA
+ * or killAudio drops it). A carrier sees no turn events, so it measures from the audio: voice to
+ * voice is the end of speech in the sent audio -> the first reply audio after it; barge-in is the
+ * interrupting speech's onset -> the `clear` (Twilio), FLUSH_MEDIA (Asterisk) or killAudio
+ * (jambonz), and -> the last reply audio before it.
  */
 import { WebSocket, type RawData } from 'ws';
 import { encodeG711 } from '../audio/g711.js';
@@ -16,36 +17,46 @@ import type { CallerRecorder, TurnSample } from './caller.js';
 import type { MicClock, MicListener } from './mic-clock.js';
 import { UTTERANCE_RATE_HZ, type Utterance } from './utterance.js';
 
-export type PhoneTransport = 'twilio' | 'asterisk';
-export const PHONE_PATHS: Record<PhoneTransport, string> = { twilio: '/v1/telephony/twilio', asterisk: '/v1/telephony/asterisk' };
+export type PhoneTransport = 'twilio' | 'asterisk' | 'jambonz';
+export const PHONE_PATHS: Record<PhoneTransport, string> = { twilio: '/v1/telephony/twilio', asterisk: '/v1/telephony/asterisk', jambonz: '/v1/telephony/jambonz' };
+const SUBPROTOCOLS: Record<PhoneTransport, string[]> = { twilio: [], asterisk: ['media'], jambonz: ['audio.jambonz.org'] };
 
 const RATE_HZ = 8000;
 const FRAME_MS = 20;
 const FRAME_BYTES = 160; // 20 ms of 8 kHz mu-law
+const L16_FRAME_BYTES = 320; // 20 ms of 8 kHz 16-bit PCM (jambonz)
 const MULAW_SILENCE = 0xff;
 /** A reply is over when nothing of it is left to play and no audio came for this long. */
 const REPLY_GAP_MS = 300;
 const READY_TIMEOUT_MS = 15_000;
 const END_GRACE_MS = 5000;
 
-/** The utterance as the phone network carries it: 20 ms frames of 8 kHz mu-law, made once for every caller. */
+/** The utterance as the phone network carries it: 20 ms frames of 8 kHz mu-law (and L16 for jambonz), made once for every caller. */
 export class PhoneAudio {
   private constructor(
     readonly utterance: Utterance,
     readonly frames: Uint8Array[],
     readonly silence: Uint8Array,
+    readonly l16Frames: Uint8Array[],
+    readonly l16Silence: Uint8Array,
   ) {}
 
   static async create(utterance: Utterance): Promise<PhoneAudio> {
-    const mulaw = encodeG711(await resampleAll(utterance.pcm, UTTERANCE_RATE_HZ, RATE_HZ), 'mulaw');
-    const frames: Uint8Array[] = [];
-    for (let at = 0; at < mulaw.length; at += FRAME_BYTES) {
-      const frame = new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
-      frame.set(mulaw.subarray(at, at + FRAME_BYTES));
-      frames.push(frame);
-    }
-    return new PhoneAudio(utterance, frames, new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE));
+    const pcm = await resampleAll(utterance.pcm, UTTERANCE_RATE_HZ, RATE_HZ);
+    const l16 = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength); // little-endian, as the machines this runs on
+    return new PhoneAudio(utterance, framesOf(encodeG711(pcm, 'mulaw'), FRAME_BYTES, MULAW_SILENCE), new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE), framesOf(l16, L16_FRAME_BYTES, 0), new Uint8Array(L16_FRAME_BYTES));
   }
+}
+
+/** `audio` cut into frames of `frameBytes`, the last one filled up with silence. */
+function framesOf(audio: Uint8Array, frameBytes: number, silenceByte: number): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let at = 0; at < audio.length; at += frameBytes) {
+    const frame = new Uint8Array(frameBytes).fill(silenceByte);
+    frame.set(audio.subarray(at, at + frameBytes));
+    frames.push(frame);
+  }
+  return frames;
 }
 
 export interface PhoneCallerPlan {
@@ -98,7 +109,7 @@ export class PhoneCaller implements MicListener {
   ) {}
 
   async start(): Promise<TurnWindows> {
-    const ws = new WebSocket(`${this.plan.wsBase}${PHONE_PATHS[this.plan.transport]}`, this.plan.transport === 'asterisk' ? ['media'] : []);
+    const ws = new WebSocket(`${this.plan.wsBase}${PHONE_PATHS[this.plan.transport]}`, SUBPROTOCOLS[this.plan.transport]);
     this.ws = ws;
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(toBuffer(data), isBinary));
     ws.on('error', () => undefined);
@@ -119,8 +130,10 @@ export class PhoneCaller implements MicListener {
         streamSid: this.streamSid,
         start: { streamSid: this.streamSid, callSid: 'CAbench', customParameters: { greeting: '' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: RATE_HZ, channels: 1 } },
       });
-    } else {
+    } else if (this.plan.transport === 'asterisk') {
       ws.send(`MEDIA_START connection_id:${this.streamSid} channel:WebSocket/bench format:ulaw optimal_frame_size:${FRAME_BYTES} ptime:${FRAME_MS}`);
+    } else {
+      this.sendJson({ callSid: this.streamSid, from: '+15550100', to: '+15550199', sampleRate: RATE_HZ, mixType: 'mono', metadata: { greeting: '' } });
     }
     this.nextUtteranceAt = performance.now();
     this.clock.add(this);
@@ -132,10 +145,12 @@ export class PhoneCaller implements MicListener {
     if (!ws || this.ending || ws.readyState !== WebSocket.OPEN) return;
     const chunkStart = dueAt - FRAME_MS;
     if (this.position === null && this.nextUtteranceAt !== null && chunkStart >= this.nextUtteranceAt - 0.5) this.beginUtterance(chunkStart);
-    let frame = this.plan.audio.silence;
+    const l16 = this.plan.transport === 'jambonz';
+    const frames = l16 ? this.plan.audio.l16Frames : this.plan.audio.frames;
+    let frame = l16 ? this.plan.audio.l16Silence : this.plan.audio.silence;
     if (this.position !== null) {
-      frame = this.plan.audio.frames[this.position]!;
-      this.position = this.position + 1 < this.plan.audio.frames.length ? this.position + 1 : null;
+      frame = frames[this.position]!;
+      this.position = this.position + 1 < frames.length ? this.position + 1 : null;
     }
     if (this.plan.transport === 'twilio') this.sendJson({ event: 'media', streamSid: this.streamSid, media: { track: 'inbound', payload: Buffer.from(frame).toString('base64') } });
     else ws.send(frame, { binary: true });
@@ -181,6 +196,11 @@ export class PhoneCaller implements MicListener {
       else if (command === 'HANGUP') this.ws?.close(1000);
       return;
     }
+    if (this.plan.transport === 'jambonz') {
+      if (isBinary) return this.onAudio(data, now);
+      if ((JSON.parse(data.toString()) as { type?: string }).type === 'killAudio') this.onFlush(now);
+      return;
+    }
     const message = JSON.parse(data.toString()) as { event: string; media?: { payload: string }; mark?: { name: string } };
     if (message.event === 'media') this.onAudio(Buffer.from(message.media!.payload, 'base64'), now);
     else if (message.event === 'mark') this.queue.push({ mark: message.mark!.name });
@@ -203,7 +223,7 @@ export class PhoneCaller implements MicListener {
 
   /** The carrier plays 20 ms: Twilio echoes the marks whose audio has played. */
   private play(): void {
-    let budget = FRAME_BYTES;
+    let budget = this.plan.transport === 'jambonz' ? L16_FRAME_BYTES : FRAME_BYTES;
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if ('mark' in head) {
@@ -220,7 +240,7 @@ export class PhoneCaller implements MicListener {
     }
   }
 
-  /** clear / FLUSH_MEDIA: the reply was interrupted; Twilio echoes the pending marks at once. */
+  /** clear / FLUSH_MEDIA / killAudio: the reply was interrupted; Twilio echoes the pending marks at once. */
   private onFlush(now: number): void {
     const marks = this.queue.filter((q): q is { mark: string } => 'mark' in q);
     this.queue = [];

@@ -1,5 +1,5 @@
 /**
- * The bench's phone callers (`--transport twilio|asterisk`): the audio made once, the gateway's
+ * The bench's phone callers (`--transport twilio|asterisk|jambonz`): the audio made once, the gateway's
  * turn settings (a carrier is not told them, so they are read from the same settings the spawned
  * gateway runs with), and a factory for runLevel.
  */

@@ -24,7 +24,7 @@ import { phoneCallers } from '../bench/phone-level.js';
 
 export interface BenchFlags {
   server: string;
-  /** grpc (voice.v1), or a phone carrier's protocol: twilio, asterisk. */
+  /** grpc (voice.v1), or a phone carrier's protocol: twilio, asterisk, jambonz. */
   transport?: string;
   spawnServer?: boolean;
   serverLog?: string;
@@ -105,7 +105,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   const utterance = flags.in ? await utteranceFromWav(flags.in, profile.vad.speechThresholdDbfs) : builtInUtterance();
   const audio = new CallerAudio(utterance, chunkMs);
   const transport = flags.transport ?? 'grpc';
-  if (transport !== 'grpc' && transport !== 'twilio' && transport !== 'asterisk') throw new Error(`--transport must be grpc, twilio or asterisk; got ${JSON.stringify(transport)}`);
+  if (transport !== 'grpc' && transport !== 'twilio' && transport !== 'asterisk' && transport !== 'jambonz') throw new Error(`--transport must be grpc, twilio, asterisk or jambonz; got ${JSON.stringify(transport)}`);
   if (transport !== 'grpc' && chunkMs !== 20) throw new Error('--chunk-ms must be 20 with a phone transport: carriers send 20 ms of audio per message');
   const spreadMs = sessions === 1 ? 0 : flags.spreadS !== undefined ? intFlag('spread-s', flags.spreadS, 0, 3600) * 1000 : turnCycleMs(profile, utterance.speechEndMs, pauseMs, bargeInAfterMs);
 

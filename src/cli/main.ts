@@ -91,7 +91,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('bench')
     .description('N callers speak to a gateway at once; prints voice-to-voice latency, overhead, barge-in stop time, errors, CPU and memory (p50/p95/p99)')
     .option('--server <host:port>', 'gateway to load (its settings come from its own environment; with a phone --transport, its HTTP port)', '127.0.0.1:50051')
-    .option('--transport <name>', 'what the callers speak: grpc (voice.v1), or a phone carrier\'s protocol over the HTTP port: twilio (Media Streams) or asterisk (chan_websocket), 8 kHz mu-law', 'grpc')
+    .option('--transport <name>', 'what the callers speak: grpc (voice.v1), or a phone carrier\'s protocol over the HTTP port: twilio (Media Streams) or asterisk (chan_websocket), 8 kHz mu-law, or jambonz (listen), 8 kHz L16', 'grpc')
     .option('--spawn-server', 'start a gateway with the simulated providers and --profile instead (settings from this environment)')
     .option('--server-log <file>', 'with --spawn-server: append the gateway\'s logs here')
     .option('--metrics-url <url>', "the gateway's GET /metrics, read for its CPU and memory (default with --spawn-server: its own)")

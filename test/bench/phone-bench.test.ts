@@ -1,7 +1,7 @@
 /**
- * `voice-gateway bench --transport twilio|asterisk` for a few turns against a gateway it spawns:
+ * `voice-gateway bench --transport twilio|asterisk|jambonz` for a few turns against a gateway it spawns:
  * phone callers speak the carrier protocol, every utterance gets a reply, barge-ins are answered
- * with clear / FLUSH_MEDIA. No assertion on timings.
+ * with clear / FLUSH_MEDIA / killAudio. No assertion on timings.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -48,6 +48,15 @@ void describe('voice-gateway bench over phone transports', () => {
     const level = report.runs[0]!;
     assert.equal(level.turns, 2);
     assert.equal(level.errors.count, 0, JSON.stringify(level.errors));
+  });
+
+  void it('jambonz: 1 caller x 2 turns with barge-in, every turn answered, barge-ins killed', async () => {
+    const { report } = await bench(['--transport', 'jambonz', '--profile', profile, '--sessions', '1', '--turns', '2', '--barge-in', '--barge-in-after-ms', '300']);
+    assert.equal(report.transport, 'jambonz');
+    const level = report.runs[0]!;
+    assert.equal(level.turns, 2, 'every utterance got a reply');
+    assert.equal(level.errors.count, 0, JSON.stringify(level.errors));
+    assert.ok(level.barge_in.count >= 1 && level.barge_in.missed === 0, JSON.stringify(level.barge_in));
   });
 
   void it('a phone transport with another chunk length is refused', async () => {
