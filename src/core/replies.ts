@@ -225,6 +225,8 @@ export class Replies {
     if (!replay) return this.end(reply.interrupt(playedMs), 'client');
     this.host.send({ type: 'response_resumed', responseId: reply.id, turnId: reply.turnId, itemId: reply.itemId, playedMs: reply.reportedPlayedMs ?? playedMs, earlierText: replay.earlierText });
     for (const event of replay.events) this.host.send(event);
+    // A client call the reply waits for may have been lost with the connection: it is asked again.
+    for (const call of this.tools.results.pendingCalls()) this.host.send(call);
   }
 
   /** `gate`: an early reply's hold gate: it acts (tools) only once released. `llm`: another source of the words (`say`). */

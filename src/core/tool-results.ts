@@ -14,8 +14,12 @@ import type { ConversationHistory } from './history.js';
 
 export type ClientResult = { output: string; isError: boolean };
 
+type ToolCallEvent = Extract<ServerEvent, { type: 'tool_call' }>;
+
 interface Pending {
   responseId: string;
+  /** The call as the client was sent it: sent again when the client comes back (a resume). */
+  call: ToolCallEvent;
   resolve: (result: ClientResult) => void;
   reject: (reason: ToolCancelReason) => void;
 }
@@ -51,11 +55,20 @@ export class ToolResults {
   ) {}
 
   /**
-   * Waits for the client's result of `callId`. Rejects with the cancel reason when `cancel` is
+   * Waits for the client's result of `call`. Rejects with the cancel reason when `cancel` is
    * called for it (the reply ended, or its timeout passed).
    */
-  expect(callId: string, responseId: string): Promise<ClientResult> {
-    return new Promise((resolve, reject) => this.pending.set(callId, { responseId, resolve, reject }));
+  expect(call: ToolCallEvent): Promise<ClientResult> {
+    return new Promise((resolve, reject) => this.pending.set(call.callId, { responseId: call.responseId, call, resolve, reject }));
+  }
+
+  /**
+   * The calls still waiting for a result, in the order they were made: a client whose connection
+   * dropped may never have received them, so a resume sends them again (the client answers each
+   * call id once; a second result is refused as already answered).
+   */
+  pendingCalls(): ToolCallEvent[] {
+    return [...this.pending.values()].map((p) => p.call);
   }
 
   /** The call is not wanted any more: the client is told, a later result is acknowledged and ignored. */

@@ -147,7 +147,7 @@ export class ToolRounds {
         return null;
       }
       if (endsReply) {
-        for (const p of planned) if (p.run === 'client') this.emitCall(p);
+        for (const p of planned) if (p.run === 'client') this.host.emit(this.callEvent(p));
         return null;
       }
       const results = finished.map((f, i): ChatMessage => ({ role: 'tool', tool_call_id: planned[i]!.call.id, content: f!.message }));
@@ -209,8 +209,9 @@ export class ToolRounds {
   /** null: cancelled (timeout or the reply's end); the client was told. */
   private async runClient(p: Planned, signal: AbortSignal): Promise<Finished | null> {
     const results = this.host.results;
-    const waiting = results.expect(p.call.id, this.host.responseId);
-    this.emitCall(p);
+    const call = this.callEvent(p);
+    const waiting = results.expect(call);
+    this.host.emit(call);
     // On the next microtask: an interruption aborts the reply before its owner records who did it.
     const cancel = () => queueMicrotask(() => results.cancel(p.call.id, signal.reason === 'timeout' ? 'timeout' : this.host.cancelReason()));
     signal.addEventListener('abort', cancel, { once: true });
@@ -238,9 +239,9 @@ export class ToolRounds {
     }
   }
 
-  private emitCall(p: Planned): void {
+  private callEvent(p: Planned): Extract<ServerEvent, { type: 'tool_call' }> {
     const { id, function: fn } = p.call;
-    this.host.emit({ type: 'tool_call', responseId: this.host.responseId, callId: id, name: fn.name, arguments: fn.arguments, itemId: p.itemId, previousItemId: p.previousItemId });
+    return { type: 'tool_call', responseId: this.host.responseId, callId: id, name: fn.name, arguments: fn.arguments, itemId: p.itemId, previousItemId: p.previousItemId };
   }
 
   private addOutput(p: Planned, finished: Finished): string {

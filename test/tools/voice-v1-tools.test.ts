@@ -38,6 +38,28 @@ after(() => g.stop());
 const start = (tools = [WEATHER]) => ({ case: 'start' as const, value: { settings: { tools: { tools } } } });
 
 void describe('voice.v1 tools', () => {
+  void it('gRPC: a call pending when the connection drops is sent again on resume, and its result goes on in the same reply', async () => {
+    const c = openConverse(g.gateway.grpcAddress);
+    c.send(start());
+    const ready = await nextGrpc(c, 'ready');
+    c.send({ case: 'text', value: { text: 'what is the weather in Bergen?' } });
+    const lost = await nextGrpc(c, 'toolCall');
+    c.call.cancel(); // the connection goes before the client answered
+    await c.status;
+    c.client.close();
+    const back = openConverse(g.gateway.grpcAddress);
+    back.send({ case: 'start', value: { resumeToken: ready.resumeToken } });
+    assert.ok((await nextGrpc(back, 'ready')).resumed);
+    const again = await nextGrpc(back, 'toolCall');
+    assert.deepEqual([again.callId, again.responseId, again.name, again.argumentsJson], [lost.callId, lost.responseId, lost.name, lost.argumentsJson], 'the same call, asked again');
+    back.send({ case: 'toolResult', value: { callId: again.callId, output: 'windy' } });
+    const done = await nextGrpc(back, 'responseDone');
+    assert.equal(done.status, pb.ResponseStatus.COMPLETED);
+    assert.equal(done.responseId, lost.responseId, 'the reply that made the call goes on');
+    assert.match(done.heardText, /Here you go: windy$/);
+    back.close();
+  });
+
   void it('gRPC: a client tool round trip, the reply goes on in the same reply', async () => {
     const c = openConverse(g.gateway.grpcAddress);
     c.send(start());
