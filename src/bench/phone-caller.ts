@@ -44,7 +44,8 @@ export class PhoneAudio {
   static async create(utterance: Utterance): Promise<PhoneAudio> {
     const pcm = await resampleAll(utterance.pcm, UTTERANCE_RATE_HZ, RATE_HZ);
     const l16 = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength); // little-endian, as the machines this runs on
-    return new PhoneAudio(utterance, framesOf(encodeG711(pcm, 'mulaw'), FRAME_BYTES, MULAW_SILENCE), new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE), framesOf(l16, L16_FRAME_BYTES, 0), new Uint8Array(L16_FRAME_BYTES));
+    const mulawFrames = framesOf(encodeG711(pcm, 'mulaw'), FRAME_BYTES, MULAW_SILENCE);
+    return new PhoneAudio(utterance, mulawFrames, new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE), framesOf(l16, L16_FRAME_BYTES, 0), new Uint8Array(L16_FRAME_BYTES));
   }
 }
 

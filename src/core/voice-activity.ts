@@ -1,8 +1,8 @@
 /**
  * The session's ear for speech: input audio at a rate the model takes (as it is when the model
- * can, as Silero can at 8 kHz; else resampled to the model's rate), cut into the model's frames, scored, and turned into speech start/stop edges with the segmenter's hysteresis. All
- * positions are in audio time (ms of the input stream), so decisions do not depend on how fast
- * audio arrives.
+ * can, as Silero can at 8 kHz; else resampled to the model's rate), cut into the model's frames,
+ * scored, and turned into speech start/stop edges with the segmenter's hysteresis. All positions
+ * are in audio time (ms of the input stream), so decisions do not depend on how fast audio arrives.
  */
 import { durationMs } from '../audio/pcm.js';
 import { StreamResampler } from '../audio/resampler.js';
