@@ -15,6 +15,7 @@ import { EventContexts } from './event-contexts.js';
 import { initialPatch, type Dialect } from './session-config.js';
 import { RealtimeEventWriter } from './server-events.js';
 import { WireError } from './wire-error.js';
+import { bufferOf } from '../websocket-shared/raw-data.js';
 
 /** Error replies to bad frames bypass the session's queue; a client that sends bad frames without reading is cut off past this. */
 const ERROR_REPLY_MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -49,7 +50,7 @@ export function serveRealtime(ws: WebSocket, session: SessionPort, options: Real
 
   // Callbacks run in the session's scope: a bug in one ends that session, not the process.
   ws.on('message', session.bind((data: RawData, isBinary: boolean) => {
-    const bytes = textOf(data);
+    const bytes = bufferOf(data);
     if (isBinary) {
       return reply(new WireError('invalid_request_error', 'invalid_value', 'a binary frame came: send each event as one JSON text frame (audio goes base64 in input_audio_buffer.append)'));
     }
@@ -85,9 +86,4 @@ async function pump(ws: WebSocket, session: SessionPort, writer: RealtimeEventWr
   if (end.kind === 'gone') return;
   if (end.kind === 'stuck') return closeWithin(ws, CLOSE.policyViolation, session.closeReason ?? 'the client stopped reading', closeGraceMs);
   closeWithin(ws, closeCodeFor(end.last, session.closeCause), session.closeReason ?? 'the session ended', closeGraceMs);
-}
-
-function textOf(data: RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }

@@ -20,6 +20,7 @@ import { PacedPlayout, pacedLeg } from '../paced-playout.js';
 import { TelephonyCall } from '../telephony-call.js';
 import { runCallOverWebSocket } from '../websocket-call.js';
 import { ASTERISK_COMMAND, asteriskFormat, readAsteriskNotification, type AsteriskNotification } from './control-messages.js';
+import { bufferOf } from '../../websocket-shared/raw-data.js';
 
 /** chan_websocket closes the socket (and hangs up) on a message over this. */
 const ASTERISK_MAX_MESSAGE_BYTES = 65_500;
@@ -54,7 +55,7 @@ export function serveAsteriskChannel(ws: WebSocket, session: SessionPort, parame
   ws.on(
     'message',
     session.bind((data: RawData, isBinary: boolean) => {
-      const bytes = asBuffer(data);
+      const bytes = bufferOf(data);
       if (isBinary) {
         if (channel) return audioIn(channel, bytes);
         return call.reject(`${bytes.length} bytes of audio came before MEDIA_START`);
@@ -145,9 +146,4 @@ function startChannel(
     metadata: { connectionId: start.connectionId, channel: start.channel },
   });
   return channel;
-}
-
-function asBuffer(data: RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }

@@ -19,6 +19,7 @@ import { callSettings, type TelephonyOptions } from '../options.js';
 import { PacedPlayout, pacedLeg } from '../paced-playout.js';
 import { TelephonyCall } from '../telephony-call.js';
 import { runCallOverWebSocket } from '../websocket-call.js';
+import { bufferOf } from '../../websocket-shared/raw-data.js';
 
 /** The rates `listen` streams at that a session takes (jambonz also offers 64000). */
 const RATES_HZ = [8000, 16000, 24000, 48000] as const;
@@ -40,7 +41,7 @@ export function serveJambonzStream(ws: WebSocket, session: SessionPort, paramete
   ws.on(
     'message',
     session.bind((data: RawData, isBinary: boolean) => {
-      const bytes = asBuffer(data);
+      const bytes = bufferOf(data);
       if (isBinary) {
         if (stream) return audioIn(stream, bytes);
         return call.reject(`${bytes.length} bytes of audio came before the call's metadata: the first frame is its JSON text`);
@@ -107,9 +108,4 @@ function readJson(text: string): Record<string, unknown> | string {
     // answered below
   }
   return `a text frame was not a JSON object (${quoted(text, 40)}): jambonz sends the call's metadata, then dtmf notices`;
-}
-
-function asBuffer(data: RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }

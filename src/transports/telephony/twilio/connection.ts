@@ -19,6 +19,7 @@ import { TelephonyCall, type CallLeg, type Frame } from '../telephony-call.js';
 import { runCallOverWebSocket } from '../websocket-call.js';
 import { MarkTracker } from './mark-tracker.js';
 import { checkStartFormat, readTwilioMessage, twilioClear, twilioMark, twilioMedia, type TwilioInbound } from './messages.js';
+import { bufferOf } from '../../websocket-shared/raw-data.js';
 
 const RATE_HZ = 8000;
 /** Reply audio per media message (and per mark): 100 ms of 8 kHz mu-law. */
@@ -82,7 +83,7 @@ export function serveTwilioStream(ws: WebSocket, admission: SessionPort | AdmitL
   };
 
   const onMessage = (data: RawData, isBinary: boolean) => {
-    const read = isBinary ? { problem: 'a binary frame came: Media Streams messages are JSON text frames' } : readTwilioMessage(textOf(data));
+    const read = isBinary ? { problem: 'a binary frame came: Media Streams messages are JSON text frames' } : readTwilioMessage(bufferOf(data).toString('utf8'));
     if ('problem' in read) return problem(read.problem);
     handle(read);
   };
@@ -171,9 +172,4 @@ function startStream(ws: WebSocket, call: TelephonyCall, start: Start, options: 
       if (heard) call.heard(heard.responseId, heard.playedMs);
     },
   };
-}
-
-function textOf(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return (data instanceof ArrayBuffer ? Buffer.from(data) : data).toString('utf8');
 }
