@@ -12,6 +12,7 @@ import { closeReason } from '../../websocket-shared/close.js';
 import { createSessionWebSocketServer, type SessionWebSocketServer } from '../../websocket-shared/sessions.js';
 import { CALL_PARAMETERS } from '../call-parameters.js';
 import { queryParameters, requestCredential } from '../credential.js';
+import { forwardedParameters, publicHost } from '../webhook-request.js';
 import { DEFAULT_CLOSE_GRACE_MS, type TelephonyOptions } from '../options.js';
 import { serveJambonzStream } from './connection.js';
 
@@ -49,13 +50,8 @@ function answerCall(request: IncomingMessage, response: ServerResponse, options:
     response.writeHead(405, { allow: 'GET, POST', 'content-type': 'text/plain' }).end('use POST (jambonz\'s default) or GET\n');
     return;
   }
-  const query = new URL(request.url ?? '/', 'http://gateway').searchParams;
-  const forwarded = new URLSearchParams();
-  for (const name of [...CALL_PARAMETERS, 'key']) {
-    const value = query.get(name);
-    if (value !== null) forwarded.set(name, value);
-  }
-  const url = `${streamOrigin(request, options)}${JAMBONZ_STREAM_PATH}${forwarded.size > 0 ? `?${forwarded.toString()}` : ''}`;
+  const forwarded = new URLSearchParams(forwardedParameters(request));
+  const url = `${streamScheme(request, options)}://${publicHost(request, options)}${JAMBONZ_STREAM_PATH}${forwarded.size > 0 ? `?${forwarded.toString()}` : ''}`;
   const verbs = [
     { verb: 'listen', url, sampleRate: LISTEN_RATE_HZ, mixType: 'mono', passDtmf: true, bidirectionalAudio: { enabled: true, streaming: true, sampleRate: LISTEN_RATE_HZ } },
     { verb: 'hangup' },
@@ -63,13 +59,9 @@ function answerCall(request: IncomingMessage, response: ServerResponse, options:
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(verbs));
 }
 
-/** ws(s)://host of the stream: TELEPHONY_PUBLIC_URL's, else the request's (wss behind TLS, the gateway's or an ingress's). */
-function streamOrigin(request: IncomingMessage, options: TelephonyOptions): string {
+/** wss when TELEPHONY_PUBLIC_URL is https, else when the request came over TLS (the gateway's or an ingress's). */
+function streamScheme(request: IncomingMessage, options: TelephonyOptions): 'ws' | 'wss' {
   const { publicUrl, tls } = options.signatures;
-  if (publicUrl) {
-    const url = new URL(publicUrl);
-    return `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}`;
-  }
-  const secure = tls || request.headers['x-forwarded-proto'] === 'https';
-  return `${secure ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}`;
+  const secure = publicUrl ? new URL(publicUrl).protocol === 'https:' : tls || request.headers['x-forwarded-proto'] === 'https';
+  return secure ? 'wss' : 'ws';
 }

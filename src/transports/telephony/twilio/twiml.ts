@@ -6,12 +6,9 @@
  * carry a query string. A signed request (TWILIO_AUTH_TOKEN) is checked, form parameters included.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CALL_PARAMETERS } from '../call-parameters.js';
 import { checkCarrierSignature } from '../carrier-signatures.js';
 import type { TelephonyOptions } from '../options.js';
-
-/** Names copied from the webhook URL into the stream's parameters. */
-const FORWARDED = [...CALL_PARAMETERS, 'key'] as const;
+import { forwardedParameters, publicHost } from '../webhook-request.js';
 
 export function twimlHandler(streamPath: string, options: TelephonyOptions) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -32,22 +29,14 @@ export function twimlHandler(streamPath: string, options: TelephonyOptions) {
       response.writeHead(403, { 'content-type': 'text/plain' }).end(`${why}\n`);
       return;
     }
-    const query = new URL(request.url ?? '/', 'http://gateway').searchParams;
-    const parameters = FORWARDED.flatMap((name) => {
-      const value = query.get(name);
-      return value === null ? [] : [`<Parameter name="${name}" value="${xml(value)}"/>`];
-    });
+    const parameters = forwardedParameters(request).map(([name, value]) => `<Parameter name="${name}" value="${xml(value)}"/>`);
+    // wss: Twilio dials only wss.
+    const streamUrl = `wss://${publicHost(request, options)}${streamPath}`;
     const twiml =
       '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      `<Response><Connect><Stream url="${xml(streamUrl(request, streamPath, options))}">${parameters.join('')}</Stream></Connect></Response>\n`;
+      `<Response><Connect><Stream url="${xml(streamUrl)}">${parameters.join('')}</Stream></Connect></Response>\n`;
     response.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(twiml);
   };
-}
-
-/** wss://<public host or Host header><path>: Twilio dials only wss. */
-function streamUrl(request: IncomingMessage, path: string, options: TelephonyOptions): string {
-  const host = options.signatures.publicUrl ? new URL(options.signatures.publicUrl).host : (request.headers.host ?? 'localhost');
-  return `wss://${host}${path}`;
 }
 
 function xml(text: string): string {
