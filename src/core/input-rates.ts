@@ -15,10 +15,15 @@ export interface InputRoute {
   vadHearsAsrAudio: boolean;
 }
 
+/** The VAD's frame length for audio at `rateHz` as it is, or undefined when it must be resampled to the VAD's rate. */
+export function vadFrameSamplesAt(vad: VoiceActivityDetector, rateHz: number): number | undefined {
+  return rateHz === vad.sampleRateHz ? vad.frameSamples : vad.frameSamplesAt?.(rateHz);
+}
+
 /** Where audio at `inputRateHz` goes, at which rates. */
 export function inputRoute(inputRateHz: number, asr: SpeechRecognizer, vad: VoiceActivityDetector): InputRoute {
   const asrRateHz = inputRateHz === asr.sampleRateHz || asr.takesRate?.(inputRateHz) ? inputRateHz : asr.sampleRateHz;
-  const vadTakesInput = inputRateHz === vad.sampleRateHz || vad.frameSamplesAt?.(inputRateHz) !== undefined;
+  const vadTakesInput = vadFrameSamplesAt(vad, inputRateHz) !== undefined;
   return { asrRateHz, vadHearsAsrAudio: !vadTakesInput && asrRateHz !== inputRateHz && asrRateHz === vad.sampleRateHz };
 }
 

@@ -7,6 +7,7 @@
 import { durationMs } from '../audio/pcm.js';
 import { StreamResampler } from '../audio/resampler.js';
 import type { VadStream, VoiceActivityDetector } from '../providers/types.js';
+import { vadFrameSamplesAt } from './input-rates.js';
 import { VadSegmenter, type VadEdge, type VadSegmenterSettings } from './vad-segmenter.js';
 
 export class VoiceActivity {
@@ -46,7 +47,7 @@ export class VoiceActivity {
     this.resampler = null;
     this.inputRateHz = inputRateHz;
     this.buffer = new Int16Array(0);
-    const native = inputRateHz === this.detector.sampleRateHz ? this.detector.frameSamples : this.detector.frameSamplesAt?.(inputRateHz);
+    const native = vadFrameSamplesAt(this.detector, inputRateHz);
     const streamRateHz = native === undefined ? this.detector.sampleRateHz : inputRateHz;
     if (streamRateHz === this.streamRateHz) return;
     this.stream.close();
